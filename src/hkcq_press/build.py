@@ -1,0 +1,69 @@
+"""The Python API: manuscript directory in, editions in the output directory out.
+
+The CLI is a thin layer over `build`; tests call it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .epub import write_epub
+from .errors import Problem
+from .manuscript import load_edition
+from .model import Edition
+from .outputs import staged_outputs
+from .pdf import write_pdf
+from .render import HouseStyle
+
+Format = Literal["pdf", "epub"]
+FORMATS: tuple[Format, ...] = ("pdf", "epub")
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    format: Format
+    path: Path
+    size: int
+    detail: str
+    """What a user wants to know of it: pages of a PDF, documents of an EPUB."""
+
+
+@dataclass
+class BuildResult:
+    edition: Edition
+    outputs: list[Output] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def build(
+    manuscript_dir: Path,
+    out_dir: Path,
+    formats: tuple[Format, ...] = FORMATS,
+    styles_dir: Path | None = None,
+) -> BuildResult:
+    """Build the requested editions: all of them replace the old files, or none does.
+
+    Raises `ManuscriptError` (listing every problem) when the manuscript or a
+    style is wrong; the output directory is then left as it was.
+    """
+    edition, warnings = load_edition(manuscript_dir)
+    style = HouseStyle(styles_dir)
+    result = BuildResult(edition, warnings=list(warnings))
+    details: dict[Format, str] = {}
+    with staged_outputs(out_dir) as staging:
+        staged = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
+        if "pdf" in staged:
+            pdf = write_pdf(edition, style, staged["pdf"])
+            result.warnings.extend(pdf.warnings)
+            details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
+        if "epub" in staged:
+            book = write_epub(edition, style, staged["epub"])
+            details["epub"] = f"{book.documents} article{'s' if book.documents != 1 else ''}"
+        sizes = {kind: path.stat().st_size for kind, path in staged.items()}
+        staging.commit()
+    for kind in formats:
+        path = out_dir / f"{edition.slug}.{kind}"
+        result.outputs.append(Output(kind, path, sizes[kind], details[kind]))
+    return result

@@ -1,0 +1,87 @@
+"""The `hkcq-press` command: the only module that prints or exits.
+
+Exit statuses: 0 done (warnings alone do not fail), 1 the manuscript or a style
+has errors, 2 wrong usage, 3 an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ExitStatus, ManuscriptError, PressError, Problem
+
+COMMANDS = {
+    "pdf": ("build the print edition (PDF)", ("pdf",)),
+    "epub": ("build the e-book edition (EPUB 3)", ("epub",)),
+    "build": ("build both editions", ("pdf", "epub")),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
+                        help="the manuscript folder, holding edition.yaml (default: ./manuscript)")
+    common.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
+                        help="where the editions are written (default: ./dist)")
+    common.add_argument("--styles", type=Path, default=None, metavar="DIR",
+                        help="house-style overrides: layouts and CSS that replace the defaults "
+                             "file by file (default: ./styles when it exists)")
+    common.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+
+    main_parser = argparse.ArgumentParser(
+        prog="hkcq-press",
+        description="One manuscript, two editions: a print-ready PDF and an EPUB 3.",
+    )
+    main_parser.add_argument("--version", action="version", version=f"hkcq-press {__version__}")
+    commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (summary, _) in COMMANDS.items():
+        commands.add_parser(name, parents=[common], help=summary, description=summary)
+    return main_parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    styles = arguments.styles
+    if styles is None and Path("styles").is_dir():
+        styles = Path("styles")
+    try:
+        from .build import build
+
+        result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles)
+    except ManuscriptError as error:
+        _report(error.problems)
+        count = len([problem for problem in error.problems if problem.severity == "error"])
+        print(f"hkcq-press: {count} error{'s' if count != 1 else ''}; nothing was written.", file=sys.stderr)
+        return error.exit_status
+    except PressError as error:
+        print(f"hkcq-press: {error}", file=sys.stderr)
+        return error.exit_status
+    except Exception:
+        if arguments.debug:
+            traceback.print_exc()
+        else:
+            error_line = traceback.format_exception_only(*sys.exc_info()[:2])[-1].strip()
+            print(f"hkcq-press: internal error: {error_line}\n"
+                  "This is a bug in hkcq-press, not in your manuscript. "
+                  "Rerun with --debug to see the traceback, and report it.", file=sys.stderr)
+        return ExitStatus.INTERNAL
+    _report(result.warnings)
+    for output in result.outputs:
+        print(f"wrote {output.path} ({output.detail}, {_size(output.size)})")
+    return ExitStatus.OK
+
+
+def _report(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

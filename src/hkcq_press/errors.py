@@ -1,0 +1,87 @@
+"""Problems found in a manuscript or a style, and the exit status each one means.
+
+Every stage reports what is wrong with the user's files as a `Problem` that names
+the file and line; the CLI is the only place that prints them or exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Literal
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    INPUT_ERROR = 1
+    USAGE = 2
+    INTERNAL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a user's file, located so an editor can go and fix it."""
+
+    path: Path
+    line: int | None
+    message: str
+    hint: str = ""
+    severity: Literal["error", "warning"] = "error"
+
+    def location(self) -> str:
+        shown = _display_path(self.path)
+        return f"{shown}:{self.line}" if self.line else shown
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: {self.severity}: {self.message}"
+        return f"{text}\n  {self.hint}" if self.hint else text
+
+
+def _display_path(path: Path) -> str:
+    """Paths relative to the working directory when they are under it: shorter to read."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (OSError, ValueError):
+        return str(path)
+
+
+class PressError(Exception):
+    """Base of every error hkcq-press expects; anything else is a bug (exit 3)."""
+
+    exit_status = ExitStatus.INTERNAL
+
+
+class ManuscriptError(PressError):
+    """The manuscript or a style cannot be built; `problems` says where and why."""
+
+    exit_status = ExitStatus.INPUT_ERROR
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+@dataclass
+class Diagnostics:
+    """Collects every problem a stage finds, so an editor sees them all at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, path: Path, line: int | None, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(path, line, message, hint, "error"))
+
+    def warning(self, path: Path, line: int | None, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(path, line, message, hint, "warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ManuscriptError(self.problems)

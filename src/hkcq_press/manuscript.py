@@ -1,0 +1,504 @@
+"""The manuscript reader: `edition.yaml` and the article files → an `Edition`.
+
+This is the only module that reads the user's source files. It reports every
+problem it finds with the file and line, and proves that each pull quote repeats
+words of its own article, so no layout can ever misquote.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from .errors import Diagnostics, Problem
+from .markdown import BodyParser, body_paragraph_texts
+from .model import Article, Block, Edition, Figure, PullQuote
+
+EDITION_FILE = "edition.yaml"
+
+EDITION_KEYS = (
+    "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
+    "date", "rights", "description", "slug", "articles",
+)
+ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
+
+QUOTATION_MARKS = "\"'“”‘’«»「」『』"
+IMAGE_SIGNATURES = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+    ".svg": (b"<",),
+}
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def load_edition(manuscript_dir: Path) -> tuple[Edition, list[Problem]]:
+    """Read and check a whole manuscript.
+
+    Returns the edition and the warnings; raises `ManuscriptError` listing every
+    error (and warning) found.
+    """
+    report = Diagnostics()
+    edition = _EditionReader(manuscript_dir, report).read()
+    report.raise_if_errors()
+    assert edition is not None
+    return edition, report.warnings
+
+
+# --- YAML, with every scalar kept as written and every value located --------------
+
+
+class _TextLoader(yaml.SafeLoader):
+    """A safe loader that resolves no plain scalar: `2024-01-05` and `0123` stay text."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Located:
+    node: yaml.Node
+    line: int
+
+
+def _read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) -> dict[str, _Located] | None:
+    try:
+        root = yaml.compose(text, Loader=_TextLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + mark.line if mark else first_line
+        report.error(
+            path,
+            line,
+            f"the YAML cannot be read: {error.problem or error.context}",
+            "Check this line and the one above: text that contains `: ` or starts with "
+            "a quotation mark, `*`, `&`, `!`, `[` or `{` must be put in quotes.",
+        )
+        return None
+    except yaml.YAMLError as error:
+        report.error(path, first_line, f"the YAML cannot be read: {error}")
+        return None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        report.error(path, first_line + root.start_mark.line, "expected `key: value` lines")
+        return None
+    fields: dict[str, _Located] = {}
+    for key_node, value_node in root.value:
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+        line = first_line + key_node.start_mark.line
+        if key in fields:
+            report.error(path, line, f"`{key}` is given twice", f"The first is at line {fields[key].line}.")
+        fields[key] = _Located(value_node, line)
+    return fields
+
+
+class _Fields:
+    """Typed access to one YAML mapping, reporting wrong types at their line."""
+
+    def __init__(self, fields: dict[str, _Located], path: Path, first_line: int, report: Diagnostics) -> None:
+        self.fields = fields
+        self.path = path
+        self.first_line = first_line
+        self.report = report
+
+    def warn_unknown(self, known: tuple[str, ...]) -> None:
+        for key, located in self.fields.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
+                self.report.warning(self.path, located.line, f"unknown key `{key}` is ignored", hint)
+
+    def line(self, key: str) -> int | None:
+        located = self.fields.get(key)
+        return located.line if located else None
+
+    def text(self, key: str) -> str | None:
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        node = located.node
+        if not isinstance(node, yaml.ScalarNode):
+            self.report.error(self.path, located.line, f"`{key}` must be text, not a list or a mapping")
+            return None
+        if node.style is None and node.value in _NULLS:
+            return None
+        return str(node.value).strip() or None
+
+    def texts(self, key: str) -> list[tuple[str, int]] | None:
+        """A list of text items with their lines; a single text counts as a list of one."""
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        node = located.node
+        if isinstance(node, yaml.ScalarNode):
+            value = self.text(key)
+            return [(value, located.line)] if value else []
+        if not isinstance(node, yaml.SequenceNode):
+            self.report.error(self.path, located.line, f"`{key}` must be a list")
+            return None
+        items: list[tuple[str, int]] = []
+        for item in node.value:
+            line = self.first_line + item.start_mark.line
+            if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
+                self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
+                continue
+            items.append((str(item.value).strip(), line))
+        return items
+
+    def language(self, required: bool) -> str | None:
+        language = self.text("language")
+        if language is None:
+            if required:
+                self.report.error(
+                    self.path, 1, "the edition has no `language:`",
+                    "Give a BCP 47 language tag, for example `language: en` or `language: zh-Hant-HK`.",
+                )
+            return None
+        if not _LANGUAGE_TAG.match(language):
+            self.report.error(
+                self.path, self.line("language"), f"`{language}` is not a language tag",
+                "Use a BCP 47 tag, for example `en`, `en-GB` or `zh-Hant-HK`.",
+            )
+            return None
+        return language
+
+    def date(self) -> str | None:
+        date = self.text("date")
+        if date is not None and not is_iso_date(date):
+            self.report.error(
+                self.path, self.line("date"), f"`{date}` is not an ISO 8601 date",
+                "Write dates as YYYY-MM-DD, for example `date: 2026-11-25`.",
+            )
+            return None
+        return date
+
+
+# --- The edition ---------------------------------------------------------------------
+
+
+class _EditionReader:
+    def __init__(self, manuscript_dir: Path, report: Diagnostics) -> None:
+        self.root = manuscript_dir.resolve()
+        self.report = report
+        self.body_parser = BodyParser()
+
+    def read(self) -> Edition | None:
+        edition_path = self.root / EDITION_FILE
+        if not self.root.is_dir():
+            self.report.error(
+                self.root, None, "the manuscript directory does not exist",
+                "Run hkcq-press in the folder that holds `manuscript/`, or name it with --manuscript DIR.",
+            )
+            return None
+        if not edition_path.is_file():
+            self.report.error(
+                edition_path, None, f"`{EDITION_FILE}` is missing",
+                "Every manuscript needs an edition.yaml with at least `title:`, `language:` and `articles:`.",
+            )
+            return None
+        text = _read_text(edition_path, self.report)
+        if text is None:
+            return None
+        mapping = _read_mapping(text, edition_path, 1, self.report)
+        if mapping is None:
+            return None
+        fields = _Fields(mapping, edition_path, 1, self.report)
+        fields.warn_unknown(EDITION_KEYS)
+
+        title = fields.text("title")
+        if not title:
+            self.report.error(edition_path, fields.line("title") or 1, "the edition has no `title:`")
+        language = fields.language(required=True)
+        slug = self._slug(fields, title or "")
+        publisher = fields.text("publisher")
+        date = fields.date()
+        articles = self._articles(fields, language or "")
+        if not title or not language or slug is None or articles is None:
+            return None
+        identifier = fields.text("identifier") or derived_identifier(slug, publisher)
+        return Edition(
+            source_dir=self.root,
+            title=title,
+            language=language,
+            slug=slug,
+            identifier=identifier,
+            articles=articles,
+            subtitle=fields.text("subtitle"),
+            publisher=publisher,
+            date=date,
+            rights=fields.text("rights"),
+            description=fields.text("description"),
+            isbn_print=fields.text("isbn_print"),
+            isbn_epub=fields.text("isbn_epub"),
+        )
+
+    def _slug(self, fields: _Fields, title: str) -> str | None:
+        slug = fields.text("slug")
+        if slug is None:
+            return slugify(title)
+        if not _SLUG.match(slug):
+            self.report.error(
+                fields.path, fields.line("slug"), f"`{slug}` cannot be used as a file name",
+                "Use letters, digits, `-`, `_` and `.` only, for example `slug: weekly-2026-48`.",
+            )
+            return None
+        return slug
+
+    def _articles(self, fields: _Fields, edition_language: str) -> tuple[Article, ...] | None:
+        entries = fields.texts("articles")
+        if not entries:
+            if entries is not None or "articles" not in fields.fields:
+                self.report.error(
+                    fields.path, fields.line("articles") or 1, "the edition lists no articles",
+                    "List the article files under `articles:`, one `- path/to/article.md` a line.",
+                )
+            return None
+        articles: list[Article] = []
+        seen: dict[Path, int] = {}
+        keys: set[str] = set()
+        for entry, line in entries:
+            path = self._article_path(entry, line, fields.path)
+            if path is None:
+                continue
+            if path in seen:
+                self.report.error(fields.path, line, f"`{entry}` is listed twice", f"It is already at line {seen[path]}.")
+                continue
+            seen[path] = line
+            key = _unique(slugify(path.stem, fallback="article"), keys)
+            article = _ArticleReader(path, key, edition_language, self.root, self.body_parser, self.report).read()
+            if article is not None:
+                articles.append(article)
+        self._warn_unlisted(set(seen))
+        return tuple(articles)
+
+    def _article_path(self, entry: str, line: int, edition_path: Path) -> Path | None:
+        path = (self.root / entry).resolve()
+        if not _is_inside(path, self.root):
+            self.report.error(
+                edition_path, line, f"`{entry}` is outside the manuscript directory",
+                "Keep every article inside the manuscript folder and list it relative to it.",
+            )
+            return None
+        if not path.is_file():
+            self.report.error(
+                edition_path, line, f"the article `{entry}` does not exist",
+                f"Check the spelling; paths are relative to {self.root}.",
+            )
+            return None
+        return path
+
+    def _warn_unlisted(self, listed: set[Path]) -> None:
+        for path in sorted(self.root.rglob("*.md")):
+            if path.resolve() not in listed and path.name.lower() != "readme.md":
+                self.report.warning(
+                    path, None, "this article is not listed in edition.yaml and is left out",
+                    "Add it under `articles:` to publish it.",
+                )
+
+
+# --- One article ---------------------------------------------------------------------
+
+
+class _ArticleReader:
+    def __init__(
+        self, path: Path, key: str, edition_language: str, root: Path,
+        body_parser: BodyParser, report: Diagnostics,
+    ) -> None:
+        self.path = path
+        self.key = key
+        self.edition_language = edition_language
+        self.root = root
+        self.body_parser = body_parser
+        self.report = report
+
+    def read(self) -> Article | None:
+        text = _read_text(self.path, self.report)
+        if text is None:
+            return None
+        lines = text.split("\n")
+        if lines[0].strip() != "---":
+            self.report.error(
+                self.path, 1, "the article has no front matter",
+                "Start the file with a `---` line, then `headline:` and `byline:`, then another `---` line.",
+            )
+            return None
+        closing = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None)
+        if closing is None:
+            self.report.error(
+                self.path, 1, "the front matter is not closed",
+                "End the front matter with a line of three dashes: `---`.",
+            )
+            return None
+        mapping = _read_mapping("\n".join(lines[1:closing]), self.path, 2, self.report)
+        if mapping is None:
+            return None
+        fields = _Fields(mapping, self.path, 2, self.report)
+        fields.warn_unknown(ARTICLE_KEYS)
+
+        headline = fields.text("headline")
+        if not headline:
+            self.report.error(self.path, 1, "the article has no headline", "Add `headline: …` to the front matter.")
+        byline = [name for name, _ in fields.texts("byline") or []]
+        if not byline:
+            self.report.error(
+                self.path, 1, "the article has no byline",
+                "Add `byline: …` to the front matter: a name, a list of names, or the agency.",
+            )
+        language = fields.language(required=False)
+        date = fields.date()
+        blocks = self.body_parser.parse("\n".join(lines[closing + 1:]), self.path, closing + 2, self.report)
+        blocks = tuple(self._checked(block) for block in blocks)
+        if not any(block.text.strip() for block in blocks if not isinstance(block, (Figure, PullQuote))):
+            self.report.error(self.path, closing + 2, "the article has no text", "Write the body after the front matter.")
+        self._check_pull_quotes(blocks)
+        if not headline or not byline:
+            return None
+        return Article(
+            source=self.path,
+            key=self.key,
+            headline=headline,
+            byline=tuple(byline),
+            blocks=blocks,
+            dek=fields.text("dek"),
+            dateline=fields.text("dateline"),
+            date=date,
+            credit=fields.text("credit"),
+            kicker=fields.text("kicker"),
+            language=language if language and language != self.edition_language else None,
+        )
+
+    def _checked(self, block: Block) -> Block:
+        if isinstance(block, Figure):
+            return replace(block, source=self._image(block))
+        return block
+
+    def _image(self, figure: Figure) -> Path:
+        written = str(figure.source)
+        if urlsplit(written).scheme or written.startswith("//"):
+            self.report.error(
+                self.path, figure.line, f"the image `{written}` is not a file in the manuscript",
+                "Save the picture in the manuscript folder and give its path relative to this article.",
+            )
+            return figure.source
+        path = (self.path.parent / unquote(written)).resolve()
+        if not _is_inside(path, self.root):
+            self.report.error(
+                self.path, figure.line, f"the image `{written}` is outside the manuscript directory",
+                "Keep pictures inside the manuscript folder.",
+            )
+        elif not path.is_file():
+            self.report.error(
+                self.path, figure.line, f"the image `{written}` does not exist",
+                "Check the spelling; image paths are relative to the article file.",
+            )
+        elif not _looks_like_image(path):
+            self.report.error(
+                self.path, figure.line, f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image",
+                "Export the picture in one of these formats.",
+            )
+        return path
+
+    def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
+        paragraphs = [normalise_words(text) for text in body_paragraph_texts(blocks)]
+        for block in blocks:
+            if not isinstance(block, PullQuote):
+                continue
+            quoted = pull_quote_words(block.text)
+            if not quoted or not any(quoted in paragraph for paragraph in paragraphs):
+                self.report.error(
+                    self.path, block.line, f"the pull quote is not in the article: “{quoted}”",
+                    "A pull quote must repeat, character for character, words of one paragraph of "
+                    "this article (no elisions). Check spelling, punctuation and quotation marks.",
+                )
+
+
+# --- Text rules shared by the checks --------------------------------------------------
+
+
+def normalise_words(text: str) -> str:
+    """Unicode NFC with whitespace runs collapsed: how copy is compared."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def pull_quote_words(text: str) -> str:
+    """A pull quote's words without the quotation marks that frame it."""
+    return normalise_words(text).strip(QUOTATION_MARKS + " ").strip()
+
+
+def slugify(text: str, fallback: str = "edition") -> str:
+    """Fold to ASCII, lower case, words joined by hyphens."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    words = re.split(r"[^a-z0-9]+", ascii_text.lower())
+    return "-".join(word for word in words if word) or fallback
+
+
+def derived_identifier(slug: str, publisher: str | None) -> str:
+    """A stable `urn:uuid:` for editions that give none: same slug and publisher, same id."""
+    name = f"hkcq-press:{publisher or ''}:{slug}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def is_iso_date(text: str) -> bool:
+    if re.fullmatch(r"\d{4}(-\d{2})?", text):
+        return True
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _read_text(path: Path, report: Diagnostics) -> str | None:
+    """The file as text with a BOM dropped and every line end made `\\n`."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        report.error(path, None, f"cannot be read: {error.strerror}")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
+        report.error(
+            path, line, f"the file is not UTF-8 text (byte {column + 1} of the line, offset {error.start})",
+            "Save the file as UTF-8 in your editor.",
+        )
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _is_inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _looks_like_image(path: Path) -> bool:
+    signatures = IMAGE_SIGNATURES.get(path.suffix.lower())
+    if signatures is None:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    if path.suffix.lower() == ".svg":
+        return b"<svg" in head or b"<?xml" in head
+    return head.startswith(signatures)
+
+
+def _unique(key: str, taken: set[str]) -> str:
+    candidate, number = key, 2
+    while candidate in taken:
+        candidate, number = f"{key}-{number}", number + 1
+    taken.add(candidate)
+    return candidate

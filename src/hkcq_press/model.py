@@ -1,0 +1,119 @@
+"""The document model: what an edition says, independent of any file format.
+
+The manuscript reader builds it once; the PDF and EPUB writers only read it.
+Inline copy is kept as HTML already escaped by the Markdown parser (`Markup`),
+together with its plain text, which is what the intactness checks compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from markupsafe import Markup
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    html: Markup
+    """Inline content, escaped and ready for a layout."""
+    text: str
+    """The words a reader sees, markup dropped."""
+    line: int
+    """Line in the article file where the paragraph starts (1-based)."""
+    is_lead: bool = False
+    """The article's first paragraph, where the dateline runs in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Crosshead:
+    html: Markup
+    text: str
+    line: int
+    level: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PullQuote:
+    html: Markup
+    """The quote's paragraphs, rendered."""
+    text: str
+    line: int
+    """Line of the opening `::: pullquote` fence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    source: Path
+    """Absolute path of the image file."""
+    alt: str
+    caption: Markup | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """Any other block of the body (list, block quote, code, rule), rendered whole."""
+
+    html: Markup
+    text: str
+    line: int
+
+
+Block = Union[Paragraph, Crosshead, PullQuote, Figure, Passage]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    source: Path
+    key: str
+    """Stable, unique, file-name-safe name, used for ids and EPUB file names."""
+    headline: str
+    byline: tuple[str, ...]
+    blocks: tuple[Block, ...]
+    dek: str | None = None
+    dateline: str | None = None
+    date: str | None = None
+    credit: str | None = None
+    kicker: str | None = None
+    language: str | None = None
+    """Set only when the article's language differs from the edition's."""
+
+    @property
+    def byline_text(self) -> str:
+        """Names as a reader expects them: `A`, `A and B`, `A, B and C`."""
+        names = list(self.byline)
+        if len(names) <= 1:
+            return "".join(names)
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+
+    @property
+    def credit_line(self) -> str | None:
+        """The credit as printed after the last paragraph: en dash attached."""
+        if not self.credit:
+            return None
+        if self.credit[0] in "–—-":
+            return self.credit
+        return f"–{self.credit}"
+
+    @property
+    def figures(self) -> tuple[Figure, ...]:
+        return tuple(block for block in self.blocks if isinstance(block, Figure))
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    source_dir: Path
+    title: str
+    language: str
+    slug: str
+    identifier: str
+    articles: tuple[Article, ...]
+    subtitle: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    rights: str | None = None
+    description: str | None = None
+    isbn_print: str | None = None
+    isbn_epub: str | None = None

@@ -1,0 +1,95 @@
+"""The house style: one Jinja2 environment over the project's `styles/` and the defaults.
+
+A file in the project's `styles/` replaces the package's file of the same name,
+the way Sphinx and MkDocs themes are overridden; `default/<name>` always reaches
+the package's own file, so an override can extend the layout it replaces.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+
+from .errors import ManuscriptError, Problem
+from .model import Crosshead, Figure, Paragraph, Passage, PullQuote
+
+PACKAGE_LAYOUTS = Path(__file__).parent / "layouts"
+
+BLOCK_KINDS = {
+    Paragraph: "paragraph",
+    Crosshead: "crosshead",
+    PullQuote: "pullquote",
+    Figure: "figure",
+    Passage: "passage",
+}
+
+
+class HouseStyle:
+    """Finds layouts, stylesheets and fonts, project first, and renders the layouts."""
+
+    def __init__(self, styles_dir: Path | None = None) -> None:
+        candidates = (styles_dir.resolve() if styles_dir else None, PACKAGE_LAYOUTS)
+        self.directories: tuple[Path, ...] = tuple(d for d in candidates if d is not None and d.is_dir())
+        self.environment = Environment(
+            loader=ChoiceLoader([
+                FileSystemLoader([str(directory) for directory in self.directories]),
+                PrefixLoader({"default": FileSystemLoader(str(PACKAGE_LAYOUTS))}),
+            ]),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters["kind"] = lambda block: BLOCK_KINDS[type(block)]
+
+    def find(self, name: str) -> Path:
+        """The file that serves `name`: the project's if it has one, else the default."""
+        for directory in self.directories:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        raise ManuscriptError([Problem(
+            self.directories[0] / name, None, f"the style file `{name}` does not exist",
+            "Restore it, or delete the override so the default is used.",
+        )])
+
+    def render(self, template: str, **context: Any) -> str:
+        try:
+            return self.environment.get_template(template).render(**context)
+        except TemplateNotFound as error:
+            raise ManuscriptError([Problem(
+                self.directories[0] / str(error.name), None, f"the layout `{error.name}` does not exist",
+            )]) from error
+        except TemplateSyntaxError as error:
+            raise ManuscriptError([Problem(
+                Path(error.filename or template), error.lineno, f"layout error: {error.message}",
+            )]) from error
+        except TemplateError as error:
+            path, line = _template_location(template)
+            raise ManuscriptError([Problem(
+                path, line, f"layout error: {error.message}",
+                "A layout uses a name the document model does not have; check its spelling.",
+            )]) from error
+
+
+def _template_location(template: str) -> tuple[Path, int | None]:
+    """Where in a layout the error being handled happened (the innermost template frame)."""
+    frames = traceback.extract_tb(sys.exc_info()[2])
+    for frame in reversed(frames):
+        if frame.filename.endswith((".html", ".xhtml")):
+            return Path(frame.filename), frame.lineno
+    return Path(template), None
