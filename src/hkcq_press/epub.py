@@ -42,8 +42,9 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
     book.set_identifier(f"urn:isbn:{edition.isbn_epub}" if edition.isbn_epub else edition.identifier)
     book.set_title(edition.title)
     book.set_language(edition.language)
-    for name in dict.fromkeys(name for article in edition.articles for name in article.byline):
-        book.add_author(name)
+    authors = dict.fromkeys(name for article in edition.articles for name in article.byline)
+    for number, name in enumerate(authors, 1):
+        book.add_author(name, uid=f"creator-{number}")
     for field in ("publisher", "date", "rights", "description"):
         value = getattr(edition, field)
         if value:

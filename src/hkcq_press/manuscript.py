@@ -76,14 +76,17 @@ def _read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) -
     try:
         root = yaml.compose(text, Loader=_TextLoader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        # Where a construct was opened (an unclosed quote or bracket) is where the
+        # editor must look; where the parser gave up is often the end of the text.
+        mark = error.context_mark or error.problem_mark
         line = first_line + mark.line if mark else first_line
+        what = ": ".join(part for part in (error.context, error.problem) if part)
         report.error(
             path,
             line,
-            f"the YAML cannot be read: {error.problem or error.context}",
-            "Check this line and the one above: text that contains `: ` or starts with "
-            "a quotation mark, `*`, `&`, `!`, `[` or `{` must be put in quotes.",
+            f"the YAML cannot be read ({what})",
+            "Check this line: a quotation mark or bracket that is opened must be closed, and "
+            "text that contains `: ` or starts with `\"`, `'`, `*`, `&`, `!`, `[` or `{` must be put in quotes.",
         )
         return None
     except yaml.YAMLError as error:

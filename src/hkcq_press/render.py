@@ -52,7 +52,6 @@ class HouseStyle:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
-            keep_trailing_newline=True,
         )
         self.environment.filters["kind"] = lambda block: BLOCK_KINDS[type(block)]
 

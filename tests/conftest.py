@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hkcq_press.build import BuildResult, build
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "manuscript"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MULTI = FIXTURES / "multi"
+SOURCE_ARTICLE = FIXTURES / "source" / "chongqing-hong-kong-cooperation.txt"
+
+
+@dataclass
+class Built:
+    manuscript: Path
+    result: BuildResult
+
+    @property
+    def pdf(self) -> Path:
+        return next(output.path for output in self.result.outputs if output.format == "pdf")
+
+    @property
+    def epub(self) -> Path:
+        return next(output.path for output in self.result.outputs if output.format == "epub")
+
+
+@pytest.fixture(scope="session")
+def sample_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out = tmp_path_factory.mktemp("sample-dist")
+    return Built(SAMPLE, build(SAMPLE, out, styles_dir=ROOT / "styles"))
+
+
+@pytest.fixture(scope="session")
+def multi_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out = tmp_path_factory.mktemp("multi-dist")
+    return Built(MULTI, build(MULTI, out))
+
+
+@pytest.fixture(params=["sample", "multi"])
+def edition(request: pytest.FixtureRequest) -> Built:
+    return request.getfixturevalue(f"{request.param}_edition")
+
+
+@pytest.fixture
+def manuscript_copy(tmp_path: Path):
+    """A writable copy of a fixture manuscript, for tests that break it."""
+
+    def copy(source: Path = MULTI) -> Path:
+        target = tmp_path / "manuscript"
+        shutil.copytree(source, target)
+        return target
+
+    return copy
+
+
+def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """hkcq-press as a user runs it, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "hkcq_press", *arguments],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )

@@ -1,0 +1,219 @@
+"""What the tests read back from the built editions, independently of hkcq-press.
+
+The expected copy comes from the source files (the desk's text, or a fixture
+manuscript read here with a deliberately simple reader), never from hkcq-press's
+own model, so a bug in the pipeline cannot agree with itself.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from lxml import etree
+import pikepdf
+
+MM = 72 / 25.4
+FURNITURE_BAND = 18 * MM
+"""Running heads and folios sit in the page margins (20 mm and 22 mm in the house
+style); body text never comes closer than this to the top or bottom edge."""
+
+BREAK_AFTER = "-‐‑/–—"
+"""Characters after which a line may end without a space in the copy."""
+AUTO_HYPHEN = "\u2010"
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@dataclass
+class ExpectedArticle:
+    headline: str
+    texts: list[str]
+    """Every visible text of the article, in reading order."""
+    credit: str | None
+    byline: str
+    pull_quotes: list[str] = field(default_factory=list)
+    language: str | None = None
+
+
+# --- Reading the copy as the desk wrote it -------------------------------------------
+
+
+def join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def collapse(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def expected_from_source(path: Path) -> ExpectedArticle:
+    """The agency's plain-text article: headline, dateline-led paragraphs, credit attached."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    paragraphs = [line for line in lines[1:] if line.strip()]
+    last, credit = paragraphs[-1].rsplit(" –", 1)
+    paragraphs[-1] = last
+    credit = "–" + credit
+    return ExpectedArticle(
+        headline=lines[0], texts=[lines[0], "China Daily", *paragraphs, credit], credit=credit, byline="China Daily"
+    )
+
+
+def expected_from_manuscript(manuscript: Path) -> list[ExpectedArticle]:
+    """A small reader of the manuscript format, enough for the fixtures."""
+    edition = yaml.load((manuscript / "edition.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    return [_expected_article(manuscript / entry, edition["language"]) for entry in edition["articles"]]
+
+
+def _expected_article(path: Path, edition_language: str) -> ExpectedArticle:
+    text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    _, front, body = text.split("---\n", 2)
+    meta = yaml.load(front, Loader=yaml.BaseLoader)
+    byline = join_names(meta["byline"] if isinstance(meta["byline"], list) else [meta["byline"]])
+    texts = [meta[key] for key in ("kicker", "headline", "dek") if meta.get(key)]
+    texts.append(byline)
+    if meta.get("date"):
+        texts.append(meta["date"])
+    pull_quotes = []
+    dateline = meta.get("dateline")
+    for chunk in (chunk.strip() for chunk in body.split("\n\n")):
+        if not chunk:
+            continue
+        if chunk.startswith("::: pullquote"):
+            quote = _inline(" ".join(chunk.split("\n")[1:-1]))
+            pull_quotes.append(quote)
+            texts.append(quote)
+        elif chunk.startswith("## "):
+            texts.append(_inline(chunk[3:]))
+        elif chunk.startswith("!["):
+            caption = re.search(r'"(.*)"\)$', chunk)
+            if caption:
+                texts.append(caption.group(1))
+        else:
+            paragraph = _inline(" ".join(chunk.split("\n")))
+            if dateline:
+                paragraph, dateline = f"{dateline}: {paragraph}", None
+            texts.append(paragraph)
+    credit = "–" + meta["credit"] if meta.get("credit") else None
+    if credit:
+        texts.append(credit)
+    language = meta.get("language")
+    return ExpectedArticle(
+        meta["headline"], texts, credit, byline, pull_quotes,
+        language if language != edition_language else None,
+    )
+
+
+def _inline(markdown: str) -> str:
+    return re.sub(r"(?<!\w)[*_]+|[*_]+(?!\w)", "", markdown)
+
+
+# --- Reading the built PDF -----------------------------------------------------------
+
+
+def _pdftotext(pdf: Path, top: float, height: float) -> list[str]:
+    """Lines of text in a horizontal band of every page, in content-stream order
+    (poppler's `-raw`), which for WeasyPrint is the document's reading order."""
+    with pikepdf.open(pdf) as document:
+        width = max(float(page.MediaBox[2]) for page in document.pages)
+    output = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", "-r", "72",
+         "-x", "0", "-y", str(round(top)), "-W", str(round(width) + 1), "-H", str(round(height)),
+         str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return [line for line in output.replace("\f", "\n").split("\n") if line.strip()]
+
+
+def _page_height(pdf: Path) -> float:
+    with pikepdf.open(pdf) as document:
+        return float(document.pages[0].MediaBox[3])
+
+
+def pdf_lines(pdf: Path) -> list[str]:
+    """Text lines of the PDF in reading order, page furniture set aside."""
+    return _pdftotext(pdf, FURNITURE_BAND, _page_height(pdf) - 2 * FURNITURE_BAND)
+
+
+def pdf_furniture(pdf: Path) -> list[str]:
+    """The text in the page margins: running heads and folios."""
+    height = _page_height(pdf)
+    return _pdftotext(pdf, 0, FURNITURE_BAND) + _pdftotext(pdf, height - FURNITURE_BAND, FURNITURE_BAND)
+
+
+def flow(lines: list[str]) -> str:
+    """Lines joined as a stream: spaces collapsed, line ends kept as `\\n`, automatic
+    hyphenation (U+2010 at a line end) undone."""
+    text = "\n".join(" ".join(line.split()) for line in lines)
+    text = re.sub(f"{AUTO_HYPHEN}\n", "", text)
+    return unicodedata.normalize("NFC", re.sub(r"\n+", "\n", text))
+
+
+def pattern(expected: str) -> re.Pattern[str]:
+    """Matches `expected` as laid out in lines: a space may be a line end, and a line
+    may also end, with no space, after a hyphen, a slash or a dash."""
+    parts = []
+    for char in collapse(expected):
+        if char == " ":
+            parts.append("[ \n]")
+        else:
+            parts.append(re.escape(char) + ("\n?" if char in BREAK_AFTER else ""))
+    return re.compile("".join(parts))
+
+
+# --- Reading the built EPUB ----------------------------------------------------------
+
+BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "pre"}
+
+
+@dataclass
+class EpubDocument:
+    name: str
+    root: etree._Element
+
+    def article(self) -> etree._Element:
+        return self.root.find(f".//{XHTML}article")
+
+    def blocks(self) -> list[str]:
+        """Visible text of each block of the article, in document order."""
+        return [
+            collapse("".join(element.itertext()))
+            for element in self.article().iter()
+            if isinstance(element.tag, str) and element.tag.removeprefix(XHTML) in BLOCKS
+        ]
+
+
+def epub_documents(epub: Path) -> list[EpubDocument]:
+    """The spine's content documents, in reading order, the navigation document left out."""
+    with zipfile.ZipFile(epub) as archive:
+        container = etree.fromstring(archive.read("META-INF/container.xml"))
+        opf_path = container.find(".//{*}rootfile").get("full-path")
+        opf = etree.fromstring(archive.read(opf_path))
+        base = opf_path.rsplit("/", 1)[0] + "/" if "/" in opf_path else ""
+        manifest = {item.get("id"): item for item in opf.find("{*}manifest")}
+        documents = []
+        for itemref in opf.find("{*}spine"):
+            item = manifest[itemref.get("idref")]
+            if "nav" in (item.get("properties") or "").split():
+                continue
+            name = base + item.get("href")
+            documents.append(EpubDocument(name, etree.fromstring(archive.read(name))))
+        return documents
+
+
+def in_order(stream: str, expected: list[str]) -> list[tuple[int, int]]:
+    """Positions of each expected text in `stream`, each after the previous one.
+    Fails with the first text that is missing."""
+    spans = []
+    position = 0
+    for text in expected:
+        match = pattern(text).search(stream, position)
+        assert match, f"not found (in order) in the edition: {text!r}\nafter: {stream[max(0, position - 200):position]!r}"
+        spans.append(match.span())
+        position = match.end()
+    return spans

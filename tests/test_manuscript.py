@@ -1,0 +1,189 @@
+"""The manuscript reader: the format's contract, its checks and its messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MULTI, SAMPLE
+
+from hkcq_press.errors import ManuscriptError
+from hkcq_press.manuscript import derived_identifier, load_edition, pull_quote_words, slugify
+from hkcq_press.model import Crosshead, Figure, Paragraph, PullQuote
+
+
+def write_manuscript(root: Path, article: str, edition: str | None = None) -> Path:
+    (root / "articles").mkdir(parents=True, exist_ok=True)
+    (root / "edition.yaml").write_text(
+        edition or "title: T\nlanguage: en\narticles:\n  - articles/a.md\n", encoding="utf-8"
+    )
+    (root / "articles" / "a.md").write_text(article, encoding="utf-8", newline="")
+    return root
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(ManuscriptError) as caught:
+        load_edition(root)
+    return [f"{problem.path.name}:{problem.line}: {problem.message}" for problem in caught.value.problems]
+
+
+ARTICLE = "---\nheadline: H\nbyline: B\n---\n\nFirst paragraph.\n"
+
+
+def test_sample_edition_reads_as_the_desk_wrote_it() -> None:
+    edition, warnings = load_edition(SAMPLE)
+    assert warnings == []
+    assert edition.slug == "hong-kong-chongqing-dispatch"
+    assert edition.identifier == derived_identifier("hong-kong-chongqing-dispatch", "Hong Kong–Chongqing News Desk")
+    (article,) = edition.articles
+    assert (article.byline_text, article.dateline, article.credit_line) == (
+        "China Daily", "Hong Kong", "–The Daily Mail-China Daily news exchange item",
+    )
+    assert len([block for block in article.blocks if isinstance(block, PullQuote)]) == 3
+    assert article.blocks[0].is_lead and article.blocks[0].text.startswith("Chongqing and Hong Kong")
+
+
+def test_yaml_scalars_stay_text_as_written(tmp_path: Path) -> None:
+    root = write_manuscript(
+        tmp_path,
+        "---\nheadline: 2024-01-05\nbyline: 0123\ndate: 2024-01-05\ncredit: yes\n---\n\nText.\n",
+        "title: 1999\nlanguage: en\nidentifier: 9789629370000\nisbn_epub: 0123456789\n"
+        "date: 2026-11-25\narticles: [articles/a.md]\n",
+    )
+    edition, _ = load_edition(root)
+    assert (edition.title, edition.identifier, edition.isbn_epub, edition.date) == (
+        "1999", "9789629370000", "0123456789", "2026-11-25",
+    )
+    article = edition.articles[0]
+    assert (article.headline, article.byline, article.date, article.credit) == ("2024-01-05", ("0123",), "2024-01-05", "yes")
+
+
+@pytest.mark.parametrize("names, joined", [
+    ("B", "B"), ("[A, B]", "A and B"), ("[A, B, C]", "A, B and C"), ("[A, B, C, D]", "A, B, C and D"),
+])
+def test_byline_lists_read_as_prose(tmp_path: Path, names: str, joined: str) -> None:
+    edition, _ = load_edition(write_manuscript(tmp_path, f"---\nheadline: H\nbyline: {names}\n---\n\nText.\n"))
+    assert edition.articles[0].byline_text == joined
+
+
+@pytest.mark.parametrize("title, slug", [
+    ("Hong Kong–Chongqing Dispatch", "hong-kong-chongqing-dispatch"),
+    ("Café Société: No. 5!", "cafe-societe-no-5"),
+    ("重庆 香港", "edition"),
+    ("  ", "edition"),
+])
+def test_slug_folds_the_title_to_ascii(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+def test_identifier_is_derived_stably_not_randomly() -> None:
+    first = derived_identifier("weekly", "Desk")
+    assert first == derived_identifier("weekly", "Desk")
+    assert first.startswith("urn:uuid:")
+    assert first != derived_identifier("weekly", "Other desk")
+
+
+def test_copy_is_kept_exactly_as_written(tmp_path: Path) -> None:
+    """No smart quotes or dashes added, raw HTML escaped, entities resolved."""
+    body = "\"Straight\" quotes -- and 'single' ... <b>tag</b> &amp; &eacute;\n"
+    edition, _ = load_edition(write_manuscript(tmp_path, ARTICLE.replace("First paragraph.\n", body)))
+    paragraph = edition.articles[0].blocks[0]
+    assert paragraph.text == "\"Straight\" quotes -- and 'single' ... <b>tag</b> & é"
+    assert "&lt;b&gt;tag&lt;/b&gt;" in paragraph.html
+
+
+def test_body_blocks(tmp_path: Path) -> None:
+    edition, _ = load_edition(MULTI)
+    kinds = [type(block) for block in edition.articles[0].blocks]
+    assert kinds == [Paragraph, Crosshead, Paragraph, PullQuote, Paragraph]
+    figure = edition.articles[1].blocks[1]
+    assert isinstance(figure, Figure)
+    assert figure.alt == "A night view of the city, lit up"
+    assert figure.source == (MULTI / "images" / "night-view.png").resolve()
+
+
+def test_pull_quote_must_repeat_the_article(tmp_path: Path) -> None:
+    article = ARTICLE + "\n::: pullquote\n“First paragraph”\n:::\n\n::: pullquote\nSecond paragraph\n:::\n"
+    assert problems_of(write_manuscript(tmp_path, article)) == [
+        "a.md:12: the pull quote is not in the article: “Second paragraph”",
+    ]
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: text,
+    lambda text: "\ufeff" + text,
+    lambda text: text.replace("\n", "\r\n"),
+    lambda text: "\ufeff" + text.replace("\n", "\r\n"),
+], ids=["lf", "bom", "crlf", "bom-crlf"])
+def test_pull_quote_error_line_counts_from_the_top_of_the_file(tmp_path: Path, encode) -> None:
+    article = ARTICLE + "\n::: pullquote\nNot in the text\n:::\n"
+    assert problems_of(write_manuscript(tmp_path, encode(article))) == [
+        "a.md:8: the pull quote is not in the article: “Not in the text”",
+    ]
+
+
+def test_pull_quote_words_are_compared_as_the_contract_says() -> None:
+    assert pull_quote_words("  “Hong  Kong\n and ‘Chongqing’”  ") == "Hong Kong and ‘Chongqing"
+    assert pull_quote_words("「香港」") == "香港"
+    assert pull_quote_words("e\u0301") == "é"
+
+
+def test_pull_quote_inline_markup_and_entities_are_dropped(tmp_path: Path) -> None:
+    article = ARTICLE.replace("First paragraph.", "Both cities play &ldquo;important and unique roles&rdquo;.")
+    article += "\n::: pullquote\n*important* and **unique** roles\n:::\n"
+    edition, _ = load_edition(write_manuscript(tmp_path, article))
+    assert isinstance(edition.articles[0].blocks[1], PullQuote)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    root = write_manuscript(
+        tmp_path,
+        "---\nbyline: B\n---\n\n# Title\n\n![](missing.png)\n\n::: sidebar\nx\n:::\n\nText.\n",
+        "title: T\nlanguage: en\narticles:\n  - articles/a.md\n  - articles/b.md\n",
+    )
+    assert problems_of(root) == [
+        "a.md:1: the article has no headline",
+        "a.md:5: a level-1 heading (`#`) in the body",
+        "a.md:7: figure without alt text",
+        "a.md:9: unknown block `::: sidebar`",
+        "a.md:7: the image `missing.png` does not exist",
+        "edition.yaml:5: the article `articles/b.md` does not exist",
+    ]
+
+
+def test_unlisted_articles_and_unknown_keys_are_warnings(tmp_path: Path) -> None:
+    root = write_manuscript(tmp_path, ARTICLE.replace("byline: B", "byline: B\nbyln: C"))
+    (root / "articles" / "draft.md").write_text(ARTICLE, encoding="utf-8")
+    _, warnings = load_edition(root)
+    assert [(problem.path.name, problem.line, problem.message, problem.hint) for problem in warnings] == [
+        ("a.md", 4, "unknown key `byln` is ignored", "Did you mean `byline`?"),
+        ("draft.md", None, "this article is not listed in edition.yaml and is left out", "Add it under `articles:` to publish it."),
+    ]
+
+
+def test_text_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    root = write_manuscript(tmp_path, ARTICLE)
+    (root / "articles" / "a.md").write_bytes(ARTICLE.encode() + "Caf\xe9\n".encode("latin-1"))
+    assert problems_of(root) == ["a.md:7: the file is not UTF-8 text (byte 4 of the line, offset 51)"]
+
+
+@pytest.mark.parametrize("edition_yaml, problem", [
+    ("language: en\narticles: [articles/a.md]\n", "edition.yaml:1: the edition has no `title:`"),
+    ("title: T\narticles: [articles/a.md]\n", "edition.yaml:1: the edition has no `language:`"),
+    ("title: T\nlanguage: english language\narticles: [articles/a.md]\n", "edition.yaml:2: `english language` is not a language tag"),
+    ("title: T\nlanguage: en\n", "edition.yaml:1: the edition lists no articles"),
+    ("title: T\nlanguage: en\ndate: 25/11/2026\narticles: [articles/a.md]\n", "edition.yaml:3: `25/11/2026` is not an ISO 8601 date"),
+    ("title: T\nlanguage: en\nslug: ../x\narticles: [articles/a.md]\n", "edition.yaml:3: `../x` cannot be used as a file name"),
+    ("title: [T]\nlanguage: en\narticles: [articles/a.md]\n", "edition.yaml:1: `title` must be text, not a list or a mapping"),
+    ("- just\n- a list\n", "edition.yaml:1: expected `key: value` lines"),
+    ("title: T\nlanguage: en\narticles: [../outside.md]\n", "edition.yaml:3: `../outside.md` is outside the manuscript directory"),
+])
+def test_edition_yaml_mistakes(tmp_path: Path, edition_yaml: str, problem: str) -> None:
+    root = write_manuscript(tmp_path / "m", ARTICLE, edition_yaml)
+    (tmp_path / "outside.md").write_text(ARTICLE, encoding="utf-8")
+    assert problem in problems_of(root)
+
+
+def test_missing_manuscript_and_edition_file(tmp_path: Path) -> None:
+    assert problems_of(tmp_path / "nowhere") == ["nowhere:None: the manuscript directory does not exist"]
+    assert problems_of(tmp_path) == [f"{tmp_path.name}:None: `edition.yaml` is missing".replace(f"{tmp_path.name}:", "edition.yaml:")]
