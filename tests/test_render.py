@@ -1,0 +1,86 @@
+"""The house style: overrides file by file, one strict, autoescaping environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MULTI
+
+from hkcq_press.build import build
+from hkcq_press.epub import write_epub
+from hkcq_press.errors import ManuscriptError
+from hkcq_press.manuscript import load_edition
+from hkcq_press.pdf import print_html
+from hkcq_press.render import PACKAGE_LAYOUTS, HouseStyle
+from support import epub_documents
+
+
+@pytest.fixture(scope="module")
+def multi():
+    return load_edition(MULTI)[0]
+
+
+def test_defaults_ship_inside_the_package() -> None:
+    style = HouseStyle(None)
+    for name in ("print/edition.html", "epub/article.xhtml", "print.css", "epub.css", "fonts.css",
+                 "house.css", "fonts/OFL.txt"):
+        assert style.find(name) == PACKAGE_LAYOUTS / name
+
+
+def test_a_project_file_replaces_the_default_of_the_same_name(tmp_path: Path, multi) -> None:
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "credit.html").write_text(
+        '{% if article.credit_line %}<p class="credit" role="doc-credit">Supplied: {{ article.credit_line }}</p>{% endif %}',
+        encoding="utf-8",
+    )
+    (tmp_path / "print.css").write_text("@page { size: A5; }", encoding="utf-8")
+    style = HouseStyle(tmp_path)
+    assert style.find("print.css") == tmp_path / "print.css"
+    assert style.find("epub.css") == PACKAGE_LAYOUTS / "epub.css"
+    html = print_html(multi, style)
+    assert "Supplied: –The Daily Mail-China Daily news exchange item" in html
+    assert (tmp_path / "print.css").as_uri() in html
+
+
+def test_an_override_can_extend_the_default_it_replaces(tmp_path: Path, multi) -> None:
+    (tmp_path / "print").mkdir()
+    (tmp_path / "print" / "edition.html").write_text(
+        '{% extends "default/print/edition.html" %}', encoding="utf-8"
+    )
+    assert print_html(multi, HouseStyle(tmp_path)) == print_html(multi, HouseStyle(None))
+
+
+def test_copy_is_escaped_in_both_editions(tmp_path: Path) -> None:
+    manuscript = tmp_path / "m"
+    (manuscript / "a").mkdir(parents=True)
+    (manuscript / "edition.yaml").write_text(
+        'title: "<script>alert(1)</script> & Co"\nlanguage: en\narticles: [a/x.md]\n', encoding="utf-8")
+    (manuscript / "a" / "x.md").write_text(
+        '---\nheadline: "<script>alert(1)</script> & <b>news</b>"\nbyline: "A & B <i>"\n---\n\nBody.\n',
+        encoding="utf-8")
+    result = build(manuscript, tmp_path / "out")
+    edition = result.edition
+    html = print_html(edition, HouseStyle(None))
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;news&lt;/b&gt;" in html
+    (document,) = epub_documents(next(o.path for o in result.outputs if o.format == "epub"))
+    assert document.blocks()[:2] == ["<script>alert(1)</script> & <b>news</b>", "A & B <i>"]
+
+
+def test_a_misspelt_name_in_a_layout_is_an_error_at_its_line(tmp_path: Path, multi) -> None:
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "credit.html").write_text("\n\n<p>{{ article.credits }}</p>\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        print_html(multi, HouseStyle(tmp_path))
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line) == (tmp_path / "partials" / "credit.html", 3)
+    assert "credits" in problem.message
+
+
+def test_a_layout_syntax_error_is_located(tmp_path: Path, multi) -> None:
+    (tmp_path / "epub").mkdir()
+    (tmp_path / "epub" / "article.xhtml").write_text("<html>\n{% if %}\n</html>\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        write_epub(multi, HouseStyle(tmp_path), tmp_path / "x.epub")
+    (problem,) = caught.value.problems
+    assert (Path(problem.path).name, problem.line) == ("article.xhtml", 2)
