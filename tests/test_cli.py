@@ -104,3 +104,22 @@ def test_missing_manuscript_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "manuscript: error: the manuscript directory does not exist" in result.stderr
     assert "--manuscript DIR" in result.stderr
+
+
+def test_an_internal_error_exits_3_with_a_hint_and_no_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hkcq_press import build as build_module
+    from hkcq_press.cli import main
+
+    def broken_build(*_: object, **__: object) -> None:
+        raise RuntimeError("something unforeseen")
+
+    monkeypatch.setattr(build_module, "build", broken_build)
+    monkeypatch.chdir(project)
+    assert main(["build"]) == 3
+    error = capsys.readouterr().err
+    assert "internal error: RuntimeError: something unforeseen" in error
+    assert "--debug" in error and "Traceback" not in error
+    assert main(["build", "--debug"]) == 3
+    assert "Traceback" in capsys.readouterr().err

