@@ -145,8 +145,8 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "a.md:1: the article has no headline",
         "a.md:5: a level-1 heading (`#`) in the body",
         "a.md:7: figure without alt text",
-        "a.md:9: unknown block `::: sidebar`",
         "a.md:7: the image `missing.png` does not exist",
+        "a.md:9: unknown block `::: sidebar`",
         "edition.yaml:5: the article `articles/b.md` does not exist",
     ]
 
@@ -187,3 +187,16 @@ def test_edition_yaml_mistakes(tmp_path: Path, edition_yaml: str, problem: str) 
 def test_missing_manuscript_and_edition_file(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nowhere") == ["nowhere:None: the manuscript directory does not exist"]
     assert problems_of(tmp_path) == ["edition.yaml:None: `edition.yaml` is missing"]
+
+
+@pytest.mark.parametrize("name, content, problem", [
+    ("photo.png", b"not a picture", "a.md:6: `photo.png` is not a PNG, JPEG, GIF, WebP or SVG image"),
+    ("photo.bmp", b"BM", "a.md:6: `photo.bmp` is not a PNG, JPEG, GIF, WebP or SVG image"),
+    ("../../outside.png", b"\x89PNG\r\n\x1a\n", "a.md:6: the image `../../outside.png` is outside the manuscript directory"),
+    ("https://example.org/x.png", None, "a.md:6: the image `https://example.org/x.png` is not a file in the manuscript"),
+])
+def test_figure_files_are_checked(tmp_path: Path, name: str, content: bytes | None, problem: str) -> None:
+    root = write_manuscript(tmp_path / "m", ARTICLE.replace("First paragraph.", f"![Alt]({name})\n\nText."))
+    if content is not None:
+        (root / "articles" / name).write_bytes(content)
+    assert problems_of(root) == [problem]

@@ -11,7 +11,8 @@ import difflib
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,14 +32,15 @@ EDITION_KEYS = (
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
 
 QUOTATION_MARKS = "\"'“”‘’«»「」『』"
-IMAGE_SIGNATURES = {
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".gif": (b"GIF87a", b"GIF89a"),
-    ".webp": (b"RIFF",),
-    ".svg": (b"<",),
+IMAGE_FORMATS: dict[str, Callable[[bytes], bool]] = {
+    ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
+    ".jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
+    ".jpeg": lambda head: head.startswith(b"\xff\xd8\xff"),
+    ".gif": lambda head: head[:6] in (b"GIF87a", b"GIF89a"),
+    ".webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+    ".svg": lambda head: b"<svg" in head,
 }
+"""What each accepted image file must start with (EPUB's core image types)."""
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _NULLS = ("", "~", "null", "Null", "NULL")
@@ -363,8 +365,9 @@ class _ArticleReader:
             )
         language = fields.language(required=False)
         date = fields.date()
-        blocks = self.body_parser.parse("\n".join(lines[closing + 1:]), self.path, closing + 2, self.report)
-        blocks = tuple(self._checked(block) for block in blocks)
+        blocks = self.body_parser.parse(
+            "\n".join(lines[closing + 1:]), self.path, closing + 2, self.report, self._image
+        )
         if not any(block.text.strip() for block in blocks if not isinstance(block, (Figure, PullQuote))):
             self.report.error(
                 self.path, closing + 2, "the article has no text", "Write the body after the front matter."
@@ -386,33 +389,28 @@ class _ArticleReader:
             language=language if language and language != self.edition_language else None,
         )
 
-    def _checked(self, block: Block) -> Block:
-        if isinstance(block, Figure):
-            return replace(block, source=self._image(block))
-        return block
-
-    def _image(self, figure: Figure) -> Path:
-        written = str(figure.source)
+    def _image(self, written: str, line: int) -> Path:
+        """The image file a figure names, checked: a regular image file in the manuscript."""
         if urlsplit(written).scheme or written.startswith("//"):
             self.report.error(
-                self.path, figure.line, f"the image `{written}` is not a file in the manuscript",
+                self.path, line, f"the image `{written}` is not a file in the manuscript",
                 "Save the picture in the manuscript folder and give its path relative to this article.",
             )
-            return figure.source
+            return Path(written)
         path = (self.path.parent / unquote(written)).resolve()
         if not _is_inside(path, self.root):
             self.report.error(
-                self.path, figure.line, f"the image `{written}` is outside the manuscript directory",
+                self.path, line, f"the image `{written}` is outside the manuscript directory",
                 "Keep pictures inside the manuscript folder.",
             )
         elif not path.is_file():
             self.report.error(
-                self.path, figure.line, f"the image `{written}` does not exist",
+                self.path, line, f"the image `{written}` does not exist",
                 "Check the spelling; image paths are relative to the article file.",
             )
         elif not _looks_like_image(path):
             self.report.error(
-                self.path, figure.line, f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image",
+                self.path, line, f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image",
                 "Export the picture in one of these formats.",
             )
         return path
@@ -493,14 +491,11 @@ def _is_inside(path: Path, root: Path) -> bool:
 
 
 def _looks_like_image(path: Path) -> bool:
-    signatures = IMAGE_SIGNATURES.get(path.suffix.lower())
-    if signatures is None:
+    looks_right = IMAGE_FORMATS.get(path.suffix.lower())
+    if looks_right is None:
         return False
     with path.open("rb") as handle:
-        head = handle.read(512)
-    if path.suffix.lower() == ".svg":
-        return b"<svg" in head or b"<?xml" in head
-    return head.startswith(signatures)
+        return looks_right(handle.read(4096))
 
 
 def _unique(key: str, taken: set[str]) -> str:

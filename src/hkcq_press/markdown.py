@@ -7,7 +7,7 @@ syntax of pandoc's fenced divs) mark pull quotes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -21,6 +21,9 @@ from .model import Block, Crosshead, Figure, Paragraph, Passage, PullQuote
 
 CONTAINER = "container_fence"
 KNOWN_CONTAINERS = ("pullquote",)
+
+ImageResolver = Callable[[str, int], Path]
+"""Maps an image reference as written (and its line) to the file it names."""
 
 
 def make_parser() -> MarkdownIt:
@@ -51,14 +54,16 @@ class BodyParser:
         self._md = make_parser()
         self._renderer: RendererHTML = self._md.renderer  # type: ignore[assignment]
 
-    def parse(self, text: str, path: Path, first_line: int, report: Diagnostics) -> tuple[Block, ...]:
+    def parse(
+        self, text: str, path: Path, first_line: int, report: Diagnostics, resolve_image: ImageResolver
+    ) -> tuple[Block, ...]:
         """Parse `text`, whose first line is line `first_line` of `path`."""
         env: dict[str, object] = {}
         tokens = self._md.parse(text, env)
         blocks: list[Block] = []
         for group in _top_level_groups(tokens):
             line = first_line + (group[0].map[0] if group[0].map else 0)
-            block = self._block(group, env, path, line, report)
+            block = self._block(group, env, path, line, report, resolve_image)
             if block is not None:
                 blocks.append(block)
         return tuple(_mark_lead(blocks))
@@ -70,14 +75,20 @@ class BodyParser:
         return Markup(self._renderer.render(tokens, self._md.options, env))
 
     def _block(
-        self, group: list[Token], env: dict[str, object], path: Path, line: int, report: Diagnostics
+        self,
+        group: list[Token],
+        env: dict[str, object],
+        path: Path,
+        line: int,
+        report: Diagnostics,
+        resolve_image: ImageResolver,
     ) -> Block | None:
         opening = group[0]
         if opening.type == "paragraph_open":
             inline = group[1]
             children = inline.children or []
             if len(children) == 1 and children[0].type == "image":
-                return _figure(children[0], path, line, report)
+                return _figure(children[0], path, line, report, resolve_image)
             return Paragraph(self._inline_html(inline, env), plain_text(children), line)
         if opening.type == "heading_open":
             inline = group[1]
@@ -156,7 +167,7 @@ def _group_text(group: list[Token]) -> str:
     return "\n\n".join(parts)
 
 
-def _figure(image: Token, path: Path, line: int, report: Diagnostics) -> Figure:
+def _figure(image: Token, path: Path, line: int, report: Diagnostics, resolve_image: ImageResolver) -> Figure:
     alt = plain_text(image.children or []).strip()
     if not alt:
         report.error(
@@ -167,7 +178,7 @@ def _figure(image: Token, path: Path, line: int, report: Diagnostics) -> Figure:
         )
     title = image.attrGet("title")
     caption = Markup.escape(title) if title else None
-    return Figure(Path(str(image.attrGet("src") or "")), alt, caption, line)
+    return Figure(resolve_image(str(image.attrGet("src") or ""), line), alt, caption, line)
 
 
 def _mark_lead(blocks: list[Block]) -> Iterator[Block]:
