@@ -28,13 +28,12 @@ class Staging:
         self._staged.append((Path(temporary), self.out_dir / name))
         return Path(temporary)
 
-    def commit(self) -> list[Path]:
+    def commit(self) -> None:
+        """Move every staged file to its final name (each move is atomic)."""
         for temporary, final in self._staged:
             os.chmod(temporary, 0o644)
             os.replace(temporary, final)
-        committed = [final for _, final in self._staged]
         self._staged.clear()
-        return committed
 
     def discard(self) -> None:
         for temporary, _ in self._staged:
