@@ -11,8 +11,9 @@ from typing import Literal
 
 from .epub import write_epub
 from .errors import Problem
-from .manuscript import load_edition
-from .model import Edition
+from .fonts import printable_characters
+from .manuscript import DEFAULT_LIMITS, Limits, load_edition
+from .model import Block, Crosshead, Edition, Paragraph, Passage, PullQuote
 from .outputs import staged_outputs
 from .pdf import write_pdf
 from .render import HouseStyle
@@ -37,19 +38,62 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a desk wants to know of a manuscript before it goes to press."""
+
+    articles: int
+    words: int
+    pull_quotes: int
+    credits: int
+
+
+@dataclass
+class CheckResult:
+    edition: Edition
+    warnings: list[Problem]
+    summary: Summary
+
+
+def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits = DEFAULT_LIMITS) -> CheckResult:
+    """Read and check the whole manuscript against the house style, building nothing.
+
+    Raises `ManuscriptError` listing every problem found.
+    """
+    style = HouseStyle(styles_dir)
+    edition, warnings = load_edition(manuscript_dir, limits, printable_characters(style))
+    return CheckResult(edition, list(warnings), summarise(edition))
+
+
+def summarise(edition: Edition) -> Summary:
+    blocks = [block for article in edition.articles for block in article.blocks]
+    return Summary(
+        articles=len(edition.articles),
+        words=sum(len(_words(block).split()) for block in blocks),
+        pull_quotes=sum(isinstance(block, PullQuote) for block in blocks),
+        credits=sum(article.credit is not None for article in edition.articles),
+    )
+
+
+def _words(block: Block) -> str:
+    """Words of the body a reader reads once: pull quotes repeat them, figures have none."""
+    return block.text if isinstance(block, (Paragraph, Crosshead, Passage)) else ""
+
+
 def build(
     manuscript_dir: Path,
     out_dir: Path,
     formats: tuple[Format, ...] = FORMATS,
     styles_dir: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BuildResult:
-    """Build the requested editions: all of them replace the old files, or none does.
+    """Check, then build the requested editions: all of them replace the old files, or none does.
 
     Raises `ManuscriptError` (listing every problem) when the manuscript or a
     style is wrong; the output directory is then left as it was.
     """
-    edition, warnings = load_edition(manuscript_dir)
     style = HouseStyle(styles_dir)
+    edition, warnings = load_edition(manuscript_dir, limits, printable_characters(style))
     result = BuildResult(edition, warnings=list(warnings))
     details: dict[Format, str] = {}
     with staged_outputs(out_dir) as staging:

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from .build import Format
 
 COMMANDS: dict[str, tuple[str, tuple[Format, ...]]] = {
-    "pdf": ("build the print edition (PDF)", ("pdf",)),
-    "epub": ("build the e-book edition (EPUB 3)", ("epub",)),
-    "build": ("build both editions", ("pdf", "epub")),
+    "check": ("check the whole manuscript and report every problem, building nothing", ()),
+    "pdf": ("check, then build the print edition (PDF)", ("pdf",)),
+    "epub": ("check, then build the e-book edition (EPUB 3)", ("epub",)),
+    "build": ("check, then build both editions", ("pdf", "epub")),
 }
 
 
@@ -35,6 +36,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--styles", type=Path, default=None, metavar="DIR",
                         help="house-style overrides: layouts and CSS that replace the defaults "
                              "file by file (default: ./styles when it exists)")
+    common.add_argument("--max-text-mb", type=_megabytes, default=5.0, metavar="MB",
+                        help="refuse an article or edition.yaml larger than this (default: 5)")
+    common.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
+                        help="refuse an image larger than this (default: 20)")
     common.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     main_parser = argparse.ArgumentParser(
@@ -54,14 +59,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if styles is None and Path("styles").is_dir():
         styles = Path("styles")
     try:
-        # Imported when a build is asked for, so `--help` answers at once.
-        from .build import build
+        # Imported when work is asked for, so `--help` answers at once.
+        from .build import build, check
+        from .manuscript import MB, Limits
 
-        result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles)
+        limits = Limits(int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB))
+        if arguments.command == "check":
+            checked = check(arguments.manuscript, styles, limits)
+            _report(checked.warnings)
+            summary = checked.summary
+            print(f"{arguments.manuscript}: no errors; {_count(summary.articles, 'article')}, "
+                  f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
+                  f"{_count(summary.credits, 'credit')}")
+            return ExitStatus.OK
+        result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits)
     except ManuscriptError as error:
         _report(error.problems)
         count = len([problem for problem in error.problems if problem.severity == "error"])
-        print(f"hkcq-press: {count} error{'s' if count != 1 else ''}; nothing was written.", file=sys.stderr)
+        print(f"hkcq-press: {_count(count, 'error')}; nothing was written.", file=sys.stderr)
         return error.exit_status
     except PressError as error:
         print(f"hkcq-press: {error}", file=sys.stderr)
@@ -84,6 +99,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _report(problems: Sequence[Problem]) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _megabytes(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of megabytes")
+    return value
 
 
 def _size(size: int) -> str:

@@ -30,6 +30,8 @@ EDITION_KEYS = (
     "date", "rights", "description", "slug", "articles",
 )
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
+PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
+PRINTED_ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker")
 
 QUOTATION_MARKS = "\"'“”‘’«»「」『』"
 IMAGE_FORMATS: dict[str, Callable[[bytes], bool]] = {
@@ -46,14 +48,38 @@ _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _NULLS = ("", "~", "null", "Null", "NULL")
 
 
-def load_edition(manuscript_dir: Path) -> tuple[Edition, list[Problem]]:
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The largest files the reader accepts: copy comes from many desks and is untrusted."""
+
+    text_bytes: int = 5 * MB
+    image_bytes: int = 20 * MB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    limits: Limits
+    printable: frozenset[int] | None
+    """Code points the house typefaces have; None skips that check."""
+
+
+def load_edition(
+    manuscript_dir: Path, limits: Limits = DEFAULT_LIMITS, printable: frozenset[int] | None = None
+) -> tuple[Edition, list[Problem]]:
     """Read and check a whole manuscript.
 
-    Returns the edition and the warnings; raises `ManuscriptError` listing every
-    error (and warning) found.
+    `printable` is what the house typefaces can print (see `fonts.py`); copy with
+    other characters is refused, naming them. Returns the edition and the
+    warnings; raises `ManuscriptError` listing every error (and warning) found.
     """
     report = Diagnostics()
-    edition = _EditionReader(manuscript_dir, report).read()
+    edition = _EditionReader(manuscript_dir, _Rules(limits, printable), report).read()
     report.raise_if_errors()
     assert edition is not None
     return edition, report.warnings
@@ -139,7 +165,14 @@ class _Fields:
             return None
         if node.style is None and node.value in _NULLS:
             return None
-        return str(node.value).strip() or None
+        value = str(node.value).strip()
+        if forbidden := forbidden_characters(value):
+            self.report.error(
+                self.path, located.line, f"`{key}` has characters that cannot be published: {forbidden}",
+                "Delete them; they usually come from copying text out of another program.",
+            )
+            return None
+        return value or None
 
     def texts(self, key: str) -> list[tuple[str, int]] | None:
         """A list of text items with their lines; a single text counts as a list of one."""
@@ -159,8 +192,23 @@ class _Fields:
             if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
                 self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
                 continue
+            if forbidden := forbidden_characters(str(item.value)):
+                self.report.error(self.path, line, f"`{key}` has characters that cannot be published: {forbidden}")
+                continue
             items.append((str(item.value).strip(), line))
         return items
+
+    def scalars(self, key: str) -> list[tuple[str, int]]:
+        """The text values under `key` with their lines, reporting nothing (for checks
+        that run beside the typed accessors)."""
+        located = self.fields.get(key)
+        if located is None:
+            return []
+        nodes = located.node.value if isinstance(located.node, yaml.SequenceNode) else [located.node]
+        return [
+            (str(node.value), self.first_line + node.start_mark.line)
+            for node in nodes if isinstance(node, yaml.ScalarNode)
+        ]
 
     def language(self, required: bool) -> str | None:
         language = self.text("language")
@@ -194,8 +242,9 @@ class _Fields:
 
 
 class _EditionReader:
-    def __init__(self, manuscript_dir: Path, report: Diagnostics) -> None:
+    def __init__(self, manuscript_dir: Path, rules: _Rules, report: Diagnostics) -> None:
         self.root = manuscript_dir.resolve()
+        self.rules = rules
         self.report = report
         self.body_parser = BodyParser()
 
@@ -213,7 +262,7 @@ class _EditionReader:
                 "Every manuscript needs an edition.yaml with at least `title:`, `language:` and `articles:`.",
             )
             return None
-        text = _read_text(edition_path, self.report)
+        text = _read_text(edition_path, self.rules.limits.text_bytes, self.report)
         if text is None:
             return None
         mapping = _read_mapping(text, edition_path, 1, self.report)
@@ -221,6 +270,7 @@ class _EditionReader:
             return None
         fields = _Fields(mapping, edition_path, 1, self.report)
         fields.warn_unknown(EDITION_KEYS)
+        _check_printable(fields, PRINTED_EDITION_KEYS, self.rules.printable)
 
         title = fields.text("title")
         if not title:
@@ -284,7 +334,9 @@ class _EditionReader:
                 continue
             seen[path] = line
             key = _unique(slugify(path.stem, fallback="article"), keys)
-            article = _ArticleReader(path, key, edition_language, self.root, self.body_parser, self.report).read()
+            article = _ArticleReader(
+                path, key, edition_language, self.root, self.body_parser, self.rules, self.report
+            ).read()
             if article is not None:
                 articles.append(article)
         self._warn_unlisted(set(seen))
@@ -321,17 +373,18 @@ class _EditionReader:
 class _ArticleReader:
     def __init__(
         self, path: Path, key: str, edition_language: str, root: Path,
-        body_parser: BodyParser, report: Diagnostics,
+        body_parser: BodyParser, rules: _Rules, report: Diagnostics,
     ) -> None:
         self.path = path
         self.key = key
         self.edition_language = edition_language
         self.root = root
         self.body_parser = body_parser
+        self.rules = rules
         self.report = report
 
     def read(self) -> Article | None:
-        text = _read_text(self.path, self.report)
+        text = _read_text(self.path, self.rules.limits.text_bytes, self.report)
         if text is None:
             return None
         lines = text.split("\n")
@@ -353,6 +406,7 @@ class _ArticleReader:
             return None
         fields = _Fields(mapping, self.path, 2, self.report)
         fields.warn_unknown(ARTICLE_KEYS)
+        _check_printable(fields, PRINTED_ARTICLE_KEYS, self.rules.printable)
 
         headline = fields.text("headline")
         if not headline:
@@ -373,6 +427,7 @@ class _ArticleReader:
                 self.path, closing + 2, "the article has no text", "Write the body after the front matter."
             )
         self._check_pull_quotes(blocks)
+        self._check_printable_blocks(blocks)
         if not headline or not byline:
             return None
         return Article(
@@ -403,10 +458,19 @@ class _ArticleReader:
                 self.path, line, f"the image `{written}` is outside the manuscript directory",
                 "Keep pictures inside the manuscript folder.",
             )
-        elif not path.is_file():
+        elif not path.exists():
             self.report.error(
                 self.path, line, f"the image `{written}` does not exist",
                 "Check the spelling; image paths are relative to the article file.",
+            )
+        elif not path.is_file():
+            self.report.error(self.path, line, f"`{written}` is not a regular file", "Point to an image file.")
+        elif (size := path.stat().st_size) > self.rules.limits.image_bytes:
+            self.report.error(
+                self.path, line,
+                f"the image `{written}` is {_megabytes(size)}, over the limit of "
+                f"{_megabytes(self.rules.limits.image_bytes)}",
+                "Save a smaller copy of the picture, or raise the limit with --max-image-mb.",
             )
         elif not _looks_like_image(path):
             self.report.error(
@@ -414,6 +478,19 @@ class _ArticleReader:
                 "Export the picture in one of these formats.",
             )
         return path
+
+    def _check_printable_blocks(self, blocks: tuple[Block, ...]) -> None:
+        if self.rules.printable is None:
+            return
+        for block in blocks:
+            if isinstance(block, Figure):
+                if not block.caption:
+                    continue
+                text = block.caption.unescape()
+            else:
+                text = block.text
+            if missing := unprintable_characters(text, self.rules.printable):
+                self.report.error(self.path, block.line, *_unprintable_message("this text", missing))
 
     def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
         paragraphs = [normalise_words(text) for text in body_paragraph_texts(blocks)]
@@ -466,9 +543,18 @@ def is_iso_date(text: str) -> bool:
     return True
 
 
-def _read_text(path: Path, report: Diagnostics) -> str | None:
-    """The file as text with a BOM dropped and every line end made `\\n`."""
+def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
+    """The file as text with a BOM dropped and every line end made `\\n`; None,
+    with the problems reported, if it is too large, not UTF-8 or holds characters
+    that cannot be published."""
     try:
+        size = path.stat().st_size
+        if size > limit:
+            report.error(
+                path, None, f"the file is {_megabytes(size)}, over the limit of {_megabytes(limit)} for text",
+                "Split the article, or raise the limit with --max-text-mb.",
+            )
+            return None
         data = path.read_bytes()
     except OSError as error:
         report.error(path, None, f"cannot be read: {error.strerror}")
@@ -483,7 +569,64 @@ def _read_text(path: Path, report: Diagnostics) -> str | None:
             "Save the file as UTF-8 in your editor.",
         )
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    clean = True
+    for number, content in enumerate(text.split("\n"), 1):
+        if forbidden := forbidden_characters(content):
+            clean = False
+            report.error(
+                path, number, f"characters that cannot be published: {forbidden}",
+                "Delete them; they usually come from copying text out of another program.",
+            )
+    return text if clean else None
+
+
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def forbidden_characters(text: str) -> str:
+    """Control characters, lone surrogates and non-characters, which XHTML cannot carry,
+    named for the editor; empty when there are none."""
+    return _describe(sorted(set(_FORBIDDEN.findall(text))))
+
+
+def unprintable_characters(text: str, printable: frozenset[int]) -> list[str]:
+    """Characters no house typeface has. White space and invisible format characters
+    need no glyph."""
+    return sorted({
+        char for char in text
+        if ord(char) not in printable and not char.isspace() and unicodedata.category(char) != "Cf"
+    })
+
+
+def _describe(chars: list[str]) -> str:
+    return ", ".join(
+        f"U+{ord(char):04X} ({unicodedata.name(char, 'control character' if ord(char) < 0xA0 else 'no name')})"
+        + (f" {char}" if char.isprintable() else "")
+        for char in chars
+    )
+
+
+def _unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
+    return (
+        f"{what} has characters the house typefaces cannot print: {_describe(missing)}",
+        "Replace them, or add a typeface that has them to the house style (fonts.css).",
+    )
+
+
+def _check_printable(fields: _Fields, keys: tuple[str, ...], printable: frozenset[int] | None) -> None:
+    if printable is None:
+        return
+    for key in keys:
+        for value, line in fields.scalars(key):
+            if missing := unprintable_characters(value, printable):
+                fields.report.error(fields.path, line, *_unprintable_message(f"`{key}`", missing))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f} MB" if size >= MB else f"{size / 1024:.0f} KB"
 
 
 def _is_inside(path: Path, root: Path) -> bool:

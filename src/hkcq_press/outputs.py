@@ -1,19 +1,24 @@
 """Writing into the output directory without ever leaving a half-written edition.
 
 Each edition is written to a temporary file beside its final name and moved into
-place only when every edition of the build has been written, so a failed build
-leaves the previous good files as they were.
+place (an atomic rename) only when every edition of the build has been written,
+so a failed build leaves the previous good files as they were, and a reader, or
+a second build running at the same time, only ever sees complete files.
+Temporary names carry the writing process's id, so leftovers of a killed build
+are recognised and removed by the next one, while a live build's are left alone.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 TEMPORARY_PREFIX = ".hkcq-press-"
+_TEMPORARY = re.compile(re.escape(TEMPORARY_PREFIX) + r"(?P<pid>\d+)-.*\.tmp$")
 
 
 class Staging:
@@ -23,7 +28,9 @@ class Staging:
 
     def stage(self, name: str) -> Path:
         """A fresh temporary path that will become `out_dir/name` on commit."""
-        handle, temporary = tempfile.mkstemp(prefix=f"{TEMPORARY_PREFIX}{name}.", suffix=".tmp", dir=self.out_dir)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-{name}.", suffix=".tmp", dir=self.out_dir
+        )
         os.close(handle)
         self._staged.append((Path(temporary), self.out_dir / name))
         return Path(temporary)
@@ -47,6 +54,7 @@ def staged_outputs(out_dir: Path) -> Iterator[Staging]:
     directory itself if this build created it and it is still empty)."""
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out_dir)
     staging = Staging(out_dir)
     try:
         yield staging
@@ -56,3 +64,21 @@ def staged_outputs(out_dir: Path) -> Iterator[Staging]:
             out_dir.rmdir()
         raise
     staging.discard()
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    """Delete temporary files of builds whose process no longer runs."""
+    for path in out_dir.iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match and not _running(int(match["pid"])):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

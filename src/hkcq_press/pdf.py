@@ -8,6 +8,7 @@ reads nothing but regular files of the manuscript and the house style.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,13 +52,53 @@ def write_pdf(edition: Edition, style: HouseStyle, target: Path) -> PdfResult:
             string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher
         ).render()
         document.write_pdf(target)
-    errors = [Problem(layout_path, None, message) for level, message in records if level == "error"]
-    if errors:
-        raise ManuscriptError(errors)
-    warnings = [
-        Problem(layout_path, None, message, severity="warning") for level, message in records if level == "warning"
+    problems = [
+        Problem(*_asker(message, style, layout_path), message, severity=level)  # type: ignore[arg-type]
+        for level, message in records
     ]
-    return PdfResult(pages=len(document.pages), warnings=warnings)
+    if any(problem.severity == "error" for problem in problems):
+        raise ManuscriptError(problems)
+    return PdfResult(pages=len(document.pages), warnings=problems)
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*:[^\s'\"()<>]+", re.IGNORECASE)
+_STYLE_FILES = (".css", ".html", ".xhtml")
+
+
+_IGNORED = re.compile(r"Ignored `(?P<css>.+?)` at (?P<line>\d+):\d+")
+
+
+def _asker(message: str, style: HouseStyle, layout: Path) -> tuple[Path, int | None]:
+    """The style file and line a WeasyPrint message is about (the CSS it ignored, or
+    the file that refers to the URL it names), so the designer knows where to look;
+    the print layout when no file can be told."""
+    if ignored := _IGNORED.search(message):
+        line = int(ignored["line"])
+        for candidate in _style_files(style):
+            lines = candidate.read_text(encoding="utf-8").splitlines()
+            if candidate.suffix == ".css" and line <= len(lines) and ignored["css"].split(":")[0] in lines[line - 1]:
+                return candidate, line
+    for url in _URL.findall(message):
+        needles = {url.rstrip(".:,")}
+        if url.startswith("file:"):
+            path = Path(url2pathname(unquote(urlsplit(url).path)))
+            needles |= {
+                str(path.relative_to(directory)) for directory in style.directories if path.is_relative_to(directory)
+            }
+        for candidate in _style_files(style):
+            for number, text in enumerate(candidate.read_text(encoding="utf-8").splitlines(), 1):
+                if any(needle in text for needle in needles):
+                    return candidate, number
+    return layout, None
+
+
+def _style_files(style: HouseStyle) -> list[Path]:
+    return [
+        candidate
+        for directory in style.directories
+        for candidate in sorted(directory.rglob("*"))
+        if candidate.suffix in _STYLE_FILES and candidate.is_file()
+    ]
 
 
 def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
