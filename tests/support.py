@@ -154,15 +154,17 @@ def flow(lines: list[str]) -> str:
     return unicodedata.normalize("NFC", re.sub(r"\n+", "\n", text))
 
 
-def pattern(expected: str) -> re.Pattern[str]:
+def pattern(expected: str, any_break: bool = False) -> re.Pattern[str]:
     """Matches `expected` as laid out in lines: a space may be a line end, and a line
-    may also end, with no space, after a hyphen, a slash or a dash."""
+    may also end, with no space, after a hyphen, a slash or a dash (or, with
+    `any_break`, between any two characters, as Unicode line breaking allows in
+    scripts and punctuation this list does not know)."""
     parts = []
     for char in collapse(expected):
         if char == " ":
             parts.append("[ \n]")
         else:
-            parts.append(re.escape(char) + ("\n?" if char in BREAK_AFTER else ""))
+            parts.append(re.escape(char) + ("\n?" if any_break or char in BREAK_AFTER else ""))
     return re.compile("".join(parts))
 
 
@@ -206,13 +208,13 @@ def epub_documents(epub: Path) -> list[EpubDocument]:
         return documents
 
 
-def in_order(stream: str, expected: list[str]) -> list[tuple[int, int]]:
+def in_order(stream: str, expected: list[str], any_break: bool = False) -> list[tuple[int, int]]:
     """Positions of each expected text in `stream`, each after the previous one.
     Fails with the first text that is missing."""
     spans = []
     position = 0
     for text in expected:
-        match = pattern(text).search(stream, position)
+        match = pattern(text, any_break).search(stream, position)
         assert match, f"not found (in order) in the edition: {text!r}\nafter: {stream[max(0, position - 200):position]!r}"
         spans.append(match.span())
         position = match.end()

@@ -61,7 +61,8 @@ def test_manuscript_and_out_options(tmp_path: Path) -> None:
 def test_each_manuscript_mistake_gets_its_message_at_its_file_and_line(tmp_path: Path, fixture: Path) -> None:
     """Errors stop the build and write nothing; warnings are shown and the build goes on."""
     shutil.copytree(fixture, tmp_path / "manuscript")
-    result = run_cli("build", cwd=tmp_path)
+    options = fixture / "options.txt"
+    result = run_cli("build", *(options.read_text(encoding="utf-8").split() if options.exists() else []), cwd=tmp_path)
     fails = (fixture / "expected-errors.txt").exists()
     expected = (fixture / ("expected-errors.txt" if fails else "expected-warnings.txt")).read_text(encoding="utf-8")
     for message in expected.strip().split("\n"):
@@ -200,3 +201,61 @@ def test_an_interrupted_build_writes_nothing(project: Path, monkeypatch: pytest.
     with pytest.raises(KeyboardInterrupt):
         build_module.build(project / "manuscript", project / "dist", styles_dir=project / "styles")
     assert {path.name: path.read_bytes() for path in (project / "dist").iterdir()} == before
+
+
+def test_check_reports_a_summary_and_builds_nothing(project: Path) -> None:
+    result = run_cli("check", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "manuscript: no errors; 1 article, 557 words, 3 pull quotes, 1 credit"
+    assert not (project / "dist").exists()
+
+
+def test_check_counts_the_multi_article_fixture(tmp_path: Path) -> None:
+    result = run_cli("check", "--manuscript", str(FIXTURES / "multi"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no errors; 3 articles, " in result.stdout and ", 2 pull quotes, 2 credits" in result.stdout
+
+
+@pytest.mark.parametrize("fixture", BROKEN, ids=[path.name for path in BROKEN])
+def test_check_finds_what_build_finds(tmp_path: Path, fixture: Path) -> None:
+    shutil.copytree(fixture, tmp_path / "manuscript")
+    options = (fixture / "options.txt").read_text(encoding="utf-8").split() if (fixture / "options.txt").exists() else []
+    checked, built = run_cli("check", *options, cwd=tmp_path), run_cli("build", *options, cwd=tmp_path)
+    assert checked.returncode == built.returncode
+    assert checked.stderr == built.stderr.replace("; nothing was written.", ".")
+
+
+def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
+    for fixture in ("missing-headline", "pull-quote-not-in-body", "not-an-image"):
+        shutil.copytree(FIXTURES / "broken" / fixture, tmp_path / "manuscript" / fixture)
+    (tmp_path / "manuscript" / "edition.yaml").write_text(
+        "title: T\nlanguage: en\narticles:\n"
+        + "".join(f"  - {name}/articles/story.md\n" for name in ("missing-headline", "pull-quote-not-in-body", "not-an-image")),
+        encoding="utf-8",
+    )
+    result = run_cli("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count(": error: ") == 3
+    assert result.stderr.strip().endswith("hkcq-press: 3 errors.")
+
+
+def test_size_limits(project: Path) -> None:
+    text = run_cli("check", "--max-text-mb", "0.002", cwd=project)
+    assert text.returncode == 1
+    assert "chongqing-hong-kong-cooperation.md: error: the file is 4 KB, over the limit of 2 KB for text" in text.stderr
+    assert "--max-text-mb" in text.stderr
+    shutil.copy(FIXTURES / "multi" / "images" / "night-view.png", project / "manuscript" / "articles")
+    article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n![A night view](night-view.png)\n", encoding="utf-8")
+    image = run_cli("build", "--max-image-mb", "0.0001", cwd=project)
+    assert image.returncode == 1
+    assert "articles/chongqing-hong-kong-cooperation.md:53: error: the image `night-view.png` is 5 KB, " \
+        "over the limit of 104 bytes" in image.stderr
+    assert run_cli("build", cwd=project).returncode == 0
+
+
+def test_an_empty_manuscript_directory(tmp_path: Path) -> None:
+    (tmp_path / "manuscript").mkdir()
+    result = run_cli("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "manuscript/edition.yaml: error: `edition.yaml` is missing" in result.stderr

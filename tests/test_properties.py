@@ -1,72 +1,135 @@
-"""Open-ended input: whatever text an editor types reaches the model and the EPUB as written."""
+"""Open-ended input: whatever an editor types reaches both editions as written, or is
+refused with a message that names the characters that cannot be published."""
 
 from __future__ import annotations
 
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import collapse, epub_documents, flow, in_order, pdf_lines
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
+from hkcq_press.fonts import printable_characters
 from hkcq_press.manuscript import load_edition, pull_quote_words, slugify
-from support import collapse, epub_documents
+from hkcq_press.render import HouseStyle
 
-# Text an editor can type: any printable character of any script (no control
-# characters or surrogates, which XHTML cannot carry), in one line.
-LINE = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp")),
-    min_size=1, max_size=40,
-).map(collapse).filter(bool)
+HOUSE = printable_characters(HouseStyle(None))
 
-# Body words: no Markdown syntax, so the body's text is the words themselves.
-WORD = st.text(
-    alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Lo", "Nd"), max_codepoint=0x2FFFF),
-    min_size=1, max_size=8,
+
+def _visible(code: int) -> bool:
+    """Characters a reader can see and a PDF text extractor can give back: not white
+    space, not invisible format characters, not combining marks (which extractors
+    may reorder), not Markdown syntax."""
+    char = chr(code)
+    category = unicodedata.category(char)
+    return not (char.isspace() or category[0] in "CMZ" or char in "\\`*_[]<>!#&|:~-+=")
+
+
+VISIBLE = sorted(chr(code) for code in HOUSE if _visible(code))
+HOUSE_WORD = st.text(alphabet=st.sampled_from(VISIBLE), min_size=1, max_size=10)
+ANY_WORD = st.text(
+    alphabet=st.characters(blacklist_categories=("Zs", "Zl", "Zp"), blacklist_characters="\n\r\t"),
+    min_size=1, max_size=6,
 )
-PARAGRAPH = st.lists(WORD, min_size=3, max_size=12).map(" ".join)
-
-ARTICLE = st.fixed_dictionaries({
-    "headline": LINE, "byline": st.lists(LINE, min_size=1, max_size=3), "dek": LINE,
-    "credit": LINE, "paragraphs": st.lists(PARAGRAPH, min_size=1, max_size=3),
-})
+# Mostly printable words, now and then anything at all.
+MIXED_WORD = st.one_of(HOUSE_WORD, HOUSE_WORD, HOUSE_WORD, ANY_WORD)
 
 
-def write_article(path: Path, article: dict) -> None:
-    front = yaml.safe_dump(
-        {key: article[key] for key in ("headline", "byline", "dek", "credit")}, allow_unicode=True
+def line(word: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.lists(word, min_size=1, max_size=6).map(" ".join)
+
+
+def article(word: st.SearchStrategy[str]) -> st.SearchStrategy[dict]:
+    return st.fixed_dictionaries({
+        "headline": line(word), "byline": st.lists(line(word), min_size=1, max_size=3), "dek": line(word),
+        "credit": line(word), "paragraphs": st.lists(line(word), min_size=1, max_size=3),
+    })
+
+
+def write_edition(root: Path, articles: list[dict]) -> None:
+    root.mkdir()
+    names = [f"a{number}.md" for number in range(len(articles))]
+    for name, article in zip(names, articles, strict=True):
+        front = yaml.safe_dump({key: article[key] for key in ("headline", "byline", "dek", "credit")},
+                               allow_unicode=True)
+        # Each paragraph starts with a letter so no word can begin a Markdown block.
+        body = "\n\n".join(f"P {paragraph}" for paragraph in article["paragraphs"])
+        # A lone surrogate cannot be encoded: the file is then not UTF-8, as it would be
+        # if an editor's program wrote one.
+        (root / name).write_text(f"---\n{front}---\n\n{body}\n", encoding="utf-8", errors="surrogatepass")
+    (root / "edition.yaml").write_text(
+        yaml.safe_dump({"title": "T", "language": "en", "articles": names}), encoding="utf-8"
     )
-    path.write_text(f"---\n{front}---\n\n" + "\n\n".join(article["paragraphs"]) + "\n", encoding="utf-8")
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(ARTICLE, min_size=1, max_size=6))
-def test_any_copy_reaches_the_epub_verbatim(articles: list[dict]) -> None:
+def expected_texts(article: dict) -> list[str]:
+    byline = article["byline"]
+    names = byline[0] if len(byline) == 1 else ", ".join(byline[:-1]) + " and " + byline[-1]
+    credit = article["credit"] if article["credit"][0] in "–—-" else "–" + article["credit"]
+    return [article["headline"], article["dek"], names, *(f"P {p}" for p in article["paragraphs"]), credit]
+
+
+def unpublishable(articles: list[dict]) -> set[str]:
+    text = "".join(
+        "".join(value) if isinstance(value, list) else value for article in articles for value in article.values()
+    )
+    return {
+        char for char in text
+        if (ord(char) not in HOUSE and unicodedata.category(char) != "Cf")
+        or re.match("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]", char)
+    } - {" "}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(article(HOUSE_WORD), min_size=4, max_size=10))
+def test_any_printable_copy_reaches_both_editions_verbatim(articles: list[dict]) -> None:
+    """Many articles a build, so one render checks many examples."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "m"
-        root.mkdir()
-        names = [f"a{number}.md" for number in range(len(articles))]
-        for name, article in zip(names, articles, strict=True):
-            write_article(root / name, article)
-        (root / "edition.yaml").write_text(
-            yaml.safe_dump({"title": "T", "language": "en", "articles": names}), encoding="utf-8"
-        )
-        result = build(root, Path(scratch) / "out", formats=("epub",))
+        write_edition(root, articles)
+        result = build(root, Path(scratch) / "out")
+        pdf = next(output.path for output in result.outputs if output.format == "pdf")
+        epub = next(output.path for output in result.outputs if output.format == "epub")
+        stream = flow(pdf_lines(pdf))
+        documents = epub_documents(epub)
+    position = 0
+    for document, expected in zip(documents, map(expected_texts, articles), strict=True):
+        assert document.blocks() == [collapse(text) for text in expected]
+        position += in_order(stream[position:], expected, any_break=True)[-1][1]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(article(MIXED_WORD), min_size=1, max_size=4))
+def test_unpublishable_copy_is_refused_naming_every_character(articles: list[dict]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "m"
+        write_edition(root, articles)
+        refused = unpublishable(articles)
+        try:
+            result = build(root, Path(scratch) / "out", formats=("epub",))
+        except ManuscriptError as error:
+            assert refused, str(error)
+            if any(re.search("[\ud800-\udfff]", paragraph) for a in articles for paragraph in a["paragraphs"]):
+                # Such a file cannot be decoded at all: that is what the message says.
+                assert "the file is not UTF-8 text" in str(error)
+                return
+            for char in refused:
+                assert f"U+{ord(char):04X}" in str(error)
+            return
+        assert not refused
         documents = epub_documents(result.outputs[0].path)
-    for document, article in zip(documents, articles, strict=True):
-        byline = article["byline"]
-        names = byline[0] if len(byline) == 1 else ", ".join(byline[:-1]) + " and " + byline[-1]
-        credit = article["credit"] if article["credit"][0] in "–—-" else "–" + article["credit"]
-        expected = [article["headline"], article["dek"], names, *article["paragraphs"], credit]
+    for document, expected in zip(documents, map(expected_texts, articles), strict=True):
         assert document.blocks() == [collapse(text) for text in expected]
 
 
-@given(PARAGRAPH, st.data())
-def test_any_run_of_words_from_a_paragraph_is_a_valid_pull_quote(paragraph: str, data: st.DataObject) -> None:
-    words = paragraph.split(" ")
+@given(st.lists(HOUSE_WORD, min_size=3, max_size=12), st.data())
+def test_any_run_of_words_from_a_paragraph_is_a_valid_pull_quote(words: list[str], data: st.DataObject) -> None:
     start = data.draw(st.integers(0, len(words) - 1))
     end = data.draw(st.integers(start + 1, len(words)))
     quote = "“" + " ".join(words[start:end]) + "”"
@@ -74,10 +137,11 @@ def test_any_run_of_words_from_a_paragraph_is_a_valid_pull_quote(paragraph: str,
         root = Path(scratch)
         (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")
         (root / "a.md").write_text(
-            f"---\nheadline: H\nbyline: B\n---\n\n{paragraph}\n\n::: pullquote\n{quote}\n:::\n", encoding="utf-8"
+            f"---\nheadline: H\nbyline: B\n---\n\nP {' '.join(words)}\n\n::: pullquote\n{quote}\n:::\n",
+            encoding="utf-8",
         )
         edition, _ = load_edition(root)
-    assert pull_quote_words(edition.articles[0].blocks[1].text) == collapse(" ".join(words[start:end]))
+    assert pull_quote_words(edition.articles[0].blocks[1].text) == pull_quote_words(quote)
 
 
 @given(st.text())
@@ -96,6 +160,6 @@ def test_the_reader_never_crashes_on_any_front_matter(front: str) -> None:
         (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")
         (root / "a.md").write_text(f"---\n{front}\n---\n\nText.\n", encoding="utf-8", errors="surrogatepass")
         try:
-            load_edition(root)
+            load_edition(root, printable=HOUSE)
         except ManuscriptError as error:
             assert error.problems and all(problem.path.name == "a.md" for problem in error.problems)

@@ -13,7 +13,7 @@ from hkcq_press.errors import ManuscriptError
 from hkcq_press.manuscript import load_edition
 from hkcq_press.pdf import print_html
 from hkcq_press.render import PACKAGE_LAYOUTS, HouseStyle
-from support import epub_documents
+from support import epub_documents, flow, in_order, pdf_lines
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,9 @@ def test_copy_is_escaped_in_both_editions(tmp_path: Path) -> None:
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;news&lt;/b&gt;" in html
     (document,) = epub_documents(next(o.path for o in result.outputs if o.format == "epub"))
     assert document.blocks()[:2] == ["<script>alert(1)</script> & <b>news</b>", "A & B <i>"]
+    assert document.root.find(".//{*}script") is None
+    stream = flow(pdf_lines(next(o.path for o in result.outputs if o.format == "pdf")))
+    in_order(stream, ["<script>alert(1)</script> & Co", "<script>alert(1)</script> & <b>news</b>", "A & B <i>"])
 
 
 def test_a_misspelt_name_in_a_layout_is_an_error_at_its_line(tmp_path: Path, multi) -> None:

@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ManuscriptError as error:
         _report(error.problems)
         count = len([problem for problem in error.problems if problem.severity == "error"])
-        print(f"hkcq-press: {_count(count, 'error')}; nothing was written.", file=sys.stderr)
+        consequence = "" if arguments.command == "check" else "; nothing was written"
+        print(f"hkcq-press: {_count(count, 'error')}{consequence}.", file=sys.stderr)
         return error.exit_status
     except PressError as error:
         print(f"hkcq-press: {error}", file=sys.stderr)

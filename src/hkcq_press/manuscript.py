@@ -165,14 +165,15 @@ class _Fields:
             return None
         if node.style is None and node.value in _NULLS:
             return None
-        value = str(node.value).strip()
+        value = str(node.value)
         if forbidden := forbidden_characters(value):
             self.report.error(
                 self.path, located.line, f"`{key}` has characters that cannot be published: {forbidden}",
                 "Delete them; they usually come from copying text out of another program.",
             )
-            return None
-        return value or None
+            # Reported; go on without them so the other checks can speak too.
+            value = _FORBIDDEN.sub("", value)
+        return value.strip() or None
 
     def texts(self, key: str) -> list[tuple[str, int]] | None:
         """A list of text items with their lines; a single text counts as a list of one."""
@@ -192,10 +193,11 @@ class _Fields:
             if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
                 self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
                 continue
-            if forbidden := forbidden_characters(str(item.value)):
+            value = str(item.value)
+            if forbidden := forbidden_characters(value):
                 self.report.error(self.path, line, f"`{key}` has characters that cannot be published: {forbidden}")
-                continue
-            items.append((str(item.value).strip(), line))
+                value = _FORBIDDEN.sub("", value)
+            items.append((value.strip(), line))
         return items
 
     def scalars(self, key: str) -> list[tuple[str, int]]:
@@ -545,8 +547,7 @@ def is_iso_date(text: str) -> bool:
 
 def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
     """The file as text with a BOM dropped and every line end made `\\n`; None,
-    with the problems reported, if it is too large, not UTF-8 or holds characters
-    that cannot be published."""
+    with the problem reported, if it is too large or not UTF-8."""
     try:
         size = path.stat().st_size
         if size > limit:
@@ -570,15 +571,14 @@ def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
         )
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    clean = True
     for number, content in enumerate(text.split("\n"), 1):
         if forbidden := forbidden_characters(content):
-            clean = False
             report.error(
                 path, number, f"characters that cannot be published: {forbidden}",
                 "Delete them; they usually come from copying text out of another program.",
             )
-    return text if clean else None
+    # Reported; the rest of the file is still read so every other problem shows too.
+    return _FORBIDDEN.sub("", text)
 
 
 _FORBIDDEN = re.compile(
@@ -626,7 +626,9 @@ def _check_printable(fields: _Fields, keys: tuple[str, ...], printable: frozense
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / MB:.1f} MB" if size >= MB else f"{size / 1024:.0f} KB"
+    if size >= MB:
+        return f"{size / MB:.1f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
 
 
 def _is_inside(path: Path, root: Path) -> bool:
