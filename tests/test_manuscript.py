@@ -200,3 +200,8 @@ def test_figure_files_are_checked(tmp_path: Path, name: str, content: bytes | No
     if content is not None:
         (root / "articles" / name).write_bytes(content)
     assert problems_of(root) == [problem]
+
+
+def test_a_pull_quote_of_quotation_marks_alone(tmp_path: Path) -> None:
+    article = ARTICLE + "\n::: pullquote\n“ ”\n:::\n"
+    assert problems_of(write_manuscript(tmp_path, article)) == ["a.md:8: the pull quote has only quotation marks, no words"]

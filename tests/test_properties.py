@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from support import collapse, epub_documents, flow, in_order, pdf_lines
 
@@ -133,6 +133,7 @@ def test_any_run_of_words_from_a_paragraph_is_a_valid_pull_quote(words: list[str
     start = data.draw(st.integers(0, len(words) - 1))
     end = data.draw(st.integers(start + 1, len(words)))
     quote = "“" + " ".join(words[start:end]) + "”"
+    assume(pull_quote_words(quote))  # words, not just quotation marks
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")

@@ -500,7 +500,9 @@ class _ArticleReader:
             if not isinstance(block, PullQuote):
                 continue
             quoted = pull_quote_words(block.text)
-            if not quoted or not any(quoted in paragraph for paragraph in paragraphs):
+            if not quoted:
+                self.report.error(self.path, block.line, "the pull quote has only quotation marks, no words")
+            elif not any(quoted in paragraph for paragraph in paragraphs):
                 self.report.error(
                     self.path, block.line, f"the pull quote is not in the article: “{quoted}”",
                     "A pull quote must repeat, character for character, words of one paragraph of "
