@@ -190,13 +190,13 @@ class _Fields:
         items: list[tuple[str, int]] = []
         for item in node.value:
             line = self.first_line + item.start_mark.line
-            if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
-                self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
-                continue
-            value = str(item.value)
+            value = str(item.value) if isinstance(item, yaml.ScalarNode) else ""
             if forbidden := forbidden_characters(value):
                 self.report.error(self.path, line, f"`{key}` has characters that cannot be published: {forbidden}")
                 value = _FORBIDDEN.sub("", value)
+            if not value.strip():
+                self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
+                continue
             items.append((value.strip(), line))
         return items
 
@@ -282,23 +282,26 @@ class _EditionReader:
         publisher = fields.text("publisher")
         date = fields.date()
         articles = self._articles(fields, language or "")
+        # Read every field before giving up, so each one's problems are reported.
+        identifier = fields.text("identifier")
+        subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
+        isbn_print, isbn_epub = fields.text("isbn_print"), fields.text("isbn_epub")
         if not title or not language or slug is None or articles is None:
             return None
-        identifier = fields.text("identifier") or derived_identifier(slug, publisher)
         return Edition(
             source_dir=self.root,
             title=title,
             language=language,
             slug=slug,
-            identifier=identifier,
+            identifier=identifier or derived_identifier(slug, publisher),
             articles=articles,
-            subtitle=fields.text("subtitle"),
+            subtitle=subtitle,
             publisher=publisher,
             date=date,
-            rights=fields.text("rights"),
-            description=fields.text("description"),
-            isbn_print=fields.text("isbn_print"),
-            isbn_epub=fields.text("isbn_epub"),
+            rights=rights,
+            description=description,
+            isbn_print=isbn_print,
+            isbn_epub=isbn_epub,
         )
 
     def _slug(self, fields: _Fields, title: str) -> str | None:
@@ -430,6 +433,9 @@ class _ArticleReader:
             )
         self._check_pull_quotes(blocks)
         self._check_printable_blocks(blocks)
+        # Read every field before giving up, so each one's problems are reported.
+        dek, dateline = fields.text("dek"), fields.text("dateline")
+        credit, kicker = fields.text("credit"), fields.text("kicker")
         if not headline or not byline:
             return None
         return Article(
@@ -438,11 +444,11 @@ class _ArticleReader:
             headline=headline,
             byline=tuple(byline),
             blocks=blocks,
-            dek=fields.text("dek"),
-            dateline=fields.text("dateline"),
+            dek=dek,
+            dateline=dateline,
             date=date,
-            credit=fields.text("credit"),
-            kicker=fields.text("kicker"),
+            credit=credit,
+            kicker=kicker,
             language=language if language and language != self.edition_language else None,
         )
 
