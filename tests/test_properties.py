@@ -25,10 +25,14 @@ HOUSE = printable_characters(HouseStyle(None))
 def _visible(code: int) -> bool:
     """Characters a reader can see and a PDF text extractor can give back: not white
     space, not invisible format characters, not combining marks (which extractors
-    may reorder), not Markdown syntax."""
+    may reorder), not Markdown syntax, and not the ligature characters ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ:
+    their glyphs are also the ligatures of ff, fi, fl…, and a PDF's text layer can
+    give back only one text per glyph."""
     char = chr(code)
     category = unicodedata.category(char)
-    return not (char.isspace() or category[0] in "CMZ" or char in "\\`*_[]<>!#&|:~-+=")
+    return not (
+        char.isspace() or category[0] in "CMZ" or char in "\\`*_[]<>!#&|:~-+=" or 0xFB00 <= code <= 0xFB4F
+    )
 
 
 VISIBLE = sorted(chr(code) for code in HOUSE if _visible(code))
