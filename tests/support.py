@@ -25,7 +25,6 @@ style); body text never comes closer than this to the top or bottom edge."""
 
 BREAK_AFTER = "-‐‑/–—"
 """Characters after which a line may end without a space in the copy."""
-AUTO_HYPHEN = "\u2010"
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -147,10 +146,9 @@ def pdf_furniture(pdf: Path) -> list[str]:
 
 
 def flow(lines: list[str]) -> str:
-    """Lines joined as a stream: spaces collapsed, line ends kept as `\\n`, automatic
-    hyphenation (U+2010 at a line end) undone."""
+    """Lines joined as a stream: spaces collapsed, line ends kept as `\\n`. (The house
+    style does not hyphenate, so no hyphen at a line end is the renderer's.)"""
     text = "\n".join(" ".join(line.split()) for line in lines)
-    text = re.sub(f"{AUTO_HYPHEN}\n", "", text)
     return unicodedata.normalize("NFC", re.sub(r"\n+", "\n", text))
 
 
