@@ -112,8 +112,10 @@ def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-u
             if parts.scheme != "file":
                 raise ValueError(f"refused to fetch {url}: only files of the manuscript and its styles are read")
             path = Path(url2pathname(unquote(parts.path))).resolve()
-            if not any(path.is_relative_to(root) for root in allowed) or not path.is_file():
+            if not any(path.is_relative_to(root) for root in allowed):
                 raise ValueError(f"refused to read {path}: not a file of the manuscript or its styles")
+            if not path.is_file():
+                raise ValueError(f"{path} does not exist or is not a regular file")
             return super().fetch(url, headers)
 
     return ConfinedFetcher()
