@@ -68,9 +68,9 @@ def manuscript_copy(tmp_path: Path):
     return copy
 
 
-def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """hkcq-press as a user runs it, in its own process."""
+def run_cli(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """hkcq-press as a user runs it, in its own process (with `env` added to the environment)."""
     return subprocess.run(
         [sys.executable, "-m", "hkcq_press", *arguments],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,8 +75,28 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
     book.spine = ["nav", *(document for _, document in documents)]
-    epub.write_epub(str(target), book, {"mtime": modification_time(), "raise_exceptions": True})
+    modified = modification_time()
+    epub.write_epub(str(target), book, {"mtime": modified, "raise_exceptions": True})
+    _make_reproducible(target, modified)
     return EpubResult(documents=len(documents))
+
+
+def _make_reproducible(path: Path, modified: datetime) -> None:
+    """Rewrite the archive so the same manuscript gives the same bytes: ebooklib stamps
+    entries with the current local time. Every entry gets `modified` (UTC, whatever the
+    machine's time zone), fixed permissions, and `mimetype` stays first and stored."""
+    stamp = modified.astimezone(timezone.utc).timetuple()[:6]
+    stamp = max(stamp, (1980, 1, 1, 0, 0, 0))  # the earliest time a zip can hold
+    with zipfile.ZipFile(path) as original:
+        entries = [(info.filename, original.read(info)) for info in original.infolist()]
+    entries.sort(key=lambda entry: entry[0] != "mimetype")
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3  # Unix, so the permissions below mean the same everywhere
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            archive.writestr(info, data, compresslevel=9)
 
 
 def _article_xhtml(
