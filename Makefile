@@ -2,21 +2,24 @@
 #   make dist   set up, then build dist/ from manuscript/ (PDF and EPUB)
 #   make test   set up, then run the test suite
 # Setting up installs the system libraries WeasyPrint and the validators need
-# (scripts/install-system-deps) and the Python packages into .venv/.
+# (scripts/install-system-deps), the Python packages into .venv/ and Ace by DAISY
+# into .tools/ace/.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+ACE := .tools/ace
+ACE_VERSION := 1.4.6
 
 .PHONY: dist test setup clean
 
-dist: setup
+dist: $(VENV)/.installed
 	$(BIN)/hkcq-press build
 
 test: setup
 	$(BIN)/python -m pytest
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(ACE)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps
 	scripts/install-system-deps
@@ -25,5 +28,13 @@ $(VENV)/.installed: pyproject.toml scripts/install-system-deps
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Ace by DAISY checks the EPUB's accessibility; it drives the system's Chromium, so
+# neither Electron nor Puppeteer may download a browser of their own.
+$(ACE)/.installed: scripts/install-system-deps
+	scripts/install-system-deps
+	ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
+		npm install --prefix $(ACE) --no-audit --no-fund --loglevel=error @daisy/ace@$(ACE_VERSION)
+	touch $@
+
 clean:
-	rm -rf dist $(VENV)
+	rm -rf dist $(VENV) .tools

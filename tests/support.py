@@ -7,7 +7,10 @@ own model, so a bug in the pipeline cannot agree with itself.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
 import unicodedata
 import zipfile
@@ -217,3 +220,29 @@ def in_order(stream: str, expected: list[str], any_break: bool = False) -> list[
         spans.append(match.span())
         position = match.end()
     return spans
+
+
+# --- Ace by DAISY --------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+ACE = ROOT / ".tools" / "ace" / "node_modules" / "@daisy" / "ace" / "bin" / "ace-puppeteer.js"
+BROWSERS = ("chromium", "google-chrome", "chromium-browser")
+
+
+def ace_violations(epub: Path, report_dir: Path) -> list[str]:
+    """Run Ace by DAISY on `epub` with the system's Chromium; its violations as text."""
+    browser = os.environ.get("ACE_BROWSER") or next(filter(None, map(shutil.which, BROWSERS)), None)
+    assert ACE.is_file() and browser, "Ace by DAISY or Chromium is not installed: run `make setup`"
+    subprocess.run(
+        ["node", str(ACE), "--silent", "--outdir", str(report_dir), str(epub)],
+        env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}, check=True, capture_output=True, timeout=600,
+    )
+    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    violations = [
+        f"{document['earl:testSubject']['url']}: {check['earl:test']['dct:title']} "
+        f"({check['earl:test']['earl:impact']}): {check['earl:result']['dct:description']}"
+        for document in report["assertions"]
+        for check in document.get("assertions", [])
+    ]
+    assert violations or report["earl:result"]["earl:outcome"] == "pass", report["earl:result"]
+    return violations

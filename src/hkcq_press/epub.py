@@ -9,12 +9,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ebooklib import epub
+from lxml import etree
 
 from .model import Article, Edition, Figure
 from .render import HouseStyle
 
 ARTICLE_LAYOUT = "epub/article.xhtml"
 STYLESHEETS = ("epub.css", "house.css")
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+DEFAULT_SUMMARY = (
+    "This edition is built to meet WCAG 2.2 Level AA: every build is checked by "
+    "epubcheck and by Ace by DAISY, which report no problems. It is not certified by a "
+    "third party. Text reflows and can be read aloud; headlines, crossheads and a table "
+    "of contents give structure; every picture has a text description; pull quotes "
+    "repeat words of the article and are hidden from assistive technology, so they "
+    "are not read twice."
+)
 MEDIA_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -50,6 +60,8 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         value = getattr(edition, field)
         if value:
             book.add_metadata("DC", field, value)
+    for prop, value, attributes in accessibility_metadata(edition):
+        book.add_metadata(None, "meta", value, {"property": prop, **attributes})
 
     stylesheets = []
     for name in STYLESHEETS:
@@ -72,24 +84,57 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         documents.append((article, document))
 
     book.toc = [epub.Link(document.file_name, article.headline, document.id) for article, document in documents]
+    # Landmarks for reading systems (and the EPUB 2 guide: "text" is its body matter).
+    book.guide = [
+        {"href": "nav.xhtml", "title": "Contents", "type": "toc"},
+        {"href": documents[0][1].file_name, "title": documents[0][0].headline, "type": "text"},
+    ]
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
     book.spine = ["nav", *(document for _, document in documents)]
     modified = modification_time()
-    epub.write_epub(str(target), book, {"mtime": modified, "raise_exceptions": True})
-    _make_reproducible(target, modified)
+    epub.write_epub(str(target), book, {"mtime": modified, "raise_exceptions": True, "landmark_title": "Landmarks"})
+    _finish_archive(target, modified, edition.language)
     return EpubResult(documents=len(documents))
 
 
-def _make_reproducible(path: Path, modified: datetime) -> None:
-    """Rewrite the archive so the same manuscript gives the same bytes: ebooklib stamps
-    entries with the current local time. Every entry gets `modified` (UTC, whatever the
-    machine's time zone), fixed permissions, and `mimetype` stays first and stored."""
+def accessibility_metadata(edition: Edition) -> list[tuple[str, str, dict[str, str]]]:
+    """EPUB Accessibility 1.1 metadata: the edition's own statements, or defaults that
+    follow from what hkcq-press guarantees (alt text on every figure, headings, a
+    table of contents, one reading order, pull quotes hidden from assistive
+    technology) and from the automated checks every build must pass."""
+    stated = edition.accessibility
+    has_images = any(article.figures for article in edition.articles)
+    features = stated.features or (
+        "structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability",
+        *(("alternativeText",) if has_images else ()),
+    )
+    modes = stated.access_mode or ("textual", *(("visual",) if has_images else ()))
+    metadata: list[tuple[str, str, dict[str, str]]] = [
+        *(("schema:accessMode", mode, {}) for mode in modes),
+        *(("schema:accessModeSufficient", modes, {}) for modes in stated.access_mode_sufficient or ("textual",)),
+        *(("schema:accessibilityFeature", feature, {}) for feature in features),
+        *(("schema:accessibilityHazard", hazard, {}) for hazard in stated.hazards or ("none",)),
+        ("schema:accessibilitySummary", stated.summary or DEFAULT_SUMMARY, {}),
+        ("dcterms:conformsTo", CONFORMANCE, {"id": "conformance"}),
+    ]
+    certifier = stated.certified_by or edition.publisher
+    if certifier:
+        metadata.append(("a11y:certifiedBy", certifier, {"refines": "#conformance"}))
+    return metadata
+
+
+def _finish_archive(path: Path, modified: datetime, language: str) -> None:
+    """Rewrite the archive ebooklib wrote, for what it cannot do itself: the package
+    document's `xml:lang`, and the same bytes for the same manuscript (ebooklib
+    stamps entries with the local time). Every entry gets `modified` (UTC, whatever
+    the machine's time zone) and fixed permissions; `mimetype` stays first and stored."""
     stamp = modified.astimezone(timezone.utc).timetuple()[:6]
     stamp = max(stamp, (1980, 1, 1, 0, 0, 0))  # the earliest time a zip can hold
     with zipfile.ZipFile(path) as original:
         entries = [(info.filename, original.read(info)) for info in original.infolist()]
     entries.sort(key=lambda entry: entry[0] != "mimetype")
+    entries = [(name, _with_language(data, language) if name.endswith(".opf") else data) for name, data in entries]
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=stamp)
@@ -126,3 +171,9 @@ def _add_images(book: epub.EpubBook, edition: Edition) -> dict[Path, str]:
             content=figure.source.read_bytes(),
         ))
     return names
+
+
+def _with_language(opf: bytes, language: str) -> bytes:
+    package = etree.fromstring(opf)
+    package.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(package, xml_declaration=True, encoding="utf-8")

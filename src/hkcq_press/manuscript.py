@@ -21,14 +21,15 @@ import yaml
 
 from .errors import Diagnostics, Problem
 from .markdown import BodyParser, body_paragraph_texts
-from .model import Article, Block, Edition, Figure, PullQuote
+from .model import Accessibility, Article, Block, Edition, Figure, PullQuote
 
 EDITION_FILE = "edition.yaml"
 
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
-    "date", "rights", "description", "slug", "articles",
+    "date", "rights", "description", "slug", "articles", "accessibility",
 )
+ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
 PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
 PRINTED_ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker")
@@ -200,6 +201,21 @@ class _Fields:
             items.append((value.strip(), line))
         return items
 
+    def mapping(self, key: str) -> _Fields | None:
+        """A nested `key:` mapping, typed the same way; None (reported) if it is not one."""
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        if not isinstance(located.node, yaml.MappingNode):
+            self.report.error(self.path, located.line, f"`{key}` must be a mapping of `name: value` lines")
+            return None
+        nested = {
+            str(key_node.value): _Located(value_node, self.first_line + key_node.start_mark.line)
+            for key_node, value_node in located.node.value
+            if isinstance(key_node, yaml.ScalarNode)
+        }
+        return _Fields(nested, self.path, self.first_line, self.report)
+
     def scalars(self, key: str) -> list[tuple[str, int]]:
         """The text values under `key` with their lines, reporting nothing (for checks
         that run beside the typed accessors)."""
@@ -286,6 +302,7 @@ class _EditionReader:
         identifier = fields.text("identifier")
         subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
         isbn_print, isbn_epub = fields.text("isbn_print"), fields.text("isbn_epub")
+        accessibility = self._accessibility(fields)
         if not title or not language or slug is None or articles is None:
             return None
         return Edition(
@@ -302,6 +319,26 @@ class _EditionReader:
             description=description,
             isbn_print=isbn_print,
             isbn_epub=isbn_epub,
+            accessibility=accessibility,
+        )
+
+    def _accessibility(self, fields: _Fields) -> Accessibility:
+        """The `accessibility:` overrides of the EPUB's accessibility metadata."""
+        section = fields.mapping("accessibility")
+        if section is None:
+            return Accessibility()
+        section.warn_unknown(ACCESSIBILITY_KEYS)
+
+        def listed(key: str) -> tuple[str, ...]:
+            return tuple(value for value, _ in section.texts(key) or [])
+
+        return Accessibility(
+            access_mode=listed("access_mode"),
+            access_mode_sufficient=listed("access_mode_sufficient"),
+            features=listed("features"),
+            hazards=listed("hazards"),
+            summary=section.text("summary"),
+            certified_by=section.text("certified_by"),
         )
 
     def _slug(self, fields: _Fields, title: str) -> str | None:

@@ -101,6 +101,19 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Accessibility:
+    """What an edition says of its accessibility (EPUB Accessibility 1.1); None or
+    empty means the defaults the EPUB writer derives from the edition itself."""
+
+    access_mode: tuple[str, ...] = ()
+    access_mode_sufficient: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    hazards: tuple[str, ...] = ()
+    summary: str | None = None
+    certified_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Edition:
     source_dir: Path
     title: str
@@ -115,3 +128,4 @@ class Edition:
     description: str | None = None
     isbn_print: str | None = None
     isbn_epub: str | None = None
+    accessibility: Accessibility = Accessibility()

@@ -1,0 +1,103 @@
+"""The EPUB is accessible and says so: Ace by DAISY finds nothing, and the package
+carries EPUB Accessibility 1.1 metadata that an edition can override."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import MULTI, Built
+from lxml import etree
+from support import ace_violations
+
+from hkcq_press.build import build
+
+OPF = "{http://www.idpf.org/2007/opf}"
+
+
+def package(epub: Path) -> etree._Element:
+    with zipfile.ZipFile(epub) as archive:
+        return etree.fromstring(archive.read("EPUB/content.opf"))
+
+
+def metadata(epub: Path) -> list[tuple[str, str, str | None]]:
+    return [
+        (meta.get("property"), meta.text, meta.get("refines"))
+        for meta in package(epub).iter(f"{OPF}meta")
+        if meta.get("property", "").startswith(("schema:", "dcterms:conformsTo", "a11y:"))
+    ]
+
+
+def test_ace_finds_no_violation(edition: Built, tmp_path: Path) -> None:
+    assert ace_violations(edition.epub, tmp_path) == []
+
+
+def test_default_accessibility_metadata(sample_edition: Built, multi_edition: Built) -> None:
+    sample = metadata(sample_edition.epub)
+    assert ("schema:accessMode", "textual", None) in sample
+    assert ("schema:accessMode", "visual", None) not in sample
+    assert ("schema:accessModeSufficient", "textual", None) in sample
+    for feature in ("structuralNavigation", "tableOfContents", "readingOrder"):
+        assert ("schema:accessibilityFeature", feature, None) in sample
+    assert ("schema:accessibilityFeature", "alternativeText", None) not in sample
+    assert ("schema:accessibilityHazard", "none", None) in sample
+    summary = next(text for prop, text, _ in sample if prop == "schema:accessibilitySummary")
+    assert "epubcheck" in summary and "Ace" in summary and "not certified" in summary
+    assert ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA", None) in sample
+    assert ("a11y:certifiedBy", "Hong Kong–Chongqing News Desk", "#conformance") in sample
+    with_images = metadata(multi_edition.epub)
+    assert ("schema:accessMode", "visual", None) in with_images
+    assert ("schema:accessibilityFeature", "alternativeText", None) in with_images
+
+
+def test_an_edition_overrides_the_accessibility_metadata(tmp_path: Path) -> None:
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(MULTI, manuscript)
+    edition = manuscript / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + (
+        "accessibility:\n"
+        "  access_mode_sufficient: [textual, 'textual,visual']\n"
+        "  features: [structuralNavigation, tableOfContents, readingOrder, alternativeText, ARIA]\n"
+        "  hazards: [noFlashingHazard, noMotionSimulationHazard, noSoundHazard]\n"
+        "  summary: Checked by the desk's accessibility editor.\n"
+        "  certified_by: An Accessibility Auditor\n"
+    ), encoding="utf-8")
+    result = build(manuscript, tmp_path / "out", formats=("epub",))
+    found = metadata(result.outputs[0].path)
+    assert ("schema:accessModeSufficient", "textual,visual", None) in found
+    assert ("schema:accessibilityFeature", "ARIA", None) in found
+    assert [text for prop, text, _ in found if prop == "schema:accessibilityHazard"] == [
+        "noFlashingHazard", "noMotionSimulationHazard", "noSoundHazard",
+    ]
+    assert ("schema:accessibilitySummary", "Checked by the desk's accessibility editor.", None) in found
+    assert ("a11y:certifiedBy", "An Accessibility Auditor", "#conformance") in found
+
+
+def test_package_language_and_landmarks(multi_edition: Built) -> None:
+    assert package(multi_edition.epub).get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    with zipfile.ZipFile(multi_edition.epub) as archive:
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+    landmarks = nav.find(".//{*}nav[@{http://www.idpf.org/2007/ops}type='landmarks']")
+    links = [(a.get("{http://www.idpf.org/2007/ops}type"), a.get("href")) for a in landmarks.iter("{*}a")]
+    assert links == [("toc", "nav.xhtml"), ("bodymatter", "text/framework.xhtml")]
+
+
+@pytest.mark.parametrize("key", ["accessibility: yes\n", "accessibility:\n  sumary: typo\n"])
+def test_accessibility_section_mistakes(tmp_path: Path, key: str) -> None:
+    from hkcq_press.errors import ManuscriptError
+    from hkcq_press.manuscript import load_edition
+
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(MULTI, manuscript)
+    edition = manuscript / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + key, encoding="utf-8")
+    if "sumary" in key:
+        _, warnings = load_edition(manuscript)
+        assert [(w.line, w.message, w.hint) for w in warnings] == [
+            (13, "unknown key `sumary` is ignored", "Did you mean `summary`?"),
+        ]
+    else:
+        with pytest.raises(ManuscriptError, match="`accessibility` must be a mapping"):
+            load_edition(manuscript)
