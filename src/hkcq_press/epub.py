@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,7 +52,7 @@ def modification_time() -> datetime:
 
 def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
     book = epub.EpubBook()
-    book.set_identifier(f"urn:isbn:{edition.isbn_epub}" if edition.isbn_epub else edition.identifier)
+    book.set_identifier(book_identifier(edition))
     book.set_title(edition.title)
     book.set_language(edition.language)
     authors = dict.fromkeys(name for article in edition.articles for name in article.byline)
@@ -73,6 +75,11 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         stylesheets.append(f"../{item.file_name}")
 
     image_names = _add_images(book, edition)
+    cover_name = _add_cover_image(book, edition, style)
+    own_pages = {
+        name: _own_page(book, edition, style, name, stylesheets, cover_url=f"../{cover_name}")
+        for name in ("cover", "titlepage", "colophon")
+    }
     documents = []
     for article in edition.articles:
         document = epub.EpubItem(
@@ -83,17 +90,26 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         book.add_item(document)
         documents.append((article, document))
 
-    book.toc = [epub.Link(document.file_name, article.headline, document.id) for article, document in documents]
-    # Landmarks for reading systems (and the EPUB 2 guide: "text" is its body matter).
+    book.toc = [
+        epub.Link(own_pages["titlepage"].file_name, "Title page", "toc-titlepage"),
+        *(epub.Link(document.file_name, article.headline, document.id) for article, document in documents),
+        epub.Link(own_pages["colophon"].file_name, "Colophon", "toc-colophon"),
+    ]
+    # Landmarks, in EPUB 3 terms (the legacy EPUB 2 guide is not written).
     book.guide = [
+        {"href": own_pages["cover"].file_name, "title": "Cover", "type": "cover"},
+        {"href": own_pages["titlepage"].file_name, "title": "Title page", "type": "titlepage"},
         {"href": "nav.xhtml", "title": "Contents", "type": "toc"},
-        {"href": documents[0][1].file_name, "title": documents[0][0].headline, "type": "text"},
+        {"href": documents[0][1].file_name, "title": documents[0][0].headline, "type": "bodymatter"},
     ]
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
-    book.spine = ["nav", *(document for _, document in documents)]
+    book.spine = [
+        (own_pages["cover"], "no"), own_pages["titlepage"], "nav",
+        *(document for _, document in documents), own_pages["colophon"],
+    ]
     modified = modification_time()
-    epub.write_epub(str(target), book, {"mtime": modified, "raise_exceptions": True, "landmark_title": "Landmarks"})
+    epub.write_epub(str(target), book, {"mtime": modified, "raise_exceptions": True, "landmark_title": "Landmarks", "epub2_guide": False})
     _finish_archive(target, modified, edition.language)
     return EpubResult(documents=len(documents))
 
@@ -142,6 +158,44 @@ def _finish_archive(path: Path, modified: datetime, language: str) -> None:
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             archive.writestr(info, data, compresslevel=9)
+
+
+def _add_cover_image(book: epub.EpubBook, edition: Edition, style: HouseStyle) -> str:
+    """The edition's cover image, or one drawn from its title (SVG, so the e-book
+    needs no renderer to make it)."""
+    if edition.cover is not None:
+        suffix = edition.cover.suffix.lower()
+        name, content = f"images/cover{suffix}", edition.cover.read_bytes()
+    else:
+        suffix, name = ".svg", "images/cover.svg"
+        lines = textwrap.wrap(edition.title, width=16, break_long_words=False) or [edition.title]
+        content = style.render("epub/cover.svg", edition=edition, title_lines=lines).encode("utf-8")
+    cover = epub.EpubCover(uid="cover-image", file_name=name)
+    cover.media_type = MEDIA_TYPES[suffix]
+    cover.content = content
+    book.add_item(cover)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # for EPUB 2 readers
+    return name
+
+
+def _own_page(
+    book: epub.EpubBook, edition: Edition, style: HouseStyle, name: str, stylesheets: list[str], cover_url: str
+) -> epub.EpubItem:
+    """One of the e-book's own pages: cover, title page, colophon."""
+    credits = Counter(article.credit for article in edition.articles if article.credit)
+    content = style.render(
+        f"epub/{name}.xhtml", edition=edition, stylesheets=stylesheets, cover_url=cover_url,
+        credits=sorted(credits.items()), identifier=book_identifier(edition),
+    )
+    page = epub.EpubItem(
+        uid=name, file_name=f"text/{name}.xhtml", media_type="application/xhtml+xml", content=content.encode("utf-8")
+    )
+    book.add_item(page)
+    return page
+
+
+def book_identifier(edition: Edition) -> str:
+    return f"urn:isbn:{edition.isbn_epub}" if edition.isbn_epub else edition.identifier
 
 
 def _article_xhtml(

@@ -27,7 +27,7 @@ EDITION_FILE = "edition.yaml"
 
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
-    "date", "rights", "description", "slug", "articles", "accessibility",
+    "date", "rights", "description", "slug", "articles", "accessibility", "cover",
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
@@ -303,6 +303,11 @@ class _EditionReader:
         subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
         isbn_print, isbn_epub = fields.text("isbn_print"), fields.text("isbn_epub")
         accessibility = self._accessibility(fields)
+        cover_name = fields.text("cover")
+        cover = (
+            check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
+            if cover_name else None
+        )
         if not title or not language or slug is None or articles is None:
             return None
         return Edition(
@@ -320,6 +325,7 @@ class _EditionReader:
             isbn_print=isbn_print,
             isbn_epub=isbn_epub,
             accessibility=accessibility,
+            cover=cover,
         )
 
     def _accessibility(self, fields: _Fields) -> Accessibility:
@@ -490,39 +496,7 @@ class _ArticleReader:
         )
 
     def _image(self, written: str, line: int) -> Path:
-        """The image file a figure names, checked: a regular image file in the manuscript."""
-        if urlsplit(written).scheme or written.startswith("//"):
-            self.report.error(
-                self.path, line, f"the image `{written}` is not a file in the manuscript",
-                "Save the picture in the manuscript folder and give its path relative to this article.",
-            )
-            return Path(written)
-        path = (self.path.parent / unquote(written)).resolve()
-        if not _is_inside(path, self.root):
-            self.report.error(
-                self.path, line, f"the image `{written}` is outside the manuscript directory",
-                "Keep pictures inside the manuscript folder.",
-            )
-        elif not path.exists():
-            self.report.error(
-                self.path, line, f"the image `{written}` does not exist",
-                "Check the spelling; image paths are relative to the article file.",
-            )
-        elif not path.is_file():
-            self.report.error(self.path, line, f"`{written}` is not a regular file", "Point to an image file.")
-        elif (size := path.stat().st_size) > self.rules.limits.image_bytes:
-            self.report.error(
-                self.path, line,
-                f"the image `{written}` is {_megabytes(size)}, over the limit of "
-                f"{_megabytes(self.rules.limits.image_bytes)}",
-                "Save a smaller copy of the picture, or raise the limit with --max-image-mb.",
-            )
-        elif not _looks_like_image(path):
-            self.report.error(
-                self.path, line, f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image",
-                "Export the picture in one of these formats.",
-            )
-        return path
+        return check_image(written, self.path, line, self.root, self.rules.limits, self.report)
 
     def _check_printable_blocks(self, blocks: tuple[Block, ...]) -> None:
         if self.rules.printable is None:
@@ -674,6 +648,43 @@ def _megabytes(size: int) -> str:
     if size >= MB:
         return f"{size / MB:.1f} MB"
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+
+
+def check_image(written: str, referrer: Path, line: int, root: Path, limits: Limits, report: Diagnostics) -> Path:
+    """The image file that `referrer` names at `line`, checked: a regular image file
+    inside the manuscript `root`, within the size limit. Paths are relative to the
+    referring file."""
+    if urlsplit(written).scheme or written.startswith("//"):
+        report.error(
+            referrer, line, f"the image `{written}` is not a file in the manuscript",
+            "Save the picture in the manuscript folder and give its path relative to this file.",
+        )
+        return Path(written)
+    path = (referrer.parent / unquote(written)).resolve()
+    if not _is_inside(path, root):
+        report.error(
+            referrer, line, f"the image `{written}` is outside the manuscript directory",
+            "Keep pictures inside the manuscript folder.",
+        )
+    elif not path.exists():
+        report.error(
+            referrer, line, f"the image `{written}` does not exist",
+            "Check the spelling; image paths are relative to the file that names them.",
+        )
+    elif not path.is_file():
+        report.error(referrer, line, f"`{written}` is not a regular file", "Point to an image file.")
+    elif (size := path.stat().st_size) > limits.image_bytes:
+        report.error(
+            referrer, line,
+            f"the image `{written}` is {_megabytes(size)}, over the limit of {_megabytes(limits.image_bytes)}",
+            "Save a smaller copy of the picture, or raise the limit with --max-image-mb.",
+        )
+    elif not _looks_like_image(path):
+        report.error(
+            referrer, line, f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image",
+            "Export the picture in one of these formats.",
+        )
+    return path
 
 
 def _is_inside(path: Path, root: Path) -> bool:

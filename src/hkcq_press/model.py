@@ -129,3 +129,5 @@ class Edition:
     isbn_print: str | None = None
     isbn_epub: str | None = None
     accessibility: Accessibility = Accessibility()
+    cover: Path | None = None
+    """The cover image; None: the e-book draws one from the title."""
