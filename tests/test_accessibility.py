@@ -174,3 +174,27 @@ def test_accessibility_section_mistakes(tmp_path: Path, key: str) -> None:
     else:
         with pytest.raises(ManuscriptError, match="`accessibility` must be a mapping"):
             load_edition(manuscript)
+
+
+def test_the_house_typefaces_are_embedded_cut_to_the_text(multi_edition: Built) -> None:
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    opf = package(multi_edition.epub)
+    fonts = {item.get("href"): item.get("media-type") for item in opf.iter(f"{OPF}item")
+             if item.get("href").startswith("styles/fonts/")}
+    assert fonts == {f"styles/fonts/{name}.ttf": "font/ttf" for name in (
+        "NotoSerif-Regular", "NotoSerif-Italic", "NotoSerif-Bold", "NotoSerif-BoldItalic",
+        "NotoSerifDisplay-Bold", "NotoSans-Regular", "NotoSans-Bold")}
+    with zipfile.ZipFile(multi_edition.epub) as archive:
+        css = archive.read("EPUB/styles/fonts.css").decode()
+        article = archive.read("EPUB/text/framework.xhtml").decode()
+        regular = TTFont(BytesIO(archive.read("EPUB/styles/fonts/NotoSerif-Regular.ttf")))
+    assert "url(fonts/NotoSerif-Regular.ttf)" in css
+    assert article.index("../styles/fonts.css") < article.index("../styles/epub.css")
+    cmap = regular.getBestCmap()
+    assert all(ord(char) in cmap for char in "“closer ties” — 11 areas’Chongqing")
+    assert len(cmap) < 400, "the font should be cut down to the e-book's characters"
+    names = {record.nameID: record.toUnicode() for record in regular["name"].names}
+    assert "SIL Open Font License" in names[13] and "Google" in names[0]

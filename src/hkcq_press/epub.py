@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import textwrap
 import zipfile
 from collections import Counter
@@ -13,11 +14,13 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
+from .fonts import FONTS_STYLESHEET, house_fonts, subset_font
 from .model import Article, Edition, Figure
 from .render import HouseStyle
 
 ARTICLE_LAYOUT = "epub/article.xhtml"
-STYLESHEETS = ("epub.css", "house.css")
+STYLESHEETS = (FONTS_STYLESHEET, "epub.css", "house.css")
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 DEFAULT_SUMMARY = (
     "This edition is built to meet WCAG 2.2 Level AA: every build is checked by "
@@ -90,6 +93,8 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         book.add_item(document)
         documents.append((article, document))
 
+    _add_fonts(book, style, [page.content.decode("utf-8") for page in book.get_items_of_media_type(
+        "application/xhtml+xml")])
     book.toc = [
         epub.Link(own_pages["titlepage"].file_name, "Title page", "toc-titlepage"),
         *(epub.Link(document.file_name, article.headline, document.id) for article, document in documents),
@@ -109,7 +114,8 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         *(document for _, document in documents), own_pages["colophon"],
     ]
     modified = modification_time()
-    epub.write_epub(str(target), book, {"mtime": modified, "raise_exceptions": True, "landmark_title": "Landmarks", "epub2_guide": False})
+    options = {"mtime": modified, "raise_exceptions": True, "landmark_title": "Landmarks", "epub2_guide": False}
+    epub.write_epub(str(target), book, options)
     _finish_archive(target, modified, edition.language)
     return EpubResult(documents=len(documents))
 
@@ -158,6 +164,19 @@ def _finish_archive(path: Path, modified: datetime, language: str) -> None:
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             archive.writestr(info, data, compresslevel=9)
+
+
+def _add_fonts(book: epub.EpubBook, style: HouseStyle, documents: list[str]) -> None:
+    """The house typefaces, so a reader that honours publisher fonts shows the print
+    edition's faces: each font at the path its `url()` in `fonts.css` names, cut
+    down to the characters the e-book uses (and all of printable ASCII, for the
+    pages ebooklib writes itself)."""
+    text = "".join(documents) + "".join(map(chr, range(0x20, 0x7F)))
+    for number, (reference, path) in enumerate(house_fonts(style).items(), 1):
+        book.add_item(epub.EpubItem(
+            uid=f"font-{number}", file_name=posixpath.normpath(f"styles/{reference}"),
+            media_type=FONT_TYPES[path.suffix.lower()], content=subset_font(path, text),
+        ))
 
 
 def _add_cover_image(book: epub.EpubBook, edition: Edition, style: HouseStyle) -> str:
