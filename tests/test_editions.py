@@ -206,3 +206,20 @@ def test_epub_metadata(multi_edition: Built, monkeypatch: pytest.MonkeyPatch, tm
     assert "<dc:publisher>Fixture Press &amp; Co.</dc:publisher>" in opf
     for name in ("A. Writer", "B. Writer", "C. Writer", "China Daily"):
         assert f">{name}</dc:creator>" in opf
+
+
+def test_epub_identifier_is_the_epub_isbn_when_given(tmp_path) -> None:
+    import shutil
+
+    from hkcq_press.build import build
+
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(MULTI, manuscript)
+    edition = manuscript / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "isbn_epub: 9789629370017\n", encoding="utf-8")
+    result = build(manuscript, tmp_path / "out", formats=("epub",))
+    with zipfile.ZipFile(result.outputs[0].path) as archive:
+        opf = archive.read("EPUB/content.opf").decode("utf-8")
+        colophon = archive.read("EPUB/text/colophon.xhtml").decode("utf-8")
+    assert '<dc:identifier id="id">urn:isbn:9789629370017</dc:identifier>' in opf
+    assert "Identifier: urn:isbn:9789629370017" in colophon
