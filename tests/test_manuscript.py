@@ -8,7 +8,8 @@ import pytest
 from conftest import MULTI, SAMPLE
 
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.manuscript import derived_identifier, load_edition, pull_quote_words, slugify
+from hkcq_press.characters import pull_quote_words
+from hkcq_press.manuscript import derived_identifier, load_edition, slugify
 from hkcq_press.model import Crosshead, Figure, Paragraph, PullQuote
 
 

@@ -16,7 +16,8 @@ from support import collapse, epub_documents, flow, in_order, pdf_lines
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.fonts import printable_characters
-from hkcq_press.manuscript import load_edition, pull_quote_words, slugify
+from hkcq_press.characters import pull_quote_words
+from hkcq_press.manuscript import load_edition, slugify
 from hkcq_press.render import HouseStyle
 
 HOUSE = printable_characters(HouseStyle(None))

@@ -7,21 +7,26 @@ words of its own article, so no layout can ever misquote.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
+from .characters import (
+    FORBIDDEN,
+    forbidden_characters,
+    normalise_words,
+    pull_quote_words,
+    unprintable_characters,
+    unprintable_message,
+)
 from .errors import Diagnostics, Problem
 from .markdown import BodyParser, body_paragraph_texts
 from .model import Accessibility, Article, Block, Edition, Figure, PullQuote
+from .yamlfields import Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
 
@@ -34,7 +39,6 @@ ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kick
 PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
 PRINTED_ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker")
 
-QUOTATION_MARKS = "\"'“”‘’«»「」『』"
 IMAGE_FORMATS: dict[str, Callable[[bytes], bool]] = {
     ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
     ".jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
@@ -44,9 +48,7 @@ IMAGE_FORMATS: dict[str, Callable[[bytes], bool]] = {
     ".svg": lambda head: b"<svg" in head,
 }
 """What each accepted image file must start with (EPUB's core image types)."""
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_NULLS = ("", "~", "null", "Null", "NULL")
 
 
 MB = 1024 * 1024
@@ -86,176 +88,6 @@ def load_edition(
     return edition, report.warnings
 
 
-# --- YAML, with every scalar kept as written and every value located --------------
-
-
-class _TextLoader(yaml.SafeLoader):
-    """A safe loader that resolves no plain scalar: `2024-01-05` and `0123` stay text."""
-
-    yaml_implicit_resolvers: dict = {}
-
-
-@dataclass(frozen=True, slots=True)
-class _Located:
-    node: yaml.Node
-    line: int
-
-
-def _read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) -> dict[str, _Located] | None:
-    try:
-        root = yaml.compose(text, Loader=_TextLoader)
-    except yaml.MarkedYAMLError as error:
-        # Where a construct was opened (an unclosed quote or bracket) is where the
-        # editor must look; where the parser gave up is often the end of the text.
-        mark = error.context_mark or error.problem_mark
-        line = first_line + mark.line if mark else first_line
-        what = ": ".join(part for part in (error.context, error.problem) if part)
-        report.error(
-            path,
-            line,
-            f"the YAML cannot be read ({what})",
-            "Check this line: a quotation mark or bracket that is opened must be closed, and "
-            "text that contains `: ` or starts with `\"`, `'`, `*`, `&`, `!`, `[` or `{` must be put in quotes.",
-        )
-        return None
-    except yaml.YAMLError as error:
-        report.error(path, first_line, f"the YAML cannot be read: {error}")
-        return None
-    if root is None:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        report.error(path, first_line + root.start_mark.line, "expected `key: value` lines")
-        return None
-    fields: dict[str, _Located] = {}
-    for key_node, value_node in root.value:
-        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
-        line = first_line + key_node.start_mark.line
-        if key in fields:
-            report.error(path, line, f"`{key}` is given twice", f"The first is at line {fields[key].line}.")
-        fields[key] = _Located(value_node, line)
-    return fields
-
-
-class _Fields:
-    """Typed access to one YAML mapping, reporting wrong types at their line."""
-
-    def __init__(self, fields: dict[str, _Located], path: Path, first_line: int, report: Diagnostics) -> None:
-        self.fields = fields
-        self.path = path
-        self.first_line = first_line
-        self.report = report
-
-    def warn_unknown(self, known: tuple[str, ...]) -> None:
-        for key, located in self.fields.items():
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
-                self.report.warning(self.path, located.line, f"unknown key `{key}` is ignored", hint)
-
-    def line(self, key: str) -> int | None:
-        located = self.fields.get(key)
-        return located.line if located else None
-
-    def text(self, key: str) -> str | None:
-        located = self.fields.get(key)
-        if located is None:
-            return None
-        node = located.node
-        if not isinstance(node, yaml.ScalarNode):
-            self.report.error(self.path, located.line, f"`{key}` must be text, not a list or a mapping")
-            return None
-        if node.style is None and node.value in _NULLS:
-            return None
-        value = str(node.value)
-        if forbidden := forbidden_characters(value):
-            self.report.error(
-                self.path, located.line, f"`{key}` has characters that cannot be published: {forbidden}",
-                "Delete them; they usually come from copying text out of another program.",
-            )
-            # Reported; go on without them so the other checks can speak too.
-            value = _FORBIDDEN.sub("", value)
-        return value.strip() or None
-
-    def texts(self, key: str) -> list[tuple[str, int]] | None:
-        """A list of text items with their lines; a single text counts as a list of one."""
-        located = self.fields.get(key)
-        if located is None:
-            return None
-        node = located.node
-        if isinstance(node, yaml.ScalarNode):
-            value = self.text(key)
-            return [(value, located.line)] if value else []
-        if not isinstance(node, yaml.SequenceNode):
-            self.report.error(self.path, located.line, f"`{key}` must be a list")
-            return None
-        items: list[tuple[str, int]] = []
-        for item in node.value:
-            line = self.first_line + item.start_mark.line
-            value = str(item.value) if isinstance(item, yaml.ScalarNode) else ""
-            if forbidden := forbidden_characters(value):
-                self.report.error(self.path, line, f"`{key}` has characters that cannot be published: {forbidden}")
-                value = _FORBIDDEN.sub("", value)
-            if not value.strip():
-                self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
-                continue
-            items.append((value.strip(), line))
-        return items
-
-    def mapping(self, key: str) -> _Fields | None:
-        """A nested `key:` mapping, typed the same way; None (reported) if it is not one."""
-        located = self.fields.get(key)
-        if located is None:
-            return None
-        if not isinstance(located.node, yaml.MappingNode):
-            self.report.error(self.path, located.line, f"`{key}` must be a mapping of `name: value` lines")
-            return None
-        nested = {
-            str(key_node.value): _Located(value_node, self.first_line + key_node.start_mark.line)
-            for key_node, value_node in located.node.value
-            if isinstance(key_node, yaml.ScalarNode)
-        }
-        return _Fields(nested, self.path, self.first_line, self.report)
-
-    def scalars(self, key: str) -> list[tuple[str, int]]:
-        """The text values under `key` with their lines, reporting nothing (for checks
-        that run beside the typed accessors)."""
-        located = self.fields.get(key)
-        if located is None:
-            return []
-        nodes = located.node.value if isinstance(located.node, yaml.SequenceNode) else [located.node]
-        return [
-            (str(node.value), self.first_line + node.start_mark.line)
-            for node in nodes if isinstance(node, yaml.ScalarNode)
-        ]
-
-    def language(self, required: bool) -> str | None:
-        language = self.text("language")
-        if language is None:
-            if required:
-                self.report.error(
-                    self.path, 1, "the edition has no `language:`",
-                    "Give a BCP 47 language tag, for example `language: en` or `language: zh-Hant-HK`.",
-                )
-            return None
-        if not _LANGUAGE_TAG.match(language):
-            self.report.error(
-                self.path, self.line("language"), f"`{language}` is not a language tag",
-                "Use a BCP 47 tag, for example `en`, `en-GB` or `zh-Hant-HK`.",
-            )
-            return None
-        return language
-
-    def date(self) -> str | None:
-        date = self.text("date")
-        if date is not None and not is_iso_date(date):
-            self.report.error(
-                self.path, self.line("date"), f"`{date}` is not an ISO 8601 date",
-                "Write dates as YYYY-MM-DD, for example `date: 2026-11-25`.",
-            )
-            return None
-        return date
-
-
 # --- The edition ---------------------------------------------------------------------
 
 
@@ -283,10 +115,10 @@ class _EditionReader:
         text = _read_text(edition_path, self.rules.limits.text_bytes, self.report)
         if text is None:
             return None
-        mapping = _read_mapping(text, edition_path, 1, self.report)
+        mapping = read_mapping(text, edition_path, 1, self.report)
         if mapping is None:
             return None
-        fields = _Fields(mapping, edition_path, 1, self.report)
+        fields = Fields(mapping, edition_path, 1, self.report)
         fields.warn_unknown(EDITION_KEYS)
         _check_printable(fields, PRINTED_EDITION_KEYS, self.rules.printable)
 
@@ -328,7 +160,7 @@ class _EditionReader:
             cover=cover,
         )
 
-    def _accessibility(self, fields: _Fields) -> Accessibility:
+    def _accessibility(self, fields: Fields) -> Accessibility:
         """The `accessibility:` overrides of the EPUB's accessibility metadata."""
         section = fields.mapping("accessibility")
         if section is None:
@@ -347,7 +179,7 @@ class _EditionReader:
             certified_by=section.text("certified_by"),
         )
 
-    def _slug(self, fields: _Fields, title: str) -> str | None:
+    def _slug(self, fields: Fields, title: str) -> str | None:
         slug = fields.text("slug")
         if slug is None:
             return slugify(title)
@@ -359,7 +191,7 @@ class _EditionReader:
             return None
         return slug
 
-    def _articles(self, fields: _Fields, edition_language: str) -> tuple[Article, ...] | None:
+    def _articles(self, fields: Fields, edition_language: str) -> tuple[Article, ...] | None:
         entries = fields.texts("articles")
         if not entries:
             if entries is not None or "articles" not in fields.fields:
@@ -449,10 +281,10 @@ class _ArticleReader:
                 "End the front matter with a line of three dashes: `---`.",
             )
             return None
-        mapping = _read_mapping("\n".join(lines[1:closing]), self.path, 2, self.report)
+        mapping = read_mapping("\n".join(lines[1:closing]), self.path, 2, self.report)
         if mapping is None:
             return None
-        fields = _Fields(mapping, self.path, 2, self.report)
+        fields = Fields(mapping, self.path, 2, self.report)
         fields.warn_unknown(ARTICLE_KEYS)
         _check_printable(fields, PRINTED_ARTICLE_KEYS, self.rules.printable)
 
@@ -509,7 +341,7 @@ class _ArticleReader:
             else:
                 text = block.text
             if missing := unprintable_characters(text, self.rules.printable):
-                self.report.error(self.path, block.line, *_unprintable_message("this text", missing))
+                self.report.error(self.path, block.line, *unprintable_message("this text", missing))
 
     def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
         paragraphs = [normalise_words(text) for text in body_paragraph_texts(blocks)]
@@ -530,16 +362,6 @@ class _ArticleReader:
 # --- Text rules shared by the checks --------------------------------------------------
 
 
-def normalise_words(text: str) -> str:
-    """Unicode NFC with whitespace runs collapsed: how copy is compared."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def pull_quote_words(text: str) -> str:
-    """A pull quote's words without the quotation marks that frame it."""
-    return normalise_words(text).strip(QUOTATION_MARKS + " ").strip()
-
-
 def slugify(text: str, fallback: str = "edition") -> str:
     """Fold to ASCII, lower case, words joined by hyphens."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -552,16 +374,6 @@ def derived_identifier(slug: str, publisher: str | None) -> str:
     """A stable `urn:uuid:` for editions that give none: same slug and publisher, same id."""
     name = f"hkcq-press:{publisher or ''}:{slug}"
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
-
-
-def is_iso_date(text: str) -> bool:
-    if re.fullmatch(r"\d{4}(-\d{2})?", text):
-        return True
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
@@ -597,51 +409,16 @@ def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
                 "Delete them; they usually come from copying text out of another program.",
             )
     # Reported; the rest of the file is still read so every other problem shows too.
-    return _FORBIDDEN.sub("", text)
+    return FORBIDDEN.sub("", text)
 
 
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
-)
-
-
-def forbidden_characters(text: str) -> str:
-    """Control characters, lone surrogates and non-characters, which XHTML cannot carry,
-    named for the editor; empty when there are none."""
-    return _describe(sorted(set(_FORBIDDEN.findall(text))))
-
-
-def unprintable_characters(text: str, printable: frozenset[int]) -> list[str]:
-    """Characters no house typeface has. White space and invisible format characters
-    need no glyph."""
-    return sorted({
-        char for char in text
-        if ord(char) not in printable and not char.isspace() and unicodedata.category(char) != "Cf"
-    })
-
-
-def _describe(chars: list[str]) -> str:
-    return ", ".join(
-        f"U+{ord(char):04X} ({unicodedata.name(char, 'control character' if ord(char) < 0xA0 else 'no name')})"
-        + (f" {char}" if char.isprintable() else "")
-        for char in chars
-    )
-
-
-def _unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
-    return (
-        f"{what} has characters the house typefaces cannot print: {_describe(missing)}",
-        "Replace them, or add a typeface that has them to the house style (fonts.css).",
-    )
-
-
-def _check_printable(fields: _Fields, keys: tuple[str, ...], printable: frozenset[int] | None) -> None:
+def _check_printable(fields: Fields, keys: tuple[str, ...], printable: frozenset[int] | None) -> None:
     if printable is None:
         return
     for key in keys:
         for value, line in fields.scalars(key):
             if missing := unprintable_characters(value, printable):
-                fields.report.error(fields.path, line, *_unprintable_message(f"`{key}`", missing))
+                fields.report.error(fields.path, line, *unprintable_message(f"`{key}`", missing))
 
 
 def _megabytes(size: int) -> str:

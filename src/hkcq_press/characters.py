@@ -1,0 +1,56 @@
+"""Rules about characters: which cannot be published, which the house typefaces
+cannot print, and how copy is compared (a pull quote with its article).
+
+Each rule names the characters it refuses, so an editor can find and fix them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+QUOTATION_MARKS = "\"'“”‘’«»「」『』"
+
+FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def forbidden_characters(text: str) -> str:
+    """Control characters, lone surrogates and non-characters, which XHTML cannot carry,
+    named for the editor; empty when there are none."""
+    return describe(sorted(set(FORBIDDEN.findall(text))))
+
+
+def unprintable_characters(text: str, printable: frozenset[int]) -> list[str]:
+    """Characters no house typeface has. White space and invisible format characters
+    need no glyph."""
+    return sorted({
+        char for char in text
+        if ord(char) not in printable and not char.isspace() and unicodedata.category(char) != "Cf"
+    })
+
+
+def describe(chars: list[str]) -> str:
+    return ", ".join(
+        f"U+{ord(char):04X} ({unicodedata.name(char, 'control character' if ord(char) < 0xA0 else 'no name')})"
+        + (f" {char}" if char.isprintable() else "")
+        for char in chars
+    )
+
+
+def unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
+    return (
+        f"{what} has characters the house typefaces cannot print: {describe(missing)}",
+        "Replace them, or add a typeface that has them to the house style (fonts.css).",
+    )
+
+
+def normalise_words(text: str) -> str:
+    """Unicode NFC with whitespace runs collapsed: how copy is compared."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def pull_quote_words(text: str) -> str:
+    """A pull quote's words without the quotation marks that frame it."""
+    return normalise_words(text).strip(QUOTATION_MARKS + " ").strip()

@@ -1,0 +1,198 @@
+"""YAML for editors: every scalar kept as the editor wrote it, every value located.
+
+`2024-01-05` and `0123` stay text (no implicit typing), the safe loader is the only
+one used, and each value carries its line so a problem is reported where it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from .characters import FORBIDDEN, forbidden_characters
+from .errors import Diagnostics
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+class _TextLoader(yaml.SafeLoader):
+    """A safe loader that resolves no plain scalar: `2024-01-05` and `0123` stay text."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    node: yaml.Node
+    line: int
+
+
+def read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) -> dict[str, Located] | None:
+    try:
+        root = yaml.compose(text, Loader=_TextLoader)
+    except yaml.MarkedYAMLError as error:
+        # Where a construct was opened (an unclosed quote or bracket) is where the
+        # editor must look; where the parser gave up is often the end of the text.
+        mark = error.context_mark or error.problem_mark
+        line = first_line + mark.line if mark else first_line
+        what = ": ".join(part for part in (error.context, error.problem) if part)
+        report.error(
+            path,
+            line,
+            f"the YAML cannot be read ({what})",
+            "Check this line: a quotation mark or bracket that is opened must be closed, and "
+            "text that contains `: ` or starts with `\"`, `'`, `*`, `&`, `!`, `[` or `{` must be put in quotes.",
+        )
+        return None
+    except yaml.YAMLError as error:
+        report.error(path, first_line, f"the YAML cannot be read: {error}")
+        return None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        report.error(path, first_line + root.start_mark.line, "expected `key: value` lines")
+        return None
+    fields: dict[str, Located] = {}
+    for key_node, value_node in root.value:
+        key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+        line = first_line + key_node.start_mark.line
+        if key in fields:
+            report.error(path, line, f"`{key}` is given twice", f"The first is at line {fields[key].line}.")
+        fields[key] = Located(value_node, line)
+    return fields
+
+
+class Fields:
+    """Typed access to one YAML mapping, reporting wrong types at their line."""
+
+    def __init__(self, fields: dict[str, Located], path: Path, first_line: int, report: Diagnostics) -> None:
+        self.fields = fields
+        self.path = path
+        self.first_line = first_line
+        self.report = report
+
+    def warn_unknown(self, known: tuple[str, ...]) -> None:
+        for key, located in self.fields.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
+                self.report.warning(self.path, located.line, f"unknown key `{key}` is ignored", hint)
+
+    def line(self, key: str) -> int | None:
+        located = self.fields.get(key)
+        return located.line if located else None
+
+    def text(self, key: str) -> str | None:
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        node = located.node
+        if not isinstance(node, yaml.ScalarNode):
+            self.report.error(self.path, located.line, f"`{key}` must be text, not a list or a mapping")
+            return None
+        if node.style is None and node.value in _NULLS:
+            return None
+        value = str(node.value)
+        if forbidden := forbidden_characters(value):
+            self.report.error(
+                self.path, located.line, f"`{key}` has characters that cannot be published: {forbidden}",
+                "Delete them; they usually come from copying text out of another program.",
+            )
+            # Reported; go on without them so the other checks can speak too.
+            value = FORBIDDEN.sub("", value)
+        return value.strip() or None
+
+    def texts(self, key: str) -> list[tuple[str, int]] | None:
+        """A list of text items with their lines; a single text counts as a list of one."""
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        node = located.node
+        if isinstance(node, yaml.ScalarNode):
+            value = self.text(key)
+            return [(value, located.line)] if value else []
+        if not isinstance(node, yaml.SequenceNode):
+            self.report.error(self.path, located.line, f"`{key}` must be a list")
+            return None
+        items: list[tuple[str, int]] = []
+        for item in node.value:
+            line = self.first_line + item.start_mark.line
+            value = str(item.value) if isinstance(item, yaml.ScalarNode) else ""
+            if forbidden := forbidden_characters(value):
+                self.report.error(self.path, line, f"`{key}` has characters that cannot be published: {forbidden}")
+                value = FORBIDDEN.sub("", value)
+            if not value.strip():
+                self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
+                continue
+            items.append((value.strip(), line))
+        return items
+
+    def mapping(self, key: str) -> Fields | None:
+        """A nested `key:` mapping, typed the same way; None (reported) if it is not one."""
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        if not isinstance(located.node, yaml.MappingNode):
+            self.report.error(self.path, located.line, f"`{key}` must be a mapping of `name: value` lines")
+            return None
+        nested = {
+            str(key_node.value): Located(value_node, self.first_line + key_node.start_mark.line)
+            for key_node, value_node in located.node.value
+            if isinstance(key_node, yaml.ScalarNode)
+        }
+        return Fields(nested, self.path, self.first_line, self.report)
+
+    def scalars(self, key: str) -> list[tuple[str, int]]:
+        """The text values under `key` with their lines, reporting nothing (for checks
+        that run beside the typed accessors)."""
+        located = self.fields.get(key)
+        if located is None:
+            return []
+        nodes = located.node.value if isinstance(located.node, yaml.SequenceNode) else [located.node]
+        return [
+            (str(node.value), self.first_line + node.start_mark.line)
+            for node in nodes if isinstance(node, yaml.ScalarNode)
+        ]
+
+    def language(self, required: bool) -> str | None:
+        language = self.text("language")
+        if language is None:
+            if required:
+                self.report.error(
+                    self.path, 1, "the edition has no `language:`",
+                    "Give a BCP 47 language tag, for example `language: en` or `language: zh-Hant-HK`.",
+                )
+            return None
+        if not _LANGUAGE_TAG.match(language):
+            self.report.error(
+                self.path, self.line("language"), f"`{language}` is not a language tag",
+                "Use a BCP 47 tag, for example `en`, `en-GB` or `zh-Hant-HK`.",
+            )
+            return None
+        return language
+
+    def date(self) -> str | None:
+        date = self.text("date")
+        if date is not None and not is_iso_date(date):
+            self.report.error(
+                self.path, self.line("date"), f"`{date}` is not an ISO 8601 date",
+                "Write dates as YYYY-MM-DD, for example `date: 2026-11-25`.",
+            )
+            return None
+        return date
+
+
+def is_iso_date(text: str) -> bool:
+    if re.fullmatch(r"\d{4}(-\d{2})?", text):
+        return True
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
