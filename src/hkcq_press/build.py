@@ -86,9 +86,11 @@ def build(
     formats: tuple[Format, ...] = FORMATS,
     styles_dir: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    pdf_variant: str | None = None,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
+    `pdf_variant` overrides the edition's `pdf_variant` (default: tagged PDF/UA-1).
     Raises `ManuscriptError` (listing every problem) when the manuscript or a
     style is wrong; the output directory is then left as it was.
     """
@@ -99,7 +101,7 @@ def build(
     with staged_outputs(out_dir) as staging:
         staged = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
         if "pdf" in staged:
-            pdf = write_pdf(edition, style, staged["pdf"])
+            pdf = write_pdf(edition, style, staged["pdf"], pdf_variant)
             result.warnings.extend(pdf.warnings)
             details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
         if "epub" in staged:

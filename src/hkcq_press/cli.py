@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ExitStatus, ManuscriptError, PressError, Problem
+from .model import PDF_VARIANTS
 
 if TYPE_CHECKING:
     from .build import Format
@@ -40,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
                         help="refuse an article or edition.yaml larger than this (default: 5)")
     common.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
                         help="refuse an image larger than this (default: 20)")
+    common.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
+                        help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
+                             f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
     common.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     main_parser = argparse.ArgumentParser(
@@ -72,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
                   f"{_count(summary.credits, 'credit')}")
             return ExitStatus.OK
-        result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits)
+        result = build(
+            arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits, arguments.pdf_variant
+        )
     except ManuscriptError as error:
         _report(error.problems)
         count = len([problem for problem in error.problems if problem.severity == "error"])

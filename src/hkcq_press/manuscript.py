@@ -25,14 +25,14 @@ from .characters import (
 )
 from .errors import Diagnostics, Problem
 from .markdown import BodyParser, body_paragraph_texts
-from .model import Accessibility, Article, Block, Edition, Figure, PullQuote
+from .model import PDF_VARIANTS, Accessibility, Article, Block, Edition, Figure, PullQuote
 from .yamlfields import Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
 
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
-    "date", "rights", "description", "slug", "articles", "accessibility", "cover",
+    "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
@@ -135,6 +135,12 @@ class _EditionReader:
         subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
         isbn_print, isbn_epub = fields.text("isbn_print"), fields.text("isbn_epub")
         accessibility = self._accessibility(fields)
+        pdf_variant = fields.text("pdf_variant")
+        if pdf_variant and pdf_variant not in PDF_VARIANTS:
+            self.report.error(
+                edition_path, fields.line("pdf_variant"), f"`{pdf_variant}` is not a PDF variant hkcq-press writes",
+                f"Choose one of {', '.join(PDF_VARIANTS)}.",
+            )
         cover_name = fields.text("cover")
         cover = (
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
@@ -158,6 +164,7 @@ class _EditionReader:
             isbn_epub=isbn_epub,
             accessibility=accessibility,
             cover=cover,
+            pdf_variant=pdf_variant,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:

@@ -101,6 +101,14 @@ class Article:
         return tuple(block for block in self.blocks if isinstance(block, Figure))
 
 
+PDF_VARIANTS = (
+    "pdf/ua-1", "pdf/ua-2", "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
+    "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4f",
+)
+"""The PDF variants a production desk may ask for, by WeasyPrint's names. Every one is
+written tagged, so an archived edition stays accessible."""
+
+
 @dataclass(frozen=True, slots=True)
 class Accessibility:
     """What an edition says of its accessibility (EPUB Accessibility 1.1); None or
@@ -131,4 +139,5 @@ class Edition:
     isbn_epub: str | None = None
     accessibility: Accessibility = Accessibility()
     cover: Path | None = None
+    pdf_variant: str | None = None
     """The cover image; None: the e-book draws one from the title."""

@@ -21,6 +21,7 @@ from .model import Edition
 from .render import HouseStyle
 
 PRINT_LAYOUT = "print/edition.html"
+DEFAULT_VARIANT = "pdf/ua-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,10 @@ def print_html(edition: Edition, style: HouseStyle) -> str:
     )
 
 
-def write_pdf(edition: Edition, style: HouseStyle, target: Path) -> PdfResult:
+def write_pdf(edition: Edition, style: HouseStyle, target: Path, variant: str | None = None) -> PdfResult:
+    """Write the print edition: tagged PDF/UA-1 unless another variant (`variant`, else
+    the edition's `pdf_variant`) is asked for; every variant keeps the tags, so an
+    archived edition stays accessible."""
     html = print_html(edition, style)
     # Imported here, not at the top: loading WeasyPrint costs more than half a
     # second, which `--help`, `check` and the EPUB build should not pay.
@@ -51,7 +55,7 @@ def write_pdf(edition: Edition, style: HouseStyle, target: Path) -> PdfResult:
         document = weasyprint.HTML(
             string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher
         ).render()
-        document.write_pdf(target)
+        document.write_pdf(target, pdf_variant=variant or edition.pdf_variant or DEFAULT_VARIANT, pdf_tags=True)
     problems = [
         Problem(*_asker(message, style, layout_path), message, severity=level)  # type: ignore[arg-type]
         for level, message in records

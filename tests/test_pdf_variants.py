@@ -1,0 +1,65 @@
+"""The print edition is a tagged PDF/UA-1 by default; an archive variant can be asked
+for, and keeps the tags and the language so the archived edition stays accessible."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pikepdf
+import pytest
+from conftest import MULTI, Built, run_cli
+
+from hkcq_press.errors import ManuscriptError
+from hkcq_press.manuscript import load_edition
+
+
+def xmp(pdf: pikepdf.Pdf, key: str) -> str | None:
+    with pdf.open_metadata() as metadata:
+        return metadata.get(key)
+
+
+def assert_tagged(pdf: pikepdf.Pdf) -> None:
+    assert "/StructTreeRoot" in pdf.Root
+    assert bool(pdf.Root.MarkInfo.Marked)
+    assert str(pdf.Root.Lang) == "en"
+    assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
+    kids = pdf.Root.StructTreeRoot.K
+    assert len(kids) > 0
+
+
+def test_pdf_is_tagged_pdf_ua_1_by_default(edition: Built) -> None:
+    with pikepdf.open(edition.pdf) as pdf:
+        assert_tagged(pdf)
+        assert xmp(pdf, "pdfuaid:part") == "1"
+        assert pdf.pdf_version == "1.7"
+
+
+@pytest.mark.parametrize("how", ["option", "edition.yaml", "both"])
+def test_an_archive_variant_keeps_tags_and_language(tmp_path: Path, how: str) -> None:
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    edition = tmp_path / "manuscript" / "edition.yaml"
+    if how != "option":
+        # With both, the option wins over the edition's choice.
+        chosen = "pdf/a-2b" if how == "both" else "pdf/a-3b"
+        edition.write_text(edition.read_text(encoding="utf-8") + f"pdf_variant: {chosen}\n", encoding="utf-8")
+    options = ["--pdf-variant", "pdf/a-3b"] if how != "edition.yaml" else []
+    result = run_cli("pdf", *options, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (path,) = (tmp_path / "dist").glob("*.pdf")
+    with pikepdf.open(path) as pdf:
+        assert xmp(pdf, "pdfaid:part") == "3"
+        assert xmp(pdf, "pdfaid:conformance") == "B"
+        assert len(pdf.Root.OutputIntents) == 1
+        assert_tagged(pdf)
+
+
+def test_an_unknown_variant_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    edition = tmp_path / "manuscript" / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "pdf_variant: pdf/z-9\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        load_edition(tmp_path / "manuscript")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (12, "`pdf/z-9` is not a PDF variant hkcq-press writes")
+    assert run_cli("pdf", "--pdf-variant", "pdf/z-9", cwd=tmp_path).returncode == 2
