@@ -63,3 +63,40 @@ def test_an_unknown_variant_is_refused(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (12, "`pdf/z-9` is not a PDF variant hkcq-press writes")
     assert run_cli("pdf", "--pdf-variant", "pdf/z-9", cwd=tmp_path).returncode == 2
+
+
+@pytest.mark.parametrize("size, box", [
+    ("a4", [595.28, 841.89]), ("letter", [612, 792]), ("tabloid", [792, 1224]), ("book", [432, 648]),
+])
+def test_page_sizes(tmp_path: Path, size: str, box: list[float]) -> None:
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    result = run_cli("pdf", "--page-size", size, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (path,) = (tmp_path / "dist").glob("*.pdf")
+    with pikepdf.open(path) as pdf:
+        assert {tuple(round(float(v), 1) for v in page.MediaBox[2:]) for page in pdf.pages} == {
+            tuple(round(v, 1) for v in box)}
+
+
+def test_page_size_from_the_edition_and_the_option_wins(tmp_path: Path) -> None:
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    edition = tmp_path / "manuscript" / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "page_size: Letter\n", encoding="utf-8")
+    assert run_cli("pdf", "--out", "a", cwd=tmp_path).returncode == 0
+    assert run_cli("pdf", "--out", "b", "--page-size", "tabloid", cwd=tmp_path).returncode == 0
+    for out, width in (("a", 612), ("b", 792)):
+        (path,) = (tmp_path / out).glob("*.pdf")
+        with pikepdf.open(path) as pdf:
+            assert round(float(pdf.pages[0].MediaBox[2])) == width
+
+
+def test_print_marks_add_bleed_around_the_trimmed_page(tmp_path: Path) -> None:
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    assert run_cli("pdf", "--print-marks", cwd=tmp_path).returncode == 0
+    (path,) = (tmp_path / "dist").glob("*.pdf")
+    bleed = 3 * 72 / 25.4
+    with pikepdf.open(path) as pdf:
+        page = pdf.pages[0]
+        assert [round(float(v), 1) for v in page.TrimBox] == [0, 0, 595.3, 841.9]
+        assert [round(float(v), 1) for v in page.BleedBox] == [
+            round(-bleed, 1), round(-bleed, 1), round(595.28 + bleed, 1), round(841.89 + bleed, 1)]

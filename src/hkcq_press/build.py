@@ -13,7 +13,7 @@ from .epub import write_epub
 from .errors import Problem
 from .fonts import printable_characters
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
-from .model import Block, Crosshead, Edition, Paragraph, Passage, PullQuote
+from .model import HOUSE_PRINT_OPTIONS, Block, Crosshead, Edition, Paragraph, Passage, PrintOptions, PullQuote
 from .outputs import staged_outputs
 from .pdf import write_pdf
 from .render import HouseStyle
@@ -86,11 +86,11 @@ def build(
     formats: tuple[Format, ...] = FORMATS,
     styles_dir: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    pdf_variant: str | None = None,
+    print_options: PrintOptions = HOUSE_PRINT_OPTIONS,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
-    `pdf_variant` overrides the edition's `pdf_variant` (default: tagged PDF/UA-1).
+    `print_options` are the production desk's choices for the PDF.
     Raises `ManuscriptError` (listing every problem) when the manuscript or a
     style is wrong; the output directory is then left as it was.
     """
@@ -101,7 +101,7 @@ def build(
     with staged_outputs(out_dir) as staging:
         staged = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
         if "pdf" in staged:
-            pdf = write_pdf(edition, style, staged["pdf"], pdf_variant)
+            pdf = write_pdf(edition, style, staged["pdf"], print_options)
             result.warnings.extend(pdf.warnings)
             details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
         if "epub" in staged:

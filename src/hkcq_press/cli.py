@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ExitStatus, ManuscriptError, PressError, Problem
-from .model import PDF_VARIANTS
+from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
     from .build import Format
@@ -44,6 +44,10 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
                         help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
                              f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
+    common.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
+                        help="the print edition's page size; wins over page_size in edition.yaml (default: a4)")
+    common.add_argument("--print-marks", action="store_true",
+                        help="add crop marks and a 3 mm bleed to the print edition, for the printer")
     common.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     main_parser = argparse.ArgumentParser(
@@ -76,9 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
                   f"{_count(summary.credits, 'credit')}")
             return ExitStatus.OK
-        result = build(
-            arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits, arguments.pdf_variant
-        )
+        options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
+        result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits, options)
     except ManuscriptError as error:
         _report(error.problems)
         count = len([problem for problem in error.problems if problem.severity == "error"])

@@ -25,7 +25,7 @@ from .characters import (
 )
 from .errors import Diagnostics, Problem
 from .markdown import BodyParser, body_paragraph_texts
-from .model import PDF_VARIANTS, Accessibility, Article, Block, Edition, Figure, PullQuote
+from .model import PAGE_SIZES, PDF_VARIANTS, Accessibility, Article, Block, Edition, Figure, PullQuote
 from .yamlfields import Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
@@ -33,6 +33,7 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
+    "page_size",
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
@@ -141,6 +142,12 @@ class _EditionReader:
                 edition_path, fields.line("pdf_variant"), f"`{pdf_variant}` is not a PDF variant hkcq-press writes",
                 f"Choose one of {', '.join(PDF_VARIANTS)}.",
             )
+        page_size = fields.text("page_size")
+        if page_size and page_size.lower() not in PAGE_SIZES:
+            self.report.error(
+                edition_path, fields.line("page_size"), f"`{page_size}` is not a page size hkcq-press knows",
+                f"Choose one of {', '.join(PAGE_SIZES)}.",
+            )
         cover_name = fields.text("cover")
         cover = (
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
@@ -165,6 +172,7 @@ class _EditionReader:
             accessibility=accessibility,
             cover=cover,
             pdf_variant=pdf_variant,
+            page_size=page_size.lower() if page_size else None,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:

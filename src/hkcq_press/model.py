@@ -109,6 +109,24 @@ PDF_VARIANTS = (
 written tagged, so an archived edition stays accessible."""
 
 
+PAGE_SIZES = {"a4": "A4", "letter": "letter", "tabloid": "11in 17in", "book": "6in 9in"}
+"""Page sizes by the names editors use, as CSS `size` values (A4 is the house default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrintOptions:
+    """What the production desk chooses for one print run; each choice wins over the
+    edition's own (`pdf_variant`, `page_size` in edition.yaml)."""
+
+    variant: str | None = None
+    page_size: str | None = None
+    print_marks: bool = False
+    """Crop marks and a 3 mm bleed, for the printer."""
+
+
+HOUSE_PRINT_OPTIONS = PrintOptions()
+
+
 @dataclass(frozen=True, slots=True)
 class Accessibility:
     """What an edition says of its accessibility (EPUB Accessibility 1.1); None or
@@ -140,4 +158,5 @@ class Edition:
     accessibility: Accessibility = Accessibility()
     cover: Path | None = None
     pdf_variant: str | None = None
+    page_size: str | None = None
     """The cover image; None: the e-book draws one from the title."""

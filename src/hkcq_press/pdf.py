@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import ManuscriptError, Problem
-from .model import Edition
+from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
 from .render import HouseStyle
 
 PRINT_LAYOUT = "print/edition.html"
@@ -30,21 +30,27 @@ class PdfResult:
     warnings: list[Problem]
 
 
-def print_html(edition: Edition, style: HouseStyle) -> str:
+def print_html(edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS) -> str:
     """The print layout rendered: one HTML document holding the whole edition."""
+    page_size = options.page_size or edition.page_size
     return style.render(
         PRINT_LAYOUT,
         edition=edition,
+        page_size=page_size or "a4",
+        page_size_css=PAGE_SIZES[page_size] if page_size else None,
+        print_marks=options.print_marks,
         style_url=lambda name: style.find(name).as_uri(),
         image_url=lambda figure: figure.source.as_uri(),
     )
 
 
-def write_pdf(edition: Edition, style: HouseStyle, target: Path, variant: str | None = None) -> PdfResult:
-    """Write the print edition: tagged PDF/UA-1 unless another variant (`variant`, else
+def write_pdf(
+    edition: Edition, style: HouseStyle, target: Path, options: PrintOptions = HOUSE_PRINT_OPTIONS
+) -> PdfResult:
+    """Write the print edition: tagged PDF/UA-1 unless another variant (the option, else
     the edition's `pdf_variant`) is asked for; every variant keeps the tags, so an
     archived edition stays accessible."""
-    html = print_html(edition, style)
+    html = print_html(edition, style, options)
     # Imported here, not at the top: loading WeasyPrint costs more than half a
     # second, which `--help`, `check` and the EPUB build should not pay.
     import weasyprint
@@ -55,7 +61,9 @@ def write_pdf(edition: Edition, style: HouseStyle, target: Path, variant: str | 
         document = weasyprint.HTML(
             string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher
         ).render()
-        document.write_pdf(target, pdf_variant=variant or edition.pdf_variant or DEFAULT_VARIANT, pdf_tags=True)
+        document.write_pdf(
+            target, pdf_variant=options.variant or edition.pdf_variant or DEFAULT_VARIANT, pdf_tags=True
+        )
     problems = [
         Problem(*_asker(message, style, layout_path), message, severity=level)  # type: ignore[arg-type]
         for level, message in records
