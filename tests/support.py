@@ -142,6 +142,27 @@ def pdf_lines(pdf: Path) -> list[str]:
     return _pdftotext(pdf, FURNITURE_BAND, _page_height(pdf) - 2 * FURNITURE_BAND)
 
 
+def opening_pages(pdf: Path) -> list[int]:
+    """The page (from 1) each top-level bookmark, one per article, points to."""
+    with pikepdf.open(pdf) as document, document.open_outline() as outline:
+        pages = {page.objgen: number for number, page in enumerate(document.pages, 1)}
+        return [pages[item.destination[0].objgen] for item in outline.root]
+
+
+def running_heads(pdf: Path) -> list[str]:
+    """The text in each page's top margin."""
+    with pikepdf.open(pdf) as document:
+        count = len(document.pages)
+    return [
+        " ".join(subprocess.run(
+            ["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(number), "-l", str(number), "-r", "72",
+             "-x", "0", "-y", "0", "-W", "2000", "-H", str(round(FURNITURE_BAND)), str(pdf), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split())
+        for number in range(1, count + 1)
+    ]
+
+
 def pdf_furniture(pdf: Path) -> list[str]:
     """The text in the page margins: running heads and folios."""
     height = _page_height(pdf)

