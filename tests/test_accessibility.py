@@ -153,7 +153,7 @@ def test_a_missing_cover_is_an_error_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ManuscriptError) as caught:
         build(manuscript, tmp_path / "out")
     assert [(p.path.name, p.line, p.message) for p in caught.value.problems] == [
-        ("edition.yaml", 12, "the image `images/front.jpg` does not exist"),
+        ("edition.yaml", 13, "the image `images/front.jpg` does not exist"),
     ]
 
 
@@ -169,7 +169,7 @@ def test_accessibility_section_mistakes(tmp_path: Path, key: str) -> None:
     if "sumary" in key:
         _, warnings = load_edition(manuscript)
         assert [(w.line, w.message, w.hint) for w in warnings] == [
-            (13, "unknown key `sumary` is ignored", "Did you mean `summary`?"),
+            (14, "unknown key `sumary` is ignored", "Did you mean `summary`?"),
         ]
     else:
         with pytest.raises(ManuscriptError, match="`accessibility` must be a mapping"):

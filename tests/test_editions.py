@@ -37,7 +37,7 @@ def test_sample_pdf_holds_every_sentence_of_the_source_in_order(sample_edition: 
     source = expected_from_source(SOURCE_ARTICLE)
     stream = flow(pdf_lines(sample_edition.pdf))
     spans = in_order(stream, source.texts)
-    assert stream[spans[-1][1]:].strip() == "", "the credit must be the last text of the article"
+    assert stream[spans[-1][1]:].lstrip().startswith("Imprint\n"), "the credit must be the last text of the article"
 
 
 def test_sample_epub_holds_every_sentence_of_the_source_exactly(sample_edition: Built) -> None:
@@ -87,7 +87,8 @@ def test_pdf_has_every_text_of_every_article_in_order(edition: Built) -> None:
     starts = [pattern(article.texts[0]).search(stream, contents_end).start() for article in articles]
     assert starts == sorted(starts), "articles must appear in the order edition.yaml lists them"
     for index, article in enumerate(articles):
-        end = starts[index + 1] if index + 1 < len(articles) else len(stream)
+        # The last article ends where the imprint begins.
+        end = starts[index + 1] if index + 1 < len(articles) else stream.index("\nImprint\n", starts[index])
         segment = stream[starts[index]:end]
         spans = in_order(segment, article.texts)
         if article.credit:
@@ -243,8 +244,22 @@ def test_contents_list_every_article_with_its_page(multi_edition: Built) -> None
 def test_no_running_head_on_a_page_where_an_article_opens(edition: Built) -> None:
     opening = opening_pages(edition.pdf)
     assert len(opening) == len(manuscript_articles(edition))
-    for number, head in enumerate(running_heads(edition.pdf), 1):
+    heads = running_heads(edition.pdf)
+    assert heads[-1] == "", "the imprint page has no running head"
+    for number, head in enumerate(heads[:-1], 1):
         if number in opening:
             assert head == "", f"page {number} opens an article but has the running head {head!r}"
         else:
             assert head, f"page {number} continues an article but has no running head"
+
+
+def test_the_imprint_closes_the_print_edition(multi_edition: Built) -> None:
+    stream = flow(pdf_lines(multi_edition.pdf))
+    imprint = stream[stream.index("\nImprint\n"):]
+    in_order(imprint, [
+        "Test Edition: Two Cities, Three Stories, published by Fixture Press & Co., 2026-01-05.",
+        "For testing only.",
+        "The Daily Mail-China Daily news exchange item (2 articles)",
+        "Identifier: 9789629370000",
+        "ISBN (print): 9789629370024",
+    ])

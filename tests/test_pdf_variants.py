@@ -61,7 +61,7 @@ def test_an_unknown_variant_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ManuscriptError) as caught:
         load_edition(tmp_path / "manuscript")
     (problem,) = caught.value.problems
-    assert (problem.line, problem.message) == (12, "`pdf/z-9` is not a PDF variant hkcq-press writes")
+    assert (problem.line, problem.message) == (13, "`pdf/z-9` is not a PDF variant hkcq-press writes")
     assert run_cli("pdf", "--pdf-variant", "pdf/z-9", cwd=tmp_path).returncode == 2
 
 

@@ -6,7 +6,6 @@ import os
 import posixpath
 import textwrap
 import zipfile
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -201,10 +200,9 @@ def _own_page(
     book: epub.EpubBook, edition: Edition, style: HouseStyle, name: str, stylesheets: list[str], cover_url: str
 ) -> epub.EpubItem:
     """One of the e-book's own pages: cover, title page, colophon."""
-    credits = Counter(article.credit for article in edition.articles if article.credit)
     content = style.render(
         f"epub/{name}.xhtml", edition=edition, stylesheets=stylesheets, cover_url=cover_url,
-        credits=sorted(credits.items()), identifier=book_identifier(edition),
+        identifier=book_identifier(edition),
     )
     page = epub.EpubItem(
         uid=name, file_name=f"text/{name}.xhtml", media_type="application/xhtml+xml", content=content.encode("utf-8")

@@ -159,4 +159,13 @@ class Edition:
     cover: Path | None = None
     pdf_variant: str | None = None
     page_size: str | None = None
+
+    @property
+    def credits(self) -> tuple[tuple[str, int], ...]:
+        """Each news-exchange credit of the edition with the number of its articles."""
+        counts: dict[str, int] = {}
+        for article in self.articles:
+            if article.credit:
+                counts[article.credit] = counts.get(article.credit, 0) + 1
+        return tuple(sorted(counts.items()))
     """The cover image; None: the e-book draws one from the title."""
