@@ -1,4 +1,9 @@
-"""The e-book edition: model → one XHTML document per article (house style) → ebooklib → EPUB 3."""
+"""The e-book edition: model → XHTML (house style) → ebooklib → EPUB 3.
+
+One document per article, plus the book's own pages (cover, title page, colophon),
+the house typefaces cut down to the book's characters, EPUB Accessibility 1.1
+metadata, and an archive rewritten so the same manuscript gives the same bytes.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The print edition: model → print HTML (house style) → WeasyPrint → PDF.
+"""The print edition: model → print HTML (house style) → WeasyPrint → tagged PDF.
 
 WeasyPrint reports what it cannot load only in its log and writes the PDF anyway;
 here every such failure stops the build with a message, and the URL fetcher
