@@ -259,3 +259,26 @@ def test_an_empty_manuscript_directory(tmp_path: Path) -> None:
     result = run_cli("build", cwd=tmp_path)
     assert result.returncode == 1
     assert "manuscript/edition.yaml: error: `edition.yaml` is missing" in result.stderr
+
+
+def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each writer waits for the other to have started: one after the other, this would time out."""
+    import threading
+
+    from hkcq_press import build as build_module
+
+    started = {"pdf": threading.Event(), "epub": threading.Event()}
+    real = {"pdf": build_module.write_pdf, "epub": build_module.write_epub}
+
+    def writer(kind: str, other: str):
+        def write(*arguments: object):
+            started[kind].set()
+            assert started[other].wait(timeout=60), f"the {other} was not being made while the {kind} was"
+            return real[kind](*arguments)
+        return write
+
+    monkeypatch.setattr(build_module, "write_pdf", writer("pdf", "epub"))
+    monkeypatch.setattr(build_module, "write_epub", writer("epub", "pdf"))
+    result = build_module.build(project / "manuscript", project / "dist", styles_dir=project / "styles")
+    assert [output.format for output in result.outputs] == ["pdf", "epub"]
+    assert all(output.path.stat().st_size > 0 for output in result.outputs)

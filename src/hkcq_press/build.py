@@ -5,6 +5,7 @@ The CLI is a thin layer over `build`; tests call it directly.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -98,15 +99,18 @@ def build(
     edition, warnings = load_edition(manuscript_dir, limits, printable_characters(style))
     result = BuildResult(edition, warnings=list(warnings))
     details: dict[Format, str] = {}
-    with staged_outputs(out_dir) as staging:
+    with staged_outputs(out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
         staged = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
+        # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
+        # this thread, whose log it reports to.
+        book = beside.submit(write_epub, edition, style, staged["epub"]) if "epub" in staged else None
         if "pdf" in staged:
             pdf = write_pdf(edition, style, staged["pdf"], print_options)
             result.warnings.extend(pdf.warnings)
             details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
-        if "epub" in staged:
-            book = write_epub(edition, style, staged["epub"])
-            details["epub"] = f"{book.documents} article{'s' if book.documents != 1 else ''}"
+        if book is not None:
+            documents = book.result().documents
+            details["epub"] = f"{documents} article{'s' if documents != 1 else ''}"
         sizes = {kind: path.stat().st_size for kind, path in staged.items()}
         staging.commit()
     for kind in formats:
