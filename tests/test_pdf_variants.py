@@ -100,3 +100,14 @@ def test_print_marks_add_bleed_around_the_trimmed_page(tmp_path: Path) -> None:
         assert [round(float(v), 1) for v in page.TrimBox] == [0, 0, 595.3, 841.9]
         assert [round(float(v), 1) for v in page.BleedBox] == [
             round(-bleed, 1), round(-bleed, 1), round(595.28 + bleed, 1), round(841.89 + bleed, 1)]
+
+
+def test_an_unknown_page_size_is_refused_at_its_line(tmp_path: Path) -> None:
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    edition = tmp_path / "manuscript" / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "page_size: Foolscap\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        load_edition(tmp_path / "manuscript")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (13, "`Foolscap` is not a page size hkcq-press knows")
+    assert problem.hint == "Choose one of a4, letter, tabloid, book."

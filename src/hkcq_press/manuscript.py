@@ -136,18 +136,8 @@ class _EditionReader:
         subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
         isbn_print, isbn_epub = fields.text("isbn_print"), fields.text("isbn_epub")
         accessibility = self._accessibility(fields)
-        pdf_variant = fields.text("pdf_variant")
-        if pdf_variant and pdf_variant not in PDF_VARIANTS:
-            self.report.error(
-                edition_path, fields.line("pdf_variant"), f"`{pdf_variant}` is not a PDF variant hkcq-press writes",
-                f"Choose one of {', '.join(PDF_VARIANTS)}.",
-            )
-        page_size = fields.text("page_size")
-        if page_size and page_size.lower() not in PAGE_SIZES:
-            self.report.error(
-                edition_path, fields.line("page_size"), f"`{page_size}` is not a page size hkcq-press knows",
-                f"Choose one of {', '.join(PAGE_SIZES)}.",
-            )
+        pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
+        page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
         cover_name = fields.text("cover")
         cover = (
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
@@ -172,7 +162,7 @@ class _EditionReader:
             accessibility=accessibility,
             cover=cover,
             pdf_variant=pdf_variant,
-            page_size=page_size.lower() if page_size else None,
+            page_size=page_size,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:

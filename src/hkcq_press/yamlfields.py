@@ -177,6 +177,19 @@ class Fields:
             return None
         return language
 
+    def choice(self, key: str, choices: tuple[str, ...], what: str, fold_case: bool = False) -> str | None:
+        """`key`'s value if it is one of `choices` (lower-cased first with `fold_case`);
+        otherwise reported, naming the choices."""
+        written = self.text(key)
+        if written is None:
+            return None
+        value = written.lower() if fold_case else written
+        if value not in choices:
+            self.report.error(
+                self.path, self.line(key), f"`{written}` is not {what}", f"Choose one of {', '.join(choices)}."
+            )
+        return value
+
     def date(self) -> str | None:
         date = self.text("date")
         if date is not None and not is_iso_date(date):
