@@ -2,30 +2,36 @@
 #   make dist   set up, then build dist/ from manuscript/ (PDF and EPUB)
 #   make test   set up, then run the test suite
 # Setting up installs the system libraries WeasyPrint and the validators need
-# (scripts/install-system-deps), the Python packages into .venv/ and Ace by DAISY
-# into .tools/ace/.
+# (scripts/install-system-deps), the Python packages into .venv/, the house Chinese
+# typefaces into .venv/share/hkcq-press/fonts/ (scripts/install-fonts) and, for the
+# tests, Ace by DAISY into .tools/ace/.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ACE := .tools/ace
 ACE_VERSION := 1.4.6
+FONTS := $(VENV)/share/hkcq-press/fonts
 
 .PHONY: dist test setup clean
 
-dist: $(VENV)/.installed
+dist: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/hkcq-press build
 
 test: setup
 	$(BIN)/python -m pytest
 
-setup: $(VENV)/.installed $(ACE)/.installed
+setup: $(VENV)/.installed $(FONTS)/.installed $(ACE)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps
 	scripts/install-system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(FONTS)/.installed: scripts/install-fonts $(VENV)/.installed
+	$(BIN)/python scripts/install-fonts $(FONTS)
 	touch $@
 
 # Ace by DAISY checks the EPUB's accessibility; it drives the system's Chromium, so

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "manuscript"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MULTI = FIXTURES / "multi"
+CHINESE = FIXTURES / "chinese"
 SOURCE_ARTICLE = FIXTURES / "source" / "chongqing-hong-kong-cooperation.txt"
 
 
@@ -51,7 +52,13 @@ def multi_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(MULTI, build(MULTI, out))
 
 
-@pytest.fixture(params=["sample", "multi"])
+@pytest.fixture(scope="session")
+def chinese_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out = tmp_path_factory.mktemp("chinese-dist")
+    return Built(CHINESE, build(CHINESE, out))
+
+
+@pytest.fixture(params=["sample", "multi", "chinese"])
 def edition(request: pytest.FixtureRequest) -> Built:
     return request.getfixturevalue(f"{request.param}_edition")
 

@@ -7,6 +7,7 @@ own model, so a bug in the pipeline cannot agree with itself.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,9 +18,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from lxml import etree
 import pikepdf
+import yaml
+from fontTools.ttLib import TTFont
+from lxml import etree
 
 MM = 72 / 25.4
 FURNITURE_BAND = 18 * MM
@@ -170,24 +172,137 @@ def pdf_furniture(pdf: Path) -> list[str]:
 
 
 def flow(lines: list[str]) -> str:
-    """Lines joined as a stream: spaces collapsed, line ends kept as `\\n`. (The house
-    style does not hyphenate, so no hyphen at a line end is the renderer's.)"""
+    """Lines joined as a stream: spaces collapsed, line ends kept as `\\n` (`pattern`
+    knows where a line may end)."""
     text = "\n".join(" ".join(line.split()) for line in lines)
     return unicodedata.normalize("NFC", re.sub(r"\n+", "\n", text))
 
 
+RENDERER_HYPHEN = "\u2010"
+"""What the renderer prints where it hyphenates a word at a line end (CSS's default
+`hyphenate-character`)."""
+
+
 def pattern(expected: str, any_break: bool = False) -> re.Pattern[str]:
-    """Matches `expected` as laid out in lines: a space may be a line end, and a line
-    may also end, with no space, after a hyphen, a slash or a dash (or, with
-    `any_break`, between any two characters, as Unicode line breaking allows in
-    scripts and punctuation this list does not know)."""
+    """Matches `expected` as laid out in lines: a space may be a line end; a line may
+    also end, with no space, after a hyphen, a slash or a dash, and on either side
+    of a Chinese (wide) character; a word may be hyphenated at a line end between
+    two letters, with the renderer's hyphen. With `any_break`, a line may end
+    between any two characters, as Unicode line breaking allows in scripts and
+    punctuation this list does not know."""
+    text = collapse(expected)
     parts = []
-    for char in collapse(expected):
+    for index, char in enumerate(text):
         if char == " ":
             parts.append("[ \n]")
+            continue
+        following = text[index + 1:index + 2]
+        breaks = any_break or char in BREAK_AFTER or _wide(char) or _wide(following)
+        hyphenable = char.isalpha() and following.isalpha() and not _wide(char) and not _wide(following)
+        if hyphenable:
+            gap = f"(?:{RENDERER_HYPHEN}?\n)?" if breaks else f"(?:{RENDERER_HYPHEN}\n)?"
         else:
-            parts.append(re.escape(char) + ("\n?" if any_break or char in BREAK_AFTER else ""))
+            gap = "\n?" if breaks else ""
+        parts.append(re.escape(char) + gap)
     return re.compile("".join(parts))
+
+
+def _wide(char: str) -> bool:
+    return bool(char) and unicodedata.east_asian_width(char) in ("W", "F")
+
+
+# --- Reading the fonts and glyphs of the built PDF -------------------------------------
+
+
+@dataclass
+class PdfFont:
+    """A font as the PDF embeds it, with the glyphs its text shows."""
+
+    base_font: str
+    encoding: str
+    """`/Identity-H`, unless the renderer had to map some characters to `.notdef`."""
+    program: TTFont
+    to_unicode: dict[int, str]
+    shown: set[int] = field(default_factory=set)
+    """Glyph ids (CIDs) the page content shows in this font."""
+
+    @property
+    def family(self) -> str:
+        return self.program["name"].getDebugName(1)
+
+    @property
+    def subfamily(self) -> str:
+        return self.program["name"].getDebugName(2)
+
+    def glyph_for(self, char: str) -> str:
+        """The name, in the embedded program, of the glyph shown for `char`."""
+        (cid,) = [cid for cid, text in self.to_unicode.items() if text == char and cid in self.shown]
+        return self.program.getGlyphOrder()[cid]
+
+
+def pdf_fonts(pdf: Path) -> list[PdfFont]:
+    """Every font of every page (and of the forms pages draw), with the glyphs shown.
+    Fonts are composite (Type0, two-byte codes), as WeasyPrint writes them."""
+    fonts: dict[tuple[int, int], PdfFont] = {}
+    with pikepdf.open(pdf) as document:
+        for page in document.pages:
+            _scan_content(page.obj, page.Resources, fonts)
+    return list(fonts.values())
+
+
+def _scan_content(stream: pikepdf.Object, resources: pikepdf.Object, fonts: dict[tuple[int, int], PdfFont]) -> None:
+    by_name = {}
+    for name, font in (resources.get("/Font") or {}).items():
+        key = font.objgen
+        if key not in fonts:
+            fonts[key] = _read_font(font)
+        by_name[name] = fonts[key]
+    current = None
+    for operands, operator in pikepdf.parse_content_stream(stream):
+        if operator == pikepdf.Operator("Tf"):
+            current = by_name[str(operands[0])]
+        elif operator in (pikepdf.Operator("Tj"), pikepdf.Operator("TJ")):
+            strings = operands[0] if operator == pikepdf.Operator("TJ") else operands
+            for item in strings:
+                if isinstance(item, pikepdf.String):
+                    data = bytes(item)
+                    current.shown.update(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+        elif operator == pikepdf.Operator("Do"):
+            xobject = resources.XObject[str(operands[0])]
+            if xobject.Subtype == "/Form":
+                _scan_content(xobject, xobject.get("/Resources") or resources, fonts)
+
+
+def _read_font(font: pikepdf.Object) -> PdfFont:
+    assert font.Subtype == "/Type0", f"{font.BaseFont} is not a composite font"
+    descriptor = font.DescendantFonts[0].FontDescriptor
+    program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+    assert program is not None, f"{font.BaseFont} is not embedded"
+    encoding = font.Encoding
+    return PdfFont(
+        base_font=str(font.BaseFont),
+        encoding=str(encoding) if isinstance(encoding, pikepdf.Name) else "custom",
+        program=TTFont(io.BytesIO(program.read_bytes())),
+        to_unicode=_to_unicode(font.ToUnicode.read_bytes().decode("latin-1")),
+    )
+
+
+def _to_unicode(cmap: str) -> dict[int, str]:
+    """A ToUnicode CMap's `bfchar` and `bfrange` entries: code → text."""
+    mapping: dict[int, str] = {}
+
+    def text(hex_string: str) -> str:
+        return bytes.fromhex(hex_string).decode("utf-16-be")
+
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+            mapping[int(code, 16)] = text(target)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for first, last, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+            start = text(target)
+            for offset, code in enumerate(range(int(first, 16), int(last, 16) + 1)):
+                mapping[code] = start[:-1] + chr(ord(start[-1]) + offset)
+    return mapping
 
 
 # --- Reading the built EPUB ----------------------------------------------------------

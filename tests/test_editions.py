@@ -22,6 +22,7 @@ from support import (
     in_order,
     pattern,
     pdf_furniture,
+    pdf_fonts,
     pdf_lines,
 )
 
@@ -159,18 +160,20 @@ def test_pdf_metadata_and_bookmarks(edition: Built) -> None:
 
 
 def test_pdf_embeds_only_the_house_typefaces(edition: Built) -> None:
-    fonts = set()
-    with pikepdf.open(edition.pdf) as pdf:
-        for page in pdf.pages:
-            for font in page.Resources.Font.values():
-                descriptor = (font.DescendantFonts[0] if "/DescendantFonts" in font else font).FontDescriptor
-                assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font.BaseFont
-                fonts.add(str(font.BaseFont).split("+", 1)[-1])
-    assert fonts <= {
-        "Noto-Serif", "Noto-Serif-Italic", "Noto-Serif-Bold", "Noto-Serif-Bold-Italic",
-        "Noto-Serif-Display-Bold", "Noto-Sans", "Noto-Sans-Bold",
-    }, fonts
-    assert {"Noto-Serif", "Noto-Serif-Display-Bold"} <= fonts
+    """Every font is embedded (`pdf_fonts` insists) and is a house face: none of the
+    machine's fonts stood in for a character the house faces lack."""
+    families = {font.family for font in pdf_fonts(edition.pdf)}
+    assert families <= {"Noto Serif", "Noto Serif Display", "Noto Sans", "Noto Serif HK"}, families
+    assert {"Noto Serif", "Noto Serif Display"} <= families
+
+
+def test_no_character_prints_as_a_missing_glyph_box(edition: Built) -> None:
+    """WeasyPrint shows a character its font lacks as glyph 0 (`.notdef`, the empty
+    box), through an encoding of its own instead of Identity-H."""
+    for font in pdf_fonts(edition.pdf):
+        assert font.encoding == "/Identity-H", f"{font.base_font} maps characters to the missing glyph"
+        assert 0 not in font.shown, f"{font.base_font} shows the missing glyph"
+        assert font.shown <= set(font.to_unicode), f"{font.base_font} shows glyphs with no text"
 
 
 def test_pdf_is_a4(sample_edition: Built) -> None:
@@ -182,7 +185,7 @@ def test_pdf_is_a4(sample_edition: Built) -> None:
 # --- Validators -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sample", "multi"])
+@pytest.mark.parametrize("name", ["sample", "multi", "chinese"])
 def test_epubcheck_reports_nothing(name: str, request: pytest.FixtureRequest) -> None:
     built: Built = request.getfixturevalue(f"{name}_edition")
     check = EpubCheck(str(built.epub))

@@ -15,12 +15,14 @@ from support import collapse, epub_documents, flow, in_order, pdf_lines
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.fonts import printable_characters
+from hkcq_press.fonts import house_characters, printable_characters
 from hkcq_press.characters import pull_quote_words
 from hkcq_press.manuscript import load_edition, slugify
 from hkcq_press.render import HouseStyle
 
-HOUSE = printable_characters(HouseStyle(None))
+LATIN = house_characters(HouseStyle(None))
+HOUSE = printable_characters(HouseStyle(None), "hong-kong")
+"""The Latin faces and the Chinese face of the default (Hong Kong) forms."""
 
 
 def _visible(code: int) -> bool:
@@ -36,8 +38,14 @@ def _visible(code: int) -> bool:
     )
 
 
-VISIBLE = sorted(chr(code) for code in HOUSE if _visible(code))
-HOUSE_WORD = st.text(alphabet=st.sampled_from(VISIBLE), min_size=1, max_size=10)
+VISIBLE = sorted(chr(code) for code in LATIN if _visible(code))
+CHINESE_VISIBLE = sorted(chr(code) for code in HOUSE - LATIN if _visible(code))
+# Mostly words the Latin faces print, now and then Chinese (or anything else the
+# Chinese face has: kana, full-width forms…).
+HOUSE_WORD = st.one_of(
+    *[st.text(alphabet=st.sampled_from(VISIBLE), min_size=1, max_size=10)] * 3,
+    st.text(alphabet=st.sampled_from(CHINESE_VISIBLE), min_size=1, max_size=6),
+)
 ANY_WORD = st.text(
     alphabet=st.characters(blacklist_categories=("Zs", "Zl", "Zp"), blacklist_characters="\n\r\t"),
     min_size=1, max_size=6,
@@ -166,6 +174,6 @@ def test_the_reader_never_crashes_on_any_front_matter(front: str) -> None:
         (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")
         (root / "a.md").write_text(f"---\n{front}\n---\n\nText.\n", encoding="utf-8", errors="surrogatepass")
         try:
-            load_edition(root, printable=HOUSE)
+            load_edition(root, repertoire=lambda forms: HOUSE)
         except ManuscriptError as error:
             assert error.problems and all(problem.path.name == "a.md" for problem in error.problems)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -62,7 +63,7 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
     Raises `ManuscriptError` listing every problem found.
     """
     style = HouseStyle(styles_dir)
-    edition, warnings = load_edition(manuscript_dir, limits, printable_characters(style))
+    edition, warnings = load_edition(manuscript_dir, limits, partial(printable_characters, style))
     return CheckResult(edition, list(warnings), summarise(edition))
 
 
@@ -96,7 +97,7 @@ def build(
     style is wrong; the output directory is then left as it was.
     """
     style = HouseStyle(styles_dir)
-    edition, warnings = load_edition(manuscript_dir, limits, printable_characters(style))
+    edition, warnings = load_edition(manuscript_dir, limits, partial(printable_characters, style))
     result = BuildResult(edition, warnings=list(warnings))
     details: dict[Format, str] = {}
     with staged_outputs(out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:

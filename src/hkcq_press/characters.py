@@ -40,10 +40,13 @@ def describe(chars: list[str]) -> str:
 
 
 def unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
-    return (
-        f"{what} has characters the house typefaces cannot print: {describe(missing)}",
-        "Replace them, or add a typeface that has them to the house style (fonts.css).",
-    )
+    hint = "Replace them, or add a typeface that has them to the house style (fonts.css)."
+    if any(unicodedata.name(char, "").startswith("CJK") for char in missing):
+        hint += (
+            " Chinese is printed in Noto Serif HK, TC or SC (see `chinese_forms:`);"
+            " if those are not installed, `scripts/install-fonts` installs them."
+        )
+    return f"{what} has characters the house typefaces cannot print: {describe(missing)}", hint
 
 
 def normalise_words(text: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
-from .fonts import FONTS_STYLESHEET, house_fonts, subset_font
+from .fonts import FONTS_STYLESHEET, FontFace, chinese_fonts, house_fonts, subset_font
 from .model import Article, Edition, Figure
 from .render import HouseStyle
 
@@ -80,6 +80,7 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         )
         book.add_item(item)
         stylesheets.append(f"../{item.file_name}")
+    stylesheets.extend(_add_chinese_fonts(book, edition, style))
 
     image_names = _add_images(book, edition)
     cover_name = _add_cover_image(book, edition, style)
@@ -181,6 +182,25 @@ def _add_fonts(book: epub.EpubBook, style: HouseStyle, documents: list[str]) -> 
             uid=f"font-{number}", file_name=posixpath.normpath(f"styles/{reference}"),
             media_type=FONT_TYPES[path.suffix.lower()], content=subset_font(path, text),
         ))
+
+
+def _add_chinese_fonts(book: epub.EpubBook, edition: Edition, style: HouseStyle) -> list[str]:
+    """The edition's Chinese faces (cut down to its Chinese characters) and the
+    stylesheet declaring them, if it has any Chinese; the stylesheet to link."""
+    faces = []
+    for font in chinese_fonts(edition, style):
+        book.add_item(epub.EpubItem(
+            uid=f"font-chinese-{font.weight}", file_name=f"styles/fonts/{font.file_name}",
+            media_type="font/ttf", content=font.data,
+        ))
+        faces.append(FontFace(font.weight, f"fonts/{font.file_name}"))
+    if not faces:
+        return []
+    book.add_item(epub.EpubItem(
+        uid="css-chinese", file_name="styles/chinese.css", media_type="text/css",
+        content=style.render("partials/chinese_fonts.css", chinese_fonts=faces).encode("utf-8"),
+    ))
+    return ["../styles/chinese.css"]
 
 
 def _add_cover_image(book: epub.EpubBook, edition: Edition, style: HouseStyle) -> str:

@@ -1,23 +1,34 @@
-"""Which characters the house style can print: the union of its typefaces' character maps.
+"""The house typefaces: which characters they can print, and the fonts each edition embeds.
 
-The typefaces are the ones `fonts.css` declares with `@font-face`. A character none
-of them has would fall back to whatever the machine has, or print as an empty
+The Latin faces are the ones `fonts.css` declares with `@font-face`. Chinese is set
+in Noto Serif HK, TC or SC, by the edition's `chinese_forms`: 10-15 MB a weight,
+so setup installs them (`scripts/install-fonts`) instead of the package shipping
+them, and each edition embeds only the characters it uses. A character none of
+the faces has would fall back to whatever the machine has, or print as an empty
 box, so the manuscript reader refuses it by name instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 import tinycss2
 import uharfbuzz as hb
-from fontTools.ttLib import TTFont, TTLibError
 
 from .errors import ManuscriptError, Problem
+from .model import Edition
 from .render import HouseStyle
 
 FONTS_STYLESHEET = "fonts.css"
+CHINESE_FAMILY = "Noto Serif CJK"
+"""The family name the house CSS uses for Chinese, whichever forms an edition prints."""
+CHINESE_TYPEFACES = {"hong-kong": "NotoSerifHK", "taiwan": "NotoSerifTC", "mainland": "NotoSerifSC"}
+CHINESE_WEIGHTS = {400: "Regular", 700: "Bold"}
 
 
 def house_fonts(style: HouseStyle) -> dict[str, Path]:
@@ -36,7 +47,19 @@ def house_fonts(style: HouseStyle) -> dict[str, Path]:
     return files
 
 
-def subset_font(path: Path, text: str) -> bytes:
+def chinese_fonts_dir() -> Path:
+    """Where `scripts/install-fonts` puts the Chinese typefaces by default: beside the
+    Python environment hkcq-press runs in."""
+    return Path(sys.prefix) / "share" / "hkcq-press" / "fonts"
+
+
+def chinese_faces(forms: str) -> dict[int, Path]:
+    """The Chinese font files for `forms`, by weight (they may not be installed)."""
+    typeface = CHINESE_TYPEFACES[forms]
+    return {weight: chinese_fonts_dir() / f"{typeface}-{name}.ttf" for weight, name in CHINESE_WEIGHTS.items()}
+
+
+def subset_font(path: Path, text: str | set[str]) -> bytes:
     """The font cut down to the glyphs `text` needs (HarfBuzz, in milliseconds), keeping
     its copyright and licence names, as the SIL Open Font License asks."""
     subset_input = hb.SubsetInput()
@@ -48,14 +71,69 @@ def subset_font(path: Path, text: str) -> bytes:
     return bytes(face.blob.data)
 
 
-def printable_characters(style: HouseStyle) -> frozenset[int]:
+def _characters(path: Path) -> set[int]:
+    """The font's character map, empty when the file is not a font."""
+    return set(hb.Face(hb.Blob.from_file_path(str(path))).unicodes) if path.is_file() else set()
+
+
+def house_characters(style: HouseStyle) -> frozenset[int]:
+    """What the Latin faces of `fonts.css` can print."""
     characters: set[int] = set()
     for path in house_fonts(style).values():
-        try:
-            characters.update(TTFont(path, lazy=True).getBestCmap())
-        except (OSError, TTLibError) as error:
+        if not (found := _characters(path)):
             raise ManuscriptError([Problem(
-                style.find(FONTS_STYLESHEET), None, f"the typeface {path.name} cannot be read: {error}",
-                "Check the `src: url(…)` of its @font-face rule.",
-            )]) from error
+                style.find(FONTS_STYLESHEET), None, f"the typeface {path.name} cannot be read",
+                "Check the `src: url(…)` of its @font-face rule: it must name a TrueType or OpenType font.",
+            )])
+        characters |= found
     return frozenset(characters)
+
+
+def printable_characters(style: HouseStyle, chinese_forms: str) -> frozenset[int]:
+    """What an edition printing `chinese_forms` can print: the Latin faces and the
+    Chinese regular weight (the bold has the same characters), if installed."""
+    return house_characters(style) | _characters(chinese_faces(chinese_forms)[400])
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedFont:
+    """A font cut down to one edition's characters, for its editions to embed."""
+
+    file_name: str
+    weight: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FontFace:
+    """An `@font-face` the layouts declare for Chinese (`partials/chinese_fonts.css`)."""
+
+    weight: int
+    url: str
+
+
+def chinese_fonts(edition: Edition, style: HouseStyle) -> tuple[EmbeddedFont, ...]:
+    """The edition's Chinese faces, none when no Latin face lacks a character of its
+    copy. They keep every character the copy has, not only the Chinese: the
+    renderer sets the spaces and punctuation between Chinese characters in the
+    Chinese face too."""
+    house = house_characters(style)
+    characters = {char for text in _strings(edition) for char in text}
+    if all(ord(char) in house or char.isspace() for char in characters):
+        return ()
+    return tuple(
+        EmbeddedFont(path.name, weight, subset_font(path, characters))
+        for weight, path in chinese_faces(edition.chinese_forms).items()
+    )
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every piece of text the model holds, however deep."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _strings(getattr(value, field.name))
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _strings(item)

@@ -25,7 +25,18 @@ from .characters import (
 )
 from .errors import Diagnostics, Problem
 from .markdown import BodyParser, body_paragraph_texts
-from .model import PAGE_SIZES, PDF_VARIANTS, Accessibility, Article, Block, Edition, Figure, PullQuote
+from .model import (
+    CHINESE_FORMS,
+    DEFAULT_CHINESE_FORMS,
+    PAGE_SIZES,
+    PDF_VARIANTS,
+    Accessibility,
+    Article,
+    Block,
+    Edition,
+    Figure,
+    PullQuote,
+)
 from .yamlfields import Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
@@ -33,7 +44,7 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
-    "page_size",
+    "page_size", "chinese_forms",
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
@@ -73,17 +84,21 @@ class _Rules:
     """Code points the house typefaces have; None skips that check."""
 
 
+Repertoire = Callable[[str], frozenset[int]]
+"""What the house typefaces can print, given the edition's `chinese_forms`."""
+
+
 def load_edition(
-    manuscript_dir: Path, limits: Limits = DEFAULT_LIMITS, printable: frozenset[int] | None = None
+    manuscript_dir: Path, limits: Limits = DEFAULT_LIMITS, repertoire: Repertoire | None = None
 ) -> tuple[Edition, list[Problem]]:
     """Read and check a whole manuscript.
 
-    `printable` is what the house typefaces can print (see `fonts.py`); copy with
+    `repertoire` tells what the house typefaces can print (see `fonts.py`); copy with
     other characters is refused, naming them. Returns the edition and the
     warnings; raises `ManuscriptError` listing every error (and warning) found.
     """
     report = Diagnostics()
-    edition = _EditionReader(manuscript_dir, _Rules(limits, printable), report).read()
+    edition = _EditionReader(manuscript_dir, limits, repertoire, report).read()
     report.raise_if_errors()
     assert edition is not None
     return edition, report.warnings
@@ -93,9 +108,12 @@ def load_edition(
 
 
 class _EditionReader:
-    def __init__(self, manuscript_dir: Path, rules: _Rules, report: Diagnostics) -> None:
+    def __init__(
+        self, manuscript_dir: Path, limits: Limits, repertoire: Repertoire | None, report: Diagnostics
+    ) -> None:
         self.root = manuscript_dir.resolve()
-        self.rules = rules
+        self.rules = _Rules(limits, None)
+        self.repertoire = repertoire
         self.report = report
         self.body_parser = BodyParser()
 
@@ -121,6 +139,12 @@ class _EditionReader:
             return None
         fields = Fields(mapping, edition_path, 1, self.report)
         fields.warn_unknown(EDITION_KEYS)
+        # The Chinese forms choose the Chinese typeface, so they are read first.
+        chinese_forms = fields.choice(
+            "chinese_forms", tuple(CHINESE_FORMS), "one of the Chinese glyph forms hkcq-press prints", fold_case=True
+        ) or DEFAULT_CHINESE_FORMS
+        if self.repertoire is not None:
+            self.rules = _Rules(self.rules.limits, self.repertoire(chinese_forms))
         _check_printable(fields, PRINTED_EDITION_KEYS, self.rules.printable)
 
         title = fields.text("title")
@@ -163,6 +187,7 @@ class _EditionReader:
             cover=cover,
             pdf_variant=pdf_variant,
             page_size=page_size,
+            chinese_forms=chinese_forms,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:

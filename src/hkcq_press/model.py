@@ -113,6 +113,12 @@ PAGE_SIZES = {"a4": "A4", "letter": "letter", "tabloid": "11in 17in", "book": "6
 """Page sizes by the names editors use, as CSS `size` values (A4 is the house default)."""
 
 
+CHINESE_FORMS = {"hong-kong": "zh-Hant-HK", "taiwan": "zh-Hant-TW", "mainland": "zh-Hans-CN"}
+"""The Chinese glyph forms an edition may print in (`chinese_forms`), with their
+language tags; this desk prints Hong Kong forms unless an edition asks otherwise."""
+DEFAULT_CHINESE_FORMS = "hong-kong"
+
+
 @dataclass(frozen=True, slots=True)
 class PrintOptions:
     """What the production desk chooses for one print run; each choice wins over the
@@ -157,8 +163,10 @@ class Edition:
     isbn_epub: str | None = None
     accessibility: Accessibility = Accessibility()
     cover: Path | None = None
+    """The cover image; None: the e-book draws one from the title."""
     pdf_variant: str | None = None
     page_size: str | None = None
+    chinese_forms: str = DEFAULT_CHINESE_FORMS
 
     @property
     def credits(self) -> tuple[tuple[str, int], ...]:
@@ -168,4 +176,3 @@ class Edition:
             if article.credit:
                 counts[article.credit] = counts.get(article.credit, 0) + 1
         return tuple(sorted(counts.items()))
-    """The cover image; None: the e-book draws one from the title."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import ManuscriptError, Problem
+from .fonts import FontFace, chinese_fonts
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
 from .render import HouseStyle
 
@@ -30,8 +32,11 @@ class PdfResult:
     warnings: list[Problem]
 
 
-def print_html(edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS) -> str:
-    """The print layout rendered: one HTML document holding the whole edition."""
+def print_html(
+    edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS, fonts: tuple[FontFace, ...] = ()
+) -> str:
+    """The print layout rendered: one HTML document holding the whole edition.
+    `fonts` are the edition's Chinese faces."""
     page_size = options.page_size or edition.page_size
     return style.render(
         PRINT_LAYOUT,
@@ -39,6 +44,7 @@ def print_html(edition: Edition, style: HouseStyle, options: PrintOptions = HOUS
         page_size=page_size or "a4",
         page_size_css=PAGE_SIZES[page_size] if page_size else None,
         print_marks=options.print_marks,
+        chinese_fonts=fonts,
         style_url=lambda name: style.find(name).as_uri(),
         image_url=lambda figure: figure.source.as_uri(),
     )
@@ -50,14 +56,21 @@ def write_pdf(
     """Write the print edition: tagged PDF/UA-1 unless another variant (the option, else
     the edition's `pdf_variant`) is asked for; every variant keeps the tags, so an
     archived edition stays accessible."""
-    html = print_html(edition, style, options)
     # Imported here, not at the top: loading WeasyPrint costs more than half a
     # second, which `--help`, `check` and the EPUB build should not pay.
     import weasyprint
 
-    fetcher = _confined_fetcher(weasyprint.URLFetcher, (edition.source_dir, *style.directories))
     layout_path = style.find(PRINT_LAYOUT)
-    with _weasyprint_log() as records:
+    with tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir, _weasyprint_log() as records:
+        faces = []
+        for font in chinese_fonts(edition, style):
+            path = Path(fonts_dir) / font.file_name
+            path.write_bytes(font.data)
+            faces.append(FontFace(font.weight, path.as_uri()))
+        html = print_html(edition, style, options, tuple(faces))
+        fetcher = _confined_fetcher(
+            weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
+        )
         document = weasyprint.HTML(
             string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher
         ).render()

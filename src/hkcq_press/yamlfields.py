@@ -179,7 +179,7 @@ class Fields:
 
     def choice(self, key: str, choices: tuple[str, ...], what: str, fold_case: bool = False) -> str | None:
         """`key`'s value if it is one of `choices` (lower-cased first with `fold_case`);
-        otherwise reported, naming the choices."""
+        otherwise reported, naming the choices, and None."""
         written = self.text(key)
         if written is None:
             return None
@@ -188,6 +188,7 @@ class Fields:
             self.report.error(
                 self.path, self.line(key), f"`{written}` is not {what}", f"Choose one of {', '.join(choices)}."
             )
+            return None
         return value
 
     def date(self) -> str | None:

@@ -1,0 +1,190 @@
+"""The print edition's typography, read back from the PDF: hyphenation, small caps and
+italics from the fonts' own glyphs, and Chinese in the forms the edition asks for."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import uharfbuzz as hb
+from conftest import CHINESE, SAMPLE, Built
+from fontTools.ttLib import TTFont
+from support import RENDERER_HYPHEN, collapse, expected_from_manuscript, pdf_fonts, pdf_lines
+
+from hkcq_press.build import build
+from hkcq_press.errors import ManuscriptError
+from hkcq_press.fonts import chinese_fonts_dir
+from hkcq_press.manuscript import load_edition
+from hkcq_press.pdf import write_pdf
+from hkcq_press.render import HouseStyle
+
+FONTS = Path(__file__).resolve().parent.parent / "src" / "hkcq_press" / "layouts" / "fonts"
+DISTINCT_FORMS = "香直新等"
+"""Characters of the Chinese fixture drawn differently in Hong Kong, Taiwan and
+mainland forms (checked below against the typefaces themselves)."""
+
+
+def glyph_outline(font: TTFont, glyph: str) -> list[tuple[int, int]]:
+    coordinates, _, _ = font["glyf"][glyph].getCoordinates(font["glyf"])
+    return [tuple(point) for point in coordinates]
+
+
+def chinese_typeface(name: str) -> TTFont:
+    return TTFont(chinese_fonts_dir() / f"{name}-Regular.ttf", lazy=True)
+
+
+# --- Hyphenation ------------------------------------------------------------------------
+
+
+def test_body_copy_is_hyphenated_and_names_are_not(sample_edition: Built) -> None:
+    """Words break at line ends with the renderer's hyphen, only in body copy: each
+    broken word is a word of the copy, and no headline, byline, pull quote or
+    credit is broken."""
+    (article,) = expected_from_manuscript(SAMPLE)
+    words = set(re.findall(r"\w+", " ".join(article.texts)))
+    lines = pdf_lines(sample_edition.pdf)
+    broken = [
+        (line.split()[-1][:-1], following.split()[0])
+        for line, following in zip(lines, lines[1:], strict=False)
+        if line.endswith(RENDERER_HYPHEN)
+    ]
+    assert len(broken) >= 3, "the sample's two columns should need hyphenation"
+    for head, tail in broken:
+        word = re.match(r"\w+", head[::-1])[0][::-1] + re.match(r"\w+", tail)[0]
+        assert word in words, f"{head}‐{tail} is not a word of the copy"
+    unbreakable = [article.headline, article.byline, article.credit, *article.pull_quotes]
+    for line in lines:
+        if line.endswith(RENDERER_HYPHEN):
+            assert not any(collapse(line[:-1]) in collapse(text) for text in unbreakable if text), line
+
+
+# --- Small capitals and italics from the fonts' own glyphs --------------------------------
+
+
+def shaped_glyphs(font_file: Path, text: str, features: dict[str, bool]) -> set[int]:
+    font = hb.Font(hb.Face(hb.Blob.from_file_path(str(font_file))))
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    hb.shape(font, buffer, features)
+    return {info.codepoint for info in buffer.glyph_infos}
+
+
+def test_dateline_is_set_in_the_fonts_small_capitals(sample_edition: Built) -> None:
+    """The PDF shows the small-cap glyphs of Noto Sans Bold (its `smcp` feature): the
+    fonts keep their glyph ids when WeasyPrint subsets them."""
+    small_caps = shaped_glyphs(FONTS / "NotoSans-Bold.ttf", "ong", {"smcp": True})
+    lower_case = shaped_glyphs(FONTS / "NotoSans-Bold.ttf", "ong", {})
+    assert small_caps.isdisjoint(lower_case)
+    (bold_sans,) = [font for font in pdf_fonts(sample_edition.pdf) if font.base_font.endswith("+Noto-Sans-Bold")]
+    assert small_caps <= bold_sans.shown
+
+
+def test_italics_come_from_the_italic_font(sample_edition: Built) -> None:
+    """Pull quotes are italic: the shipped italic font, not a slanted roman."""
+    italics = [font for font in pdf_fonts(sample_edition.pdf) if font.base_font.endswith("+Noto-Serif-Italic")]
+    assert [(font.family, font.subfamily) for font in italics] == [("Noto Serif", "Italic")]
+    shipped = TTFont(FONTS / "NotoSerif-Italic.ttf")
+    glyph = italics[0].glyph_for("a")
+    assert glyph_outline(italics[0].program, glyph) == glyph_outline(shipped, shipped.getBestCmap()[ord("a")])
+
+
+# --- Chinese --------------------------------------------------------------------------------
+
+
+def test_the_fixture_characters_have_distinct_forms() -> None:
+    faces = {name: chinese_typeface(name) for name in ("NotoSerifHK", "NotoSerifTC", "NotoSerifSC")}
+    for char in DISTINCT_FORMS:
+        outlines = [glyph_outline(face, face.getBestCmap()[ord(char)]) for face in faces.values()]
+        assert outlines[0] != outlines[1] and outlines[0] != outlines[2], char
+
+
+def assert_printed_in(pdf: Path, typeface: str) -> None:
+    reference = chinese_typeface(typeface)
+    chinese = [font for font in pdf_fonts(pdf) if font.family.startswith("Noto Serif ") and font.family[-2:].isupper()]
+    assert {font.family for font in chinese} == {f"Noto Serif {typeface[-2:]}"}
+    for char in DISTINCT_FORMS:
+        (font,) = [font for font in chinese if font.subfamily == "Regular" and char in font.to_unicode.values()][:1]
+        printed = glyph_outline(font.program, font.glyph_for(char))
+        assert printed == glyph_outline(reference, reference.getBestCmap()[ord(char)]), char
+
+
+def test_chinese_prints_in_hong_kong_forms_by_default(chinese_edition: Built) -> None:
+    assert_printed_in(chinese_edition.pdf, "NotoSerifHK")
+
+
+@pytest.mark.parametrize(("forms", "typeface"), [("mainland", "NotoSerifSC"), ("Taiwan", "NotoSerifTC")])
+def test_an_edition_chooses_other_chinese_forms(forms: str, typeface: str, tmp_path: Path) -> None:
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(CHINESE, manuscript)
+    edition_yaml = manuscript / "edition.yaml"
+    edition_yaml.write_text(edition_yaml.read_text(encoding="utf-8") + f"chinese_forms: {forms}\n", encoding="utf-8")
+    result = build(manuscript, tmp_path / "dist")
+    assert result.warnings == []
+    assert_printed_in(result.outputs[0].path, typeface)
+    with zipfile.ZipFile(result.outputs[1].path) as epub:
+        assert f"EPUB/styles/fonts/{typeface}-Regular.ttf" in epub.namelist()
+
+
+def test_unknown_chinese_forms_are_refused_naming_the_choices(tmp_path: Path) -> None:
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(CHINESE, manuscript)
+    edition_yaml = manuscript / "edition.yaml"
+    text = edition_yaml.read_text(encoding="utf-8") + "chinese_forms: cantonese\n"
+    edition_yaml.write_text(text, encoding="utf-8")
+    with pytest.raises(ManuscriptError) as raised:
+        build(manuscript, tmp_path / "dist")
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"{edition_yaml}:{len(text.splitlines())}: error: `cantonese` is not one of the Chinese glyph forms"
+        " hkcq-press prints\n"
+        "  Choose one of hong-kong, taiwan, mainland."
+    ]
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def test_the_epub_embeds_the_chinese_face_cut_down(chinese_edition: Built) -> None:
+    with zipfile.ZipFile(chinese_edition.epub) as epub:
+        names = epub.namelist()
+        stylesheet = epub.read("EPUB/styles/chinese.css").decode("utf-8")
+        fonts = {weight: TTFont(io.BytesIO(epub.read(f"EPUB/styles/fonts/NotoSerifHK-{weight}.ttf")))
+                 for weight in ("Regular", "Bold")}
+        documents = [epub.read(name).decode("utf-8") for name in names if name.startswith("EPUB/text/")]
+    assert 'font-family: "Noto Serif CJK"; font-weight: 400' in stylesheet
+    assert "url(fonts/NotoSerifHK-Bold.ttf)" in stylesheet
+    for font in fonts.values():
+        assert font["name"].getDebugName(1) == "Noto Serif HK"
+        assert ord("香") in font.getBestCmap()
+        assert len(font.getBestCmap()) < 400, "the face is cut down to the book's characters"
+    assert all('href="../styles/chinese.css"' in document for document in documents)
+
+
+def test_an_edition_without_chinese_embeds_no_chinese_face(sample_edition: Built) -> None:
+    with zipfile.ZipFile(sample_edition.epub) as epub:
+        assert not [name for name in epub.namelist() if "chinese" in name or "NotoSerifHK" in name]
+    assert all(font.family != "Noto Serif HK" for font in pdf_fonts(sample_edition.pdf))
+
+
+# --- The check can fail ---------------------------------------------------------------------
+
+
+def test_a_character_no_font_has_is_caught_by_the_missing_glyph_check(tmp_path: Path) -> None:
+    """Past the manuscript check (skipped here), a character no house face has reaches
+    WeasyPrint: the font test's oracle sees the missing glyph."""
+    manuscript = tmp_path / "manuscript"
+    (manuscript / "articles").mkdir(parents=True)
+    (manuscript / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [articles/a.md]\n", encoding="utf-8")
+    (manuscript / "articles" / "a.md").write_text("---\nheadline: H\nbyline: B\n---\n\nEye \U00013080.\n",
+                                                  encoding="utf-8")
+    edition, _ = load_edition(manuscript)
+    style = HouseStyle(None)
+    target = tmp_path / "t.pdf"
+    warnings = write_pdf(edition, style, target).warnings
+    assert any(".notdef" in problem.message for problem in warnings), warnings
+    fonts = pdf_fonts(target)
+    assert any(font.encoding != "/Identity-H" or 0 in font.shown for font in fonts) or not {
+        font.family for font in fonts
+    } <= {"Noto Serif", "Noto Serif Display", "Noto Sans"}
