@@ -18,6 +18,13 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-references", action="store_true",
+        help="rewrite the visual reference images from this build (review them before committing)",
+    )
+
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "manuscript"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
