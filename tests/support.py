@@ -171,6 +171,29 @@ def pdf_furniture(pdf: Path) -> list[str]:
     return _pdftotext(pdf, 0, FURNITURE_BAND) + _pdftotext(pdf, height - FURNITURE_BAND, FURNITURE_BAND)
 
 
+def column_lines(pdf: Path) -> list[list[list[str]]]:
+    """The body's lines, page by page and column by column (left, then right), from
+    the words' positions (poppler's `-bbox`); the margins' furniture left out."""
+    output = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    root = etree.fromstring(output.encode("utf-8"), etree.XMLParser(recover=True))
+    pages = []
+    for page in root.iter(f"{XHTML}page"):
+        width, height = float(page.get("width")), float(page.get("height"))
+        columns: list[dict[float, list[tuple[float, str]]]] = [{}, {}]
+        for word in page.iter(f"{XHTML}word"):
+            top, left = float(word.get("yMin")), float(word.get("xMin"))
+            if top < FURNITURE_BAND or float(word.get("yMax")) > height - FURNITURE_BAND:
+                continue
+            column = columns[0 if left < width / 2 else 1]
+            baseline = round(float(word.get("yMax")), 1)
+            column.setdefault(baseline, []).append((left, word.text or ""))
+        pages.append([
+            [" ".join(text for _, text in sorted(column[baseline])) for baseline in sorted(column)]
+            for column in columns
+        ])
+    return pages
+
+
 def flow(lines: list[str]) -> str:
     """Lines joined as a stream: spaces collapsed, line ends kept as `\\n` (`pattern`
     knows where a line may end)."""

@@ -13,7 +13,16 @@ import pytest
 import uharfbuzz as hb
 from conftest import CHINESE, SAMPLE, Built
 from fontTools.ttLib import TTFont
-from support import RENDERER_HYPHEN, collapse, expected_from_manuscript, pdf_fonts, pdf_lines
+from support import (
+    RENDERER_HYPHEN,
+    collapse,
+    column_lines,
+    expected_from_manuscript,
+    flow,
+    pattern,
+    pdf_fonts,
+    pdf_lines,
+)
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
@@ -188,3 +197,62 @@ def test_a_character_no_font_has_is_caught_by_the_missing_glyph_check(tmp_path: 
     assert any(font.encoding != "/Identity-H" or 0 in font.shown for font in fonts) or not {
         font.family for font in fonts
     } <= {"Noto Serif", "Noto Serif Display", "Noto Sans"}
+
+
+# --- Page and column breaks ------------------------------------------------------------------
+
+FILLER = (
+    "The cooperation framework with Chongqing is the first high-level government cooperation mechanism "
+    "established by the Hong Kong Special Administrative Region with a mainland province or municipality "
+    "since the current-term SAR government took office."
+)
+QUOTE = "“Hong Kong and Chongqing have always been very close”"
+
+
+def breaking_edition(root: Path, styles: str | None = None) -> list[list[list[str]]]:
+    """Twenty articles whose crosshead and pull quote fall, one line further each
+    time, across the foot of the first column and of the page."""
+    (root / "articles").mkdir(parents=True)
+    names = []
+    for number in range(20):
+        body = [FILLER] * (17 + number // 4) + [f"Line {n}." for n in range(number % 4)]
+        body += [f"## Crosshead {number}", f"::: pullquote\n{QUOTE}\n:::",
+                 "“Hong Kong and Chongqing have always been very close,” Lee said.", *[FILLER] * 12]
+        name = f"articles/a{number:02d}.md"
+        (root / name).write_text(
+            f"---\nheadline: Article {number}\nbyline: China Daily\n---\n\n" + "\n\n".join(body) + "\n",
+            encoding="utf-8",
+        )
+        names.append(name)
+    (root / "edition.yaml").write_text(
+        "title: Breaks\nlanguage: en\narticles:\n" + "".join(f"  - {name}\n" for name in names), encoding="utf-8"
+    )
+    styles_dir = None
+    if styles is not None:
+        styles_dir = root.parent / "styles"
+        styles_dir.mkdir()
+        (styles_dir / "house.css").write_text(styles, encoding="utf-8")
+    result = build(root, root.parent / "dist", formats=("pdf",), styles_dir=styles_dir)
+    return column_lines(result.outputs[0].path)
+
+
+def stranded(pages: list[list[list[str]]]) -> list[str]:
+    """Crossheads left at the foot of a column, and pull quotes split between columns."""
+    problems = []
+    columns = [column for page in pages for column in page if column]
+    for index, column in enumerate(columns):
+        if re.fullmatch(r"Crosshead \d+", column[-1]):
+            problems.append(f"column {index + 1} ends with {column[-1]!r}")
+    whole_quotes = sum(len(pattern(QUOTE).findall(flow(column))) for column in columns)
+    if whole_quotes != 20:
+        problems.append(f"only {whole_quotes} of 20 pull quotes are whole in one column")
+    return problems
+
+
+def test_no_crosshead_is_stranded_and_no_pull_quote_is_split(tmp_path: Path) -> None:
+    assert stranded(breaking_edition(tmp_path / "manuscript")) == []
+
+
+def test_without_the_break_rules_the_check_finds_stranded_copy(tmp_path: Path) -> None:
+    loose = ".crosshead { break-after: auto; } .pullquote { break-inside: auto; }\n"
+    assert stranded(breaking_edition(tmp_path / "manuscript", styles=loose))
