@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import MULTI, ROOT, SAMPLE, run_cli
+from conftest import CHINESE, MULTI, ROOT, SAMPLE, run_cli
 
 EPOCH = "1767571200"  # 2026-01-05T00:00:00Z
 
 
-@pytest.mark.parametrize("manuscript", [SAMPLE, MULTI], ids=["sample", "multi"])
+@pytest.mark.parametrize("manuscript", [SAMPLE, MULTI, CHINESE], ids=["sample", "multi", "chinese"])
 def test_two_builds_are_byte_identical(tmp_path: Path, manuscript: Path) -> None:
     shutil.copytree(manuscript, tmp_path / "manuscript")
     shutil.copytree(ROOT / "styles", tmp_path / "styles")
