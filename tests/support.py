@@ -171,7 +171,14 @@ def pdf_furniture(pdf: Path) -> list[str]:
     return _pdftotext(pdf, 0, FURNITURE_BAND) + _pdftotext(pdf, height - FURNITURE_BAND, FURNITURE_BAND)
 
 
-def column_lines(pdf: Path) -> list[list[list[str]]]:
+@dataclass(frozen=True)
+class Line:
+    text: str
+    left: float
+    """Where the line's first word starts, in points from the page's left edge."""
+
+
+def column_lines(pdf: Path) -> list[list[list[Line]]]:
     """The body's lines, page by page and column by column (left, then right), from
     the words' positions (poppler's `-bbox`); the margins' furniture left out."""
     output = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -188,7 +195,10 @@ def column_lines(pdf: Path) -> list[list[list[str]]]:
             baseline = round(float(word.get("yMax")), 1)
             column.setdefault(baseline, []).append((left, word.text or ""))
         pages.append([
-            [" ".join(text for _, text in sorted(column[baseline])) for baseline in sorted(column)]
+            [
+                Line(" ".join(text for _, text in sorted(column[baseline])), min(column[baseline])[0])
+                for baseline in sorted(column)
+            ]
             for column in columns
         ])
     return pages

@@ -15,6 +15,7 @@ from conftest import CHINESE, SAMPLE, Built
 from fontTools.ttLib import TTFont
 from support import (
     RENDERER_HYPHEN,
+    Line,
     collapse,
     column_lines,
     expected_from_manuscript,
@@ -209,9 +210,9 @@ FILLER = (
 QUOTE = "“Hong Kong and Chongqing have always been very close”"
 
 
-def breaking_edition(root: Path, styles: str | None = None) -> list[list[list[str]]]:
+def breaking_edition(root: Path, styles: str | None = None) -> list[list[list[Line]]]:
     """Twenty articles whose crosshead and pull quote fall, one line further each
-    time, across the foot of the first column and of the page."""
+    time, across the foot of the page."""
     (root / "articles").mkdir(parents=True)
     names = []
     for number in range(20):
@@ -236,23 +237,35 @@ def breaking_edition(root: Path, styles: str | None = None) -> list[list[list[st
     return column_lines(result.outputs[0].path)
 
 
-def stranded(pages: list[list[list[str]]]) -> list[str]:
-    """Crossheads left at the foot of a column, and pull quotes split between columns."""
+def badly_broken(pages: list[list[list[Line]]]) -> list[str]:
+    """Crossheads left at the foot of a column, pull quotes split between columns, and
+    paragraphs leaving one line alone at the foot (orphan) or head (widow) of a column."""
     problems = []
-    columns = [column for page in pages for column in page if column]
-    for index, column in enumerate(columns):
-        if re.fullmatch(r"Crosshead \d+", column[-1]):
-            problems.append(f"column {index + 1} ends with {column[-1]!r}")
-    whole_quotes = sum(len(pattern(QUOTE).findall(flow(column))) for column in columns)
+    columns = [column for page in pages[1:] for column in page if column]  # after the contents
+    for index, column in enumerate(columns, 1):
+        edge = min(line.left for line in column)
+        indented = [line.left > edge + 3 for line in column]
+        if re.fullmatch(r"Crosshead \d+", column[-1].text):
+            problems.append(f"column {index} ends with {column[-1].text!r}")
+        if indented[-1] and not column[-1].text.endswith("."):
+            problems.append(f"column {index} ends with a paragraph's first line: {column[-1].text!r}")
+        if len(column) > 1 and not indented[0] and indented[1] and column[0].text[0].islower():
+            problems.append(f"column {index} starts with a paragraph's last line: {column[0].text!r}")
+    whole_quotes = sum(len(pattern(QUOTE).findall(flow([line.text for line in column]))) for column in columns)
     if whole_quotes != 20:
         problems.append(f"only {whole_quotes} of 20 pull quotes are whole in one column")
     return problems
 
 
-def test_no_crosshead_is_stranded_and_no_pull_quote_is_split(tmp_path: Path) -> None:
-    assert stranded(breaking_edition(tmp_path / "manuscript")) == []
+def test_no_crosshead_is_stranded_no_line_left_alone_and_no_pull_quote_split(tmp_path: Path) -> None:
+    assert badly_broken(breaking_edition(tmp_path / "manuscript")) == []
 
 
-def test_without_the_break_rules_the_check_finds_stranded_copy(tmp_path: Path) -> None:
-    loose = ".crosshead { break-after: auto; } .pullquote { break-inside: auto; }\n"
-    assert stranded(breaking_edition(tmp_path / "manuscript", styles=loose))
+def test_without_the_break_rules_the_check_finds_badly_broken_copy(tmp_path: Path) -> None:
+    loose = (
+        ".crosshead { break-after: auto; } .pullquote { break-inside: auto; }"
+        " .article-body p { orphans: 1; widows: 1; }\n"
+    )
+    problems = badly_broken(breaking_edition(tmp_path / "manuscript", styles=loose))
+    for kind in ("ends with 'Crosshead", "ends with a paragraph's first line", "starts with a paragraph's last line"):
+        assert any(kind in problem for problem in problems), (kind, problems)
