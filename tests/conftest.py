@@ -82,6 +82,11 @@ def manuscript_copy(tmp_path: Path):
     return copy
 
 
+def editions_in(folder: Path) -> list[str]:
+    """The files a reader of the folder sees: not the hidden build record."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))
+
+
 def run_cli(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """hkcq-press as a user runs it, in its own process (with `env` added to the environment)."""
     return subprocess.run(

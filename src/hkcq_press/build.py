@@ -9,35 +9,50 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from .epub import write_epub
 from .errors import Problem
 from .fonts import printable_characters
+from .freshness import BuildRecord, Recorded, file_digest, input_digest
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .model import HOUSE_PRINT_OPTIONS, Block, Crosshead, Edition, Paragraph, Passage, PrintOptions, PullQuote
-from .outputs import staged_outputs
+from .outputs import remove_leftovers, staged_outputs
 from .pdf import write_pdf
 from .render import HouseStyle
 
 Format = Literal["pdf", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "epub")
+MADE_WITH = {"pdf": ("pdf", "html"), "epub": ("epub",)}
+"""The files each format's build writes (the print HTML only when asked to keep it)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    format: Format
+    format: str
+    """`pdf`, `epub`, or `html` (the print HTML kept with `keep_html`)."""
     path: Path
     size: int
     detail: str
     """What a user wants to know of it: pages of a PDF, documents of an EPUB."""
+    rebuilt: bool = True
+    """False when the file was up to date and left as it was."""
 
 
 @dataclass
 class BuildResult:
-    edition: Edition
+    edition: Edition | None
+    """None when every edition asked for was up to date and nothing was read."""
     outputs: list[Output] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+
+
+class Progress(Protocol):
+    """Hears how a long build goes: articles read, pages laid out."""
+
+    def article(self, done: int, total: int) -> None: ...
+
+    def page(self, number: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,24 +104,80 @@ def build(
     styles_dir: Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
     print_options: PrintOptions = HOUSE_PRINT_OPTIONS,
+    *,
+    keep_html: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
-    `print_options` are the production desk's choices for the PDF.
-    Raises `ManuscriptError` (listing every problem) when the manuscript or a
-    style is wrong; the output directory is then left as it was.
+    An edition whose inputs and files are as the output folder's record says is
+    left as it is (see `freshness`), unless `force`. `print_options` are the
+    production desk's choices for the PDF; `keep_html` also writes the print HTML
+    beside the PDF. Raises `ManuscriptError` (listing every problem) when the
+    manuscript or a style is wrong; the output directory is then left as it was.
     """
     style = HouseStyle(styles_dir)
-    edition, warnings = load_edition(manuscript_dir, limits, partial(printable_characters, style))
-    result = BuildResult(edition, warnings=list(warnings))
-    details: dict[Format, str] = {}
+    if out_dir.is_dir():
+        remove_leftovers(out_dir)
+    record = BuildRecord(out_dir)
+    inputs = {
+        kind: input_digest(manuscript_dir, style, kind, print_options, limits, keep_html) for kind in formats
+    }
+    fresh = {} if force else {
+        kind: recorded for kind in formats
+        if (recorded := record.up_to_date(manuscript_dir, kind, inputs[kind])) is not None
+    }
+    result = BuildResult(None)
+    stale = tuple(kind for kind in formats if kind not in fresh)
+    if stale:
+        _build_stale(manuscript_dir, out_dir, stale, style, limits, print_options, keep_html, progress, result)
+        for kind in stale:
+            files = [output for output in result.outputs if output.format in MADE_WITH[kind]]
+            record.record(manuscript_dir, kind, Recorded(
+                inputs[kind], {output.path.name: file_digest(output.path) for output in files},
+                next(output.detail for output in files if output.format == kind),
+            ))
+        record.save()
+    for kind, recorded in fresh.items():
+        for name in recorded.files:
+            path = out_dir / name
+            detail = recorded.detail if path.suffix == f".{kind}" else "print HTML"
+            result.outputs.append(Output(path.suffix[1:], path, path.stat().st_size, detail, rebuilt=False))
+    order = {kind: index for index, kind in enumerate((*formats, "html"))}
+    result.outputs.sort(key=lambda output: order[output.format])
+    return result
+
+
+def _build_stale(
+    manuscript_dir: Path,
+    out_dir: Path,
+    formats: tuple[Format, ...],
+    style: HouseStyle,
+    limits: Limits,
+    print_options: PrintOptions,
+    keep_html: bool,
+    progress: Progress | None,
+    result: BuildResult,
+) -> None:
+    edition, warnings = load_edition(
+        manuscript_dir, limits, partial(printable_characters, style), progress.article if progress else None
+    )
+    result.edition = edition
+    result.warnings.extend(warnings)
+    details: dict[str, str] = {}
     with staged_outputs(out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
-        staged = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
+        staged: dict[str, Path] = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
+        if keep_html and "pdf" in formats:
+            staged["html"] = staging.stage(f"{edition.slug}.html")
+            details["html"] = "print HTML"
         # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
         # this thread, whose log it reports to.
         book = beside.submit(write_epub, edition, style, staged["epub"]) if "epub" in staged else None
         if "pdf" in staged:
-            pdf = write_pdf(edition, style, staged["pdf"], print_options)
+            pdf = write_pdf(
+                edition, style, staged["pdf"], print_options, staged.get("html"), progress.page if progress else None
+            )
             result.warnings.extend(pdf.warnings)
             details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
         if book is not None:
@@ -114,7 +185,5 @@ def build(
             details["epub"] = f"{documents} article{'s' if documents != 1 else ''}"
         sizes = {kind: path.stat().st_size for kind, path in staged.items()}
         staging.commit()
-    for kind in formats:
-        path = out_dir / f"{edition.slug}.{kind}"
-        result.outputs.append(Output(kind, path, sizes[kind], details[kind]))
-    return result
+    for kind in staged:
+        result.outputs.append(Output(kind, out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .errors import ExitStatus, ManuscriptError, PressError, Problem
@@ -48,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
                         help="the print edition's page size; wins over page_size in edition.yaml (default: a4)")
     common.add_argument("--print-marks", action="store_true",
                         help="add crop marks and a 3 mm bleed to the print edition, for the printer")
+    common.add_argument("--force", action="store_true",
+                        help="rebuild even when the editions in the output folder are up to date")
+    common.add_argument("--quiet", action="store_true", help="print nothing but errors")
     common.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     main_parser = argparse.ArgumentParser(
@@ -56,8 +60,12 @@ def parser() -> argparse.ArgumentParser:
     )
     main_parser.add_argument("--version", action="version", version=f"hkcq-press {__version__}")
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (summary, _) in COMMANDS.items():
-        commands.add_parser(name, parents=[common], help=summary, description=summary)
+    for name, (summary, formats) in COMMANDS.items():
+        command = commands.add_parser(name, parents=[common], help=summary, description=summary)
+        if "pdf" in formats:
+            command.add_argument("--keep-html", action="store_true",
+                                 help="also write the print HTML beside the PDF (<out>/<slug>.html), "
+                                      "to inspect the layout in a browser")
     return main_parser
 
 
@@ -74,16 +82,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits = Limits(int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB))
         if arguments.command == "check":
             checked = check(arguments.manuscript, styles, limits)
-            _report(checked.warnings)
-            summary = checked.summary
-            print(f"{arguments.manuscript}: no errors; {_count(summary.articles, 'article')}, "
-                  f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
-                  f"{_count(summary.credits, 'credit')}")
+            if not arguments.quiet:
+                _report(checked.warnings)
+                summary = checked.summary
+                print(f"{arguments.manuscript}: no errors; {_count(summary.articles, 'article')}, "
+                      f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
+                      f"{_count(summary.credits, 'credit')}")
             return ExitStatus.OK
         options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
-        result = build(arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits, options)
+        progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
+        try:
+            result = build(
+                arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits, options,
+                keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
+            )
+        finally:
+            if progress is not None:
+                progress.finish()
     except ManuscriptError as error:
-        _report(error.problems)
+        _report([problem for problem in error.problems if problem.severity == "error" or not arguments.quiet])
         count = len([problem for problem in error.problems if problem.severity == "error"])
         consequence = "" if arguments.command == "check" else "; nothing was written"
         print(f"hkcq-press: {_count(count, 'error')}{consequence}.", file=sys.stderr)
@@ -100,10 +117,42 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "This is a bug in hkcq-press, not in your manuscript. "
                   "Rerun with --debug to see the traceback, and report it.", file=sys.stderr)
         return ExitStatus.INTERNAL
+    if arguments.quiet:
+        return ExitStatus.OK
     _report(result.warnings)
     for output in result.outputs:
-        print(f"wrote {output.path} ({output.detail}, {_size(output.size)})")
+        if output.rebuilt:
+            print(f"wrote {output.path} ({output.detail}, {_size(output.size)})")
+        else:
+            print(f"up to date: {output.path}")
     return ExitStatus.OK
+
+
+class TerminalProgress:
+    """Progress on one line of a terminal, rewritten in place, then the time taken."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.shown = False
+
+    def article(self, done: int, total: int) -> None:
+        self._show(f"reading articles: {done:,} of {total:,}")
+
+    def page(self, number: int) -> None:
+        self._show(f"laying out the print edition: page {number:,}")
+
+    def _show(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\r\x1b[K{text} ({elapsed:.1f} s)")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        """Clear the progress line and say how long the work took."""
+        if self.shown:
+            self.stream.write(f"\r\x1b[Kdone in {time.monotonic() - self.started:.1f} s\n")
+            self.stream.flush()
 
 
 def _report(problems: Sequence[Problem]) -> None:

@@ -89,16 +89,20 @@ Repertoire = Callable[[str], frozenset[int]]
 
 
 def load_edition(
-    manuscript_dir: Path, limits: Limits = DEFAULT_LIMITS, repertoire: Repertoire | None = None
+    manuscript_dir: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    repertoire: Repertoire | None = None,
+    on_article: Callable[[int, int], None] | None = None,
 ) -> tuple[Edition, list[Problem]]:
     """Read and check a whole manuscript.
 
     `repertoire` tells what the house typefaces can print (see `fonts.py`); copy with
-    other characters is refused, naming them. Returns the edition and the
-    warnings; raises `ManuscriptError` listing every error (and warning) found.
+    other characters is refused, naming them. `on_article` hears (articles read,
+    articles listed) after each article. Returns the edition and the warnings;
+    raises `ManuscriptError` listing every error (and warning) found.
     """
     report = Diagnostics()
-    edition = _EditionReader(manuscript_dir, limits, repertoire, report).read()
+    edition = _EditionReader(manuscript_dir, limits, repertoire, report, on_article).read()
     report.raise_if_errors()
     assert edition is not None
     return edition, report.warnings
@@ -109,12 +113,18 @@ def load_edition(
 
 class _EditionReader:
     def __init__(
-        self, manuscript_dir: Path, limits: Limits, repertoire: Repertoire | None, report: Diagnostics
+        self,
+        manuscript_dir: Path,
+        limits: Limits,
+        repertoire: Repertoire | None,
+        report: Diagnostics,
+        on_article: Callable[[int, int], None] | None,
     ) -> None:
         self.root = manuscript_dir.resolve()
         self.rules = _Rules(limits, None)
         self.repertoire = repertoire
         self.report = report
+        self.on_article = on_article
         self.body_parser = BodyParser()
 
     def read(self) -> Edition | None:
@@ -233,7 +243,9 @@ class _EditionReader:
         articles: list[Article] = []
         seen: dict[Path, int] = {}
         keys: set[str] = set()
-        for entry, line in entries:
+        for number, (entry, line) in enumerate(entries, 1):
+            if self.on_article is not None:
+                self.on_article(number - 1, len(entries))
             path = self._article_path(entry, line, fields.path)
             if path is None:
                 continue
@@ -249,6 +261,8 @@ class _EditionReader:
             ).read()
             if article is not None:
                 articles.append(article)
+        if self.on_article is not None:
+            self.on_article(len(entries), len(entries))
         self._warn_unlisted(set(seen))
         return tuple(articles)
 

@@ -7,10 +7,11 @@ reads nothing but regular files of the manuscript and the house style.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,23 +52,41 @@ def print_html(
 
 
 def write_pdf(
-    edition: Edition, style: HouseStyle, target: Path, options: PrintOptions = HOUSE_PRINT_OPTIONS
+    edition: Edition,
+    style: HouseStyle,
+    target: Path,
+    options: PrintOptions = HOUSE_PRINT_OPTIONS,
+    html_target: Path | None = None,
+    on_page: Callable[[int], None] | None = None,
 ) -> PdfResult:
     """Write the print edition: tagged PDF/UA-1 unless another variant (the option, else
     the edition's `pdf_variant`) is asked for; every variant keeps the tags, so an
-    archived edition stays accessible."""
+    archived edition stays accessible.
+
+    With `html_target`, also write the print HTML rendered, for designers to inspect
+    and to render on its own: it names the styles and images by their absolute
+    `file:` URLs and carries the edition's Chinese faces, if any, as `data:` URLs.
+    `on_page` hears the number of each page as it is laid out.
+    """
     # Imported here, not at the top: loading WeasyPrint costs more than half a
     # second, which `--help`, `check` and the EPUB build should not pay.
     import weasyprint
 
     layout_path = style.find(PRINT_LAYOUT)
-    with tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir, _weasyprint_log() as records:
+    with (
+        tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir,
+        _weasyprint_log(on_page) as records,
+    ):
         faces = []
         for font in chinese_fonts(edition, style):
             path = Path(fonts_dir) / font.file_name
             path.write_bytes(font.data)
             faces.append(FontFace(font.weight, path.as_uri()))
         html = print_html(edition, style, options, tuple(faces))
+        if html_target is not None:
+            html_target.write_text(
+                print_html(edition, style, options, tuple(_data_urls(faces))) if faces else html, encoding="utf-8"
+            )
         fetcher = _confined_fetcher(
             weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
         )
@@ -146,19 +165,33 @@ def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-u
     return ConfinedFetcher()
 
 
+def _data_urls(faces: list[FontFace]) -> Iterator[FontFace]:
+    for face in faces:
+        data = Path(url2pathname(urlsplit(face.url).path)).read_bytes()
+        yield FontFace(face.weight, "data:font/ttf;base64," + base64.b64encode(data).decode("ascii"))
+
+
+_LAID_OUT = re.compile(r"Step 5 - Creating layout - Page (\d+)")
+
+
 @contextmanager
-def _weasyprint_log() -> Iterator[list[tuple[str, str]]]:
-    """Collect WeasyPrint's log while it renders: ('error'|'warning', message) pairs."""
+def _weasyprint_log(on_page: Callable[[int], None] | None) -> Iterator[list[tuple[str, str]]]:
+    """Collect WeasyPrint's log while it renders: ('error'|'warning', message) pairs;
+    pass the pages its progress log reports on to `on_page`."""
     records: list[tuple[str, str]] = []
 
     class Collector(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage()
-            if record.levelno >= logging.ERROR or message.startswith("Failed to load font"):
+            if record.name == "weasyprint.progress":
+                if on_page is not None and (page := _LAID_OUT.match(message)):
+                    on_page(int(page[1]))
+            elif record.levelno >= logging.ERROR or message.startswith("Failed to load font"):
                 records.append(("error", message))
             elif record.levelno >= logging.WARNING:
                 records.append(("warning", message))
 
+    # WeasyPrint's progress logger ("weasyprint.progress") passes its records up here.
     logger = logging.getLogger("weasyprint")
     handler = Collector(logging.DEBUG)
     saved_level, saved_propagate = logger.level, logger.propagate

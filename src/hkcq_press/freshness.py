@@ -1,0 +1,119 @@
+"""Whether an edition in the output folder is up to date, so a rebuild with nothing
+changed costs a few file reads instead of a layout.
+
+An edition is up to date when the digest of everything it is made from (the
+manuscript folder's files, the house style's files, the installed Chinese faces,
+the options, SOURCE_DATE_EPOCH and the versions of hkcq-press and of the
+libraries that write the files) is the one recorded when it was written, and its
+files still have the digests recorded then. The record is one JSON file in the
+output folder, written only after a build has committed its files; a
+manuscript that fails its checks is never recorded, so it is checked again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import astuple, dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .fonts import chinese_fonts_dir
+from .manuscript import Limits
+from .model import PrintOptions
+from .outputs import TEMPORARY_PREFIX
+from .render import HouseStyle
+
+STATE_FILE = ".hkcq-press.json"
+LIBRARIES = ("hkcq-press", "weasyprint", "pydyf", "ebooklib", "jinja2", "markdown-it-py", "pyphen", "uharfbuzz")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What was written for one format of one manuscript."""
+
+    inputs: str
+    files: dict[str, str]
+    """Output file name → SHA-256 of its bytes."""
+    detail: str
+
+
+def input_digest(
+    manuscript_dir: Path, style: HouseStyle, kind: str, options: PrintOptions, limits: Limits, keep_html: bool
+) -> str:
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            data = part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogateescape")
+            digest.update(len(data).to_bytes(8, "big") + data)
+
+    add(kind, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""))
+    if kind == "pdf":
+        add(astuple(options), keep_html)
+    for library in LIBRARIES:
+        try:
+            add(library, version(library))
+        except PackageNotFoundError:
+            add(library, "absent")
+    for root in (manuscript_dir.resolve(), *style.directories):
+        add("folder", root)
+        for path in _files(root):
+            add(path.relative_to(root).as_posix(), path.read_bytes())
+    fonts = chinese_fonts_dir()
+    # The installed faces are large and change only with setup: their sizes and times suffice.
+    for path in _files(fonts) if fonts.is_dir() else []:
+        status = path.stat()
+        add(path.name, status.st_size, status.st_mtime_ns)
+    return digest.hexdigest()
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class BuildRecord:
+    """The output folder's record of what each manuscript's editions were built from."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / STATE_FILE
+        try:
+            self.entries: dict[str, dict[str, dict]] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def up_to_date(self, manuscript_dir: Path, kind: str, inputs: str) -> Recorded | None:
+        """The record of `kind`, if it was built from `inputs` and its files are intact."""
+        entry = self.entries.get(str(manuscript_dir.resolve()), {}).get(kind)
+        if not isinstance(entry, dict) or entry.get("inputs") != inputs:
+            return None
+        recorded = Recorded(entry["inputs"], dict(entry["files"]), entry["detail"])
+        for name, sha in recorded.files.items():
+            path = self.path.parent / name
+            if not path.is_file() or file_digest(path) != sha:
+                return None
+        return recorded
+
+    def record(self, manuscript_dir: Path, kind: str, recorded: Recorded) -> None:
+        entry = {"inputs": recorded.inputs, "files": recorded.files, "detail": recorded.detail}
+        self.entries.setdefault(str(manuscript_dir.resolve()), {})[kind] = entry
+
+    def save(self) -> None:
+        """Replace the record file atomically, so a reader never sees half of it."""
+        handle, temporary = tempfile.mkstemp(
+            prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-state.", suffix=".tmp", dir=self.path.parent
+        )
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(self.entries, stream, indent=1, sort_keys=True)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, self.path)

@@ -1,0 +1,199 @@
+"""Rebuilding: what is up to date is left alone and said to be; any change to the
+manuscript, the style, an option or the outputs rebuilds. Also the kept print
+HTML, progress on a terminal, and `--quiet`."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CHINESE, ROOT, SAMPLE, editions_in, run_cli
+from support import pdf_lines
+
+PDF = Path("dist") / "hong-kong-chongqing-dispatch.pdf"
+EPUB = Path("dist") / "hong-kong-chongqing-dispatch.epub"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    shutil.copytree(ROOT / "styles", tmp_path / "styles")
+    first = run_cli("build", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    return tmp_path
+
+
+def snapshot(project: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        name: ((project / "dist" / name).stat().st_mtime_ns, (project / "dist" / name).read_bytes())
+        for name in editions_in(project / "dist")
+    }
+
+
+def rebuilt(result: subprocess.CompletedProcess[str]) -> dict[str, bool]:
+    """For each edition the command names: True if it wrote it, False if up to date."""
+    assert result.returncode == 0, result.stderr
+    said: dict[str, bool] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("wrote "):
+            said[line.split()[1]] = True
+        elif line.startswith("up to date: "):
+            said[line.removeprefix("up to date: ")] = False
+    return said
+
+
+def test_nothing_changed_nothing_rebuilt(project: Path) -> None:
+    before = snapshot(project)
+    result = run_cli("build", cwd=project)
+    assert rebuilt(result) == {str(PDF): False, str(EPUB): False}
+    assert result.stderr == ""
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("change", ["article", "edition", "style", "new image"])
+def test_a_changed_input_rebuilds(project: Path, change: str) -> None:
+    path = {
+        "article": project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md",
+        "edition": project / "manuscript" / "edition.yaml",
+        "style": project / "styles" / "house.css",
+        "new image": project / "manuscript" / "images" / "unused.png",
+    }[change]
+    if change == "new image":
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes((ROOT / "tests" / "fixtures" / "multi" / "images" / "night-view.png").read_bytes())
+    else:
+        path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
+
+
+def test_a_print_option_rebuilds_only_the_pdf(project: Path) -> None:
+    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): True, str(EPUB): False}
+    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
+
+
+def test_a_different_source_date_rebuilds(project: Path) -> None:
+    result = run_cli("build", cwd=project, env={"SOURCE_DATE_EPOCH": "1767571200"})
+    assert rebuilt(result) == {str(PDF): True, str(EPUB): True}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted"])
+def test_a_damaged_or_missing_output_is_rebuilt(project: Path, damage: str) -> None:
+    good = (project / PDF).read_bytes()
+    if damage == "deleted":
+        (project / PDF).unlink()
+    else:
+        (project / PDF).write_bytes(good[: len(good) // 2])
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
+    assert (project / PDF).read_bytes()[:5] == b"%PDF-" and len((project / PDF).read_bytes()) > len(good) // 2
+
+
+def test_force_rebuilds(project: Path) -> None:
+    assert rebuilt(run_cli("build", "--force", cwd=project)) == {str(PDF): True, str(EPUB): True}
+
+
+def test_a_broken_manuscript_is_checked_again_not_skipped(project: Path) -> None:
+    before = snapshot(project)
+    edition = project / "manuscript" / "edition.yaml"
+    good = edition.read_text(encoding="utf-8")
+    edition.write_text(good.replace("title:", "titel:"), encoding="utf-8")
+    for _ in range(2):
+        result = run_cli("build", cwd=project)
+        assert result.returncode == 1 and "the edition has no `title:`" in result.stderr
+    assert snapshot(project) == before
+    edition.write_text(good, encoding="utf-8")
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
+
+
+def test_an_unreadable_record_means_a_rebuild(project: Path) -> None:
+    (project / "dist" / ".hkcq-press.json").write_text("{not json", encoding="utf-8")
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
+
+
+# --- The kept print HTML ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("manuscript", [SAMPLE, CHINESE], ids=["sample", "chinese"])
+def test_kept_html_renders_on_its_own_to_the_same_pdf_text(tmp_path: Path, manuscript: Path) -> None:
+    result = run_cli("pdf", "--manuscript", str(manuscript), "--out", "out", "--keep-html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (html,) = (tmp_path / "out").glob("*.html")
+    (pdf,) = (tmp_path / "out").glob("*.pdf")
+    assert f"wrote {Path('out') / html.name} (print HTML" in result.stdout
+    # Bare WeasyPrint, in a process of its own, from the HTML file alone.
+    script = (
+        "import sys, weasyprint; "
+        "weasyprint.HTML(sys.argv[1]).write_pdf(sys.argv[2], pdf_variant='pdf/ua-1', pdf_tags=True)"
+    )
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(html, alone / html.name)
+    subprocess.run([sys.executable, "-c", script, html.name, "bare.pdf"], cwd=alone, check=True)
+    assert pdf_lines(alone / "bare.pdf") == pdf_lines(pdf)
+    if manuscript == CHINESE:
+        assert "data:font/ttf;base64," in html.read_text(encoding="utf-8")
+
+
+def test_kept_html_is_written_with_the_pdf_only(tmp_path: Path) -> None:
+    result = run_cli("epub", "--manuscript", str(SAMPLE), "--out", "out", "--keep-html", cwd=tmp_path)
+    assert result.returncode == 2 and "--keep-html" in result.stderr
+
+
+# --- Progress and --quiet ---------------------------------------------------------------------
+
+
+def run_on_a_terminal(*arguments: str, cwd: Path) -> tuple[int, str]:
+    """hkcq-press with its output on a pseudo-terminal, as an editor sees it."""
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hkcq_press", *arguments], cwd=cwd, stdout=secondary, stderr=secondary,
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return process.wait(timeout=300), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_shows_progress_and_the_time_taken(tmp_path: Path) -> None:
+    status, shown = run_on_a_terminal("build", "--manuscript", str(ROOT / "tests" / "fixtures" / "multi"),
+                                      "--out", "out", cwd=tmp_path)
+    assert status == 0, shown
+    assert "reading articles: 3 of 3" in shown
+    assert "laying out the print edition: page 4" in shown
+    assert "done in " in shown
+    assert "wrote " in shown
+
+
+def test_no_progress_when_not_a_terminal(tmp_path: Path) -> None:
+    result = run_cli("build", "--manuscript", str(SAMPLE), "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == "" and "\r" not in result.stdout and "reading articles" not in result.stdout
+
+
+def test_quiet_prints_nothing_but_errors(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    status, shown = run_on_a_terminal("build", "--quiet", cwd=tmp_path)
+    assert (status, shown) == (0, "")
+    assert run_cli("check", "--quiet", cwd=tmp_path).stdout == ""
+    article = tmp_path / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("byline:", "bylin:"), encoding="utf-8")
+    failed = run_cli("build", "--quiet", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "error: the article has no byline" in failed.stderr
+    assert "warning" not in failed.stderr
+    assert failed.stdout == ""
