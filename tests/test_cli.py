@@ -188,6 +188,7 @@ def test_builds_running_at_once_never_leave_a_corrupt_edition(project: Path) -> 
 def test_an_interrupted_build_writes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Interrupted after the PDF is written, before the EPUB: neither edition is replaced."""
     from hkcq_press import build as build_module
+    from hkcq_press import epub as epub_module
 
     assert run_cli("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
@@ -195,7 +196,7 @@ def test_an_interrupted_build_writes_nothing(project: Path, monkeypatch: pytest.
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build_module, "write_epub", interrupted)
+    monkeypatch.setattr(epub_module, "write_epub", interrupted)
     manuscript = project / "manuscript" / "edition.yaml"
     manuscript.write_text(manuscript.read_text(encoding="utf-8").replace("Dispatch", "Dispatch "), encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
@@ -266,9 +267,10 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
     import threading
 
     from hkcq_press import build as build_module
+    from hkcq_press import epub as epub_module
 
     started = {"pdf": threading.Event(), "epub": threading.Event()}
-    real = {"pdf": build_module.write_pdf, "epub": build_module.write_epub}
+    real = {"pdf": build_module.write_pdf, "epub": epub_module.write_epub}
 
     def writer(kind: str, other: str):
         def write(*arguments: object):
@@ -278,7 +280,7 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
         return write
 
     monkeypatch.setattr(build_module, "write_pdf", writer("pdf", "epub"))
-    monkeypatch.setattr(build_module, "write_epub", writer("epub", "pdf"))
+    monkeypatch.setattr(epub_module, "write_epub", writer("epub", "pdf"))
     result = build_module.build(project / "manuscript", project / "dist", styles_dir=project / "styles")
     assert [output.format for output in result.outputs] == ["pdf", "epub"]
     assert all(output.path.stat().st_size > 0 for output in result.outputs)

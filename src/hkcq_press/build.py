@@ -11,7 +11,6 @@ from functools import partial
 from pathlib import Path
 from typing import Literal, Protocol
 
-from .epub import write_epub
 from .errors import Problem
 from .fonts import printable_characters
 from .freshness import BuildRecord, Recorded, file_digest, input_digest
@@ -173,7 +172,11 @@ def _build_stale(
             details["html"] = "print HTML"
         # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
         # this thread, whose log it reports to.
-        book = beside.submit(write_epub, edition, style, staged["epub"]) if "epub" in staged else None
+        book = None
+        if "epub" in staged:
+            from .epub import write_epub  # imported only when needed: a PDF alone starts sooner
+
+            book = beside.submit(write_epub, edition, style, staged["epub"])
         if "pdf" in staged:
             pdf = write_pdf(
                 edition, style, staged["pdf"], print_options, staged.get("html"), progress.page if progress else None

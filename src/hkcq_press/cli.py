@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__
 from .errors import ExitStatus, ManuscriptError, PressError, Problem
 from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
@@ -58,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
         prog="hkcq-press",
         description="One manuscript, two editions: a print-ready PDF and an EPUB 3.",
     )
-    main_parser.add_argument("--version", action="version", version=f"hkcq-press {__version__}")
+    main_parser.add_argument("--version", action=_ShowVersion, nargs=0, help="show the version and exit")
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (summary, formats) in COMMANDS.items():
         command = commands.add_parser(name, parents=[common], help=summary, description=summary)
@@ -67,6 +66,16 @@ def parser() -> argparse.ArgumentParser:
                                  help="also write the print HTML beside the PDF (<out>/<slug>.html), "
                                       "to inspect the layout in a browser")
     return main_parser
+
+
+class _ShowVersion(argparse.Action):
+    """`--version`, looked up only when asked for (see `__init__`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from . import __version__
+
+        print(f"hkcq-press {__version__}")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,8 +3,8 @@ changed costs a few file reads instead of a layout.
 
 An edition is up to date when the digest of everything it is made from (the
 manuscript folder's files, the house style's files, the installed Chinese faces,
-the options, SOURCE_DATE_EPOCH and the versions of hkcq-press and of the
-libraries that write the files) is the one recorded when it was written, and its
+the options, SOURCE_DATE_EPOCH, hkcq-press's own code and the versions of the
+installed libraries) is the one recorded when it was written, and its
 files still have the digests recorded then. The record is one JSON file in the
 output folder, written only after a build has committed its files; a
 manuscript that fails its checks is never recorded, so it is checked again.
@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import astuple, dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .fonts import chinese_fonts_dir
@@ -27,7 +27,7 @@ from .outputs import TEMPORARY_PREFIX
 from .render import HouseStyle
 
 STATE_FILE = ".hkcq-press.json"
-LIBRARIES = ("hkcq-press", "weasyprint", "pydyf", "ebooklib", "jinja2", "markdown-it-py", "pyphen", "uharfbuzz")
+PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +53,9 @@ def input_digest(
     add(kind, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""))
     if kind == "pdf":
         add(astuple(options), keep_html)
-    for library in LIBRARIES:
-        try:
-            add(library, version(library))
-        except PackageNotFoundError:
-            add(library, "absent")
+    add(*_installed_distributions())
+    for source in sorted(PACKAGE.glob("*.py")):
+        add(source.name, source.read_bytes())
     for root in (manuscript_dir.resolve(), *style.directories):
         add("folder", root)
         for path in _files(root):
@@ -68,6 +66,19 @@ def input_digest(
         status = path.stat()
         add(path.name, status.st_size, status.st_mtime_ns)
     return digest.hexdigest()
+
+
+def _installed_distributions() -> list[str]:
+    """The installed Python packages with their versions (their `.dist-info` folders,
+    listed without importing importlib.metadata): a new version of any library
+    that writes the editions rebuilds them."""
+    names: list[str] = []
+    for entry in sys.path:
+        try:
+            names.extend(name for name in os.listdir(entry or ".") if name.endswith(".dist-info"))
+        except OSError:
+            continue
+    return sorted(names)
 
 
 def _files(root: Path) -> list[Path]:

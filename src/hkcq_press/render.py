@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    FileSystemBytecodeCache,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -52,6 +53,9 @@ class HouseStyle:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Compiled layouts are kept (in the system's temporary folder, keyed by
+            # each layout's checksum): compiling them anew costs every build ~10 ms.
+            bytecode_cache=FileSystemBytecodeCache(),
         )
         self.environment.filters["kind"] = lambda block: BLOCK_KINDS[type(block)]
 
