@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make dist   set up, then build dist/ from manuscript/ (PDF and EPUB)
 #   make test   set up, then run the test suite
+#   make bench  set up, then measure speed against the peers (bench/RESULTS.md)
 # Setting up installs the system libraries WeasyPrint and the validators need
 # (scripts/install-system-deps), the Python packages into .venv/, the house Chinese
 # typefaces into .venv/share/hkcq-press/fonts/ (scripts/install-fonts) and, for the
@@ -13,13 +14,18 @@ ACE := .tools/ace
 ACE_VERSION := 1.4.6
 FONTS := $(VENV)/share/hkcq-press/fonts
 
-.PHONY: dist test setup clean
+.PHONY: dist test setup bench clean
 
 dist: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/hkcq-press build
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Speed against bare WeasyPrint and pandoc, run on purpose (minutes; never in the tests).
+bench: $(VENV)/.installed $(FONTS)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run.py --record bench/RESULTS.md
 
 setup: $(VENV)/.installed $(FONTS)/.installed $(ACE)/.installed
 

@@ -1,0 +1,201 @@
+"""How fast hkcq-press is, against the tools an editor could use instead.
+
+Run on purpose (`make bench`), never as a test: these machines are shared and
+noisy, so compare numbers only within one run. Every timing is a whole process,
+as an editor runs it: wall-clock median of several runs, and the peak resident
+memory of the process (`ru_maxrss`).
+
+Peers, on the very same input:
+  * bare WeasyPrint (`python -c`) rendering the print HTML that `hkcq-press pdf
+    --keep-html` rendered, with the same `write_pdf` options: the floor for the PDF;
+  * pandoc (PyPI `pypandoc-binary`) making an EPUB, and a PDF through WeasyPrint,
+    from the same articles as one Markdown file.
+
+Editions: the sample, and anthologies of 50, 200 and 500 copies of the sample
+article with distinct headlines.
+
+    python bench/run.py [--sizes 1,50,200,500] [--runs 3] [--record bench/RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "manuscript"
+ARTICLE = SAMPLE / "articles" / "chongqing-hong-kong-cooperation.md"
+BARE_WEASYPRINT = (
+    "import sys, weasyprint; "
+    "weasyprint.HTML(sys.argv[1]).write_pdf(sys.argv[2], pdf_variant='pdf/ua-1', pdf_tags=True)"
+)
+
+
+@dataclass
+class Timing:
+    seconds: float
+    """Median wall-clock time."""
+    peak_mb: float
+    """Largest peak resident memory of the runs."""
+    runs: int
+
+
+def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock seconds and peak resident memory (MB) of one whole process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    error = process.stderr.read().decode() if process.stderr else ""
+    if status != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(command)}\n{error}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def measure(commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str, str]) -> dict[str, Timing]:
+    """Each command `runs` times, taking turns, so that a slow spell of a shared machine
+    falls on all of them alike rather than on one."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(run_once(command, cwd, env))
+    return {
+        name: Timing(statistics.median(t for t, _ in runs_), max(m for _, m in runs_), len(runs_))
+        for name, runs_ in samples.items()
+    }
+
+
+def anthology(folder: Path, size: int) -> Path:
+    """The sample edition, or `size` copies of its article with distinct headlines."""
+    if size == 1:
+        return SAMPLE
+    manuscript = folder / f"anthology-{size}"
+    (manuscript / "articles").mkdir(parents=True)
+    text = ARTICLE.read_text(encoding="utf-8")
+    names = []
+    for number in range(1, size + 1):
+        name = f"articles/article-{number:03d}.md"
+        (manuscript / name).write_text(
+            re.sub(r"^headline: (.*)$", rf"headline: \1 (No. {number})", text, count=1, flags=re.M), encoding="utf-8"
+        )
+        names.append(name)
+    (manuscript / "edition.yaml").write_text(
+        f"title: Hong Kong–Chongqing Anthology of {size}\nlanguage: en\npublisher: Hong Kong–Chongqing News Desk\n"
+        "articles:\n" + "".join(f"  - {name}\n" for name in names),
+        encoding="utf-8",
+    )
+    return manuscript
+
+
+def pandoc_markdown(manuscript: Path, target: Path) -> None:
+    """The same articles as one Markdown file, as an editor would hand them to pandoc:
+    a `#` heading for each headline, the byline and the body, the credit at the end."""
+    edition = (manuscript / "edition.yaml").read_text(encoding="utf-8")
+    title = re.search(r"^title: (.*)$", edition, re.M)[1]
+    parts = [f"---\ntitle: \"{title}\"\nlang: en\n---\n"]
+    for entry in re.findall(r"^  - (.*)$", edition, re.M):
+        text = (manuscript / entry).read_text(encoding="utf-8")
+        front, body = text.split("\n---\n", 1)
+        fields = dict(re.findall(r"^(\w+): (.*)$", front, re.M))
+        body = re.sub(r"::: pullquote\n(.*?)\n:::", r"> \1", body, flags=re.S)
+        parts.append(f"# {fields['headline']}\n\n{fields['byline']}\n\n{body}\n\n–{fields.get('credit', '')}\n")
+    target.write_text("\n".join(parts), encoding="utf-8")
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_argument("--sizes", default="1,50,200,500", help="edition sizes in articles (1 = the sample)")
+    options.add_argument("--runs", type=int, default=3, help="runs of each command (the median is reported)")
+    options.add_argument("--record", type=Path, help="also write the results as Markdown to this file")
+    arguments = options.parse_args()
+    sizes = [int(size) for size in arguments.sizes.split(",")]
+
+    import pypandoc  # the benchmark's own dependency (`pip install -e '.[bench]'`)
+
+    pandoc = pypandoc.get_pandoc_path()
+    bin_dir = Path(sys.executable).parent
+    press = [str(bin_dir / "hkcq-press")]
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "SOURCE_DATE_EPOCH": "1767571200"}
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(f"# hkcq-press benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    say()
+    say(f"Machine: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
+        f"hkcq-press {version('hkcq-press')}, WeasyPrint {version('weasyprint')}, ebooklib {version('ebooklib')}, "
+        f"pandoc {pypandoc.get_pandoc_version()}. Whole processes, median of {arguments.runs} runs "
+        "(one run for `--help` timings aside), peak RSS the largest of the runs.")
+    say()
+    with tempfile.TemporaryDirectory(prefix="hkcq-bench-") as scratch:
+        work = Path(scratch)
+        help_time = measure({"help": [*press, "--help"]}, max(5, arguments.runs), work, env)["help"]
+        say(f"`hkcq-press --help`: {help_time.seconds:.3f} s, {help_time.peak_mb:.0f} MB (target < 0.2 s)")
+        say()
+        say("| articles | command | median s | peak MB | s per article | peer | peer s | ratio |")
+        say("| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+        per_article: dict[str, dict[int, float]] = {"pdf": {}, "epub": {}}
+        for size in sizes:
+            manuscript = anthology(work, size)
+            out = work / f"out-{size}"
+            common = ["--manuscript", str(manuscript), "--out", str(out), "--force"]
+            subprocess.run([*press, "pdf", *common, "--keep-html"], cwd=work, env={**os.environ, **env},
+                           check=True, stdout=subprocess.DEVNULL)
+            (html,) = out.glob("*.html")
+            markdown = work / f"pandoc-{size}.md"
+            pandoc_markdown(manuscript, markdown)
+
+            timings = measure({
+                "bare": [sys.executable, "-c", BARE_WEASYPRINT, str(html), str(work / "bare.pdf")],
+                "pdf": [*press, "pdf", *common],
+                "pandoc epub": [pandoc, str(markdown), "-o", str(work / "pandoc.epub")],
+                "epub": [*press, "epub", *common],
+                "pandoc pdf": [pandoc, str(markdown), "-o", str(work / "pandoc.pdf"), "--pdf-engine=weasyprint"],
+                "build": [*press, "build", *common],
+                # Runs after a forced `build` each turn, so it always finds the editions up to date.
+                "unchanged": [*press, "build", "--manuscript", str(manuscript), "--out", str(out)],
+            }, arguments.runs, work, env)
+            bare, pdf, epub, both, unchanged = (timings[name] for name in ("bare", "pdf", "epub", "build", "unchanged"))
+            pandoc_epub, pandoc_pdf = timings["pandoc epub"], timings["pandoc pdf"]
+            per_article["pdf"][size] = pdf.seconds / size
+            per_article["epub"][size] = epub.seconds / size
+            rows = [
+                ("`pdf`", pdf, "bare WeasyPrint, same HTML", bare),
+                ("`epub`", epub, "pandoc → EPUB", pandoc_epub),
+                ("`build`", both, "`pdf` + `epub` one after the other", Timing(pdf.seconds + epub.seconds, 0, 0)),
+                ("`build`, nothing changed", unchanged, "`build`", both),
+                ("pandoc → PDF (WeasyPrint)", pandoc_pdf, "`pdf`", pdf),
+            ]
+            for name, timing, peer_name, peer in rows:
+                say(f"| {size} | {name} | {timing.seconds:.2f} | {timing.peak_mb:.0f} | "
+                    f"{timing.seconds / size:.4f} | {peer_name} | {peer.seconds:.2f} | "
+                    f"{timing.seconds / peer.seconds:.2f}× |")
+            shutil.rmtree(out)
+        say()
+        for kind, times in per_article.items():
+            large, small = max(times), min(size for size in times if size > 1) if len(times) > 1 else None
+            if small is not None and large != small:
+                say(f"`{kind}` time per article at {large} articles / at {small}: "
+                    f"{times[large] / times[small]:.2f} (target ≤ 1.3)")
+    if arguments.record:
+        arguments.record.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
