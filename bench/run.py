@@ -141,7 +141,7 @@ def main() -> None:
         f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
         f"hkcq-press {version('hkcq-press')}, WeasyPrint {version('weasyprint')}, ebooklib {version('ebooklib')}, "
         f"pandoc {pypandoc.get_pandoc_version()}. Whole processes, median of {arguments.runs} runs "
-        "(one run for `--help` timings aside), peak RSS the largest of the runs.")
+        "(`--help`: median of at least 5), peak RSS the largest of the runs.")
     say()
     with tempfile.TemporaryDirectory(prefix="hkcq-bench-") as scratch:
         work = Path(scratch)

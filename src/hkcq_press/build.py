@@ -116,12 +116,12 @@ def build(
     beside the PDF. Raises `ManuscriptError` (listing every problem) when the
     manuscript or a style is wrong; the output directory is then left as it was.
     """
-    style = HouseStyle(styles_dir)
+    job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress)
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
     inputs = {
-        kind: input_digest(manuscript_dir, style, kind, print_options, limits, keep_html) for kind in formats
+        kind: input_digest(manuscript_dir, job.style, kind, print_options, limits, keep_html) for kind in formats
     }
     fresh = {} if force else {
         kind: recorded for kind in formats
@@ -130,7 +130,7 @@ def build(
     result = BuildResult(None)
     stale = tuple(kind for kind in formats if kind not in fresh)
     if stale:
-        _build_stale(manuscript_dir, out_dir, stale, style, limits, print_options, keep_html, progress, result)
+        _build_stale(job, stale, result)
         for kind in stale:
             files = [output for output in result.outputs if output.format in MADE_WITH[kind]]
             record.record(manuscript_dir, kind, Recorded(
@@ -148,26 +148,30 @@ def build(
     return result
 
 
-def _build_stale(
-    manuscript_dir: Path,
-    out_dir: Path,
-    formats: tuple[Format, ...],
-    style: HouseStyle,
-    limits: Limits,
-    print_options: PrintOptions,
-    keep_html: bool,
-    progress: Progress | None,
-    result: BuildResult,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One `build` call's settings, as the writers need them."""
+
+    manuscript_dir: Path
+    out_dir: Path
+    style: HouseStyle
+    limits: Limits
+    print_options: PrintOptions
+    keep_html: bool
+    progress: Progress | None
+
+
+def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
+    progress, style = job.progress, job.style
     edition, warnings = load_edition(
-        manuscript_dir, limits, partial(printable_characters, style), progress.article if progress else None
+        job.manuscript_dir, job.limits, partial(printable_characters, style), progress.article if progress else None
     )
     result.edition = edition
     result.warnings.extend(warnings)
     details: dict[str, str] = {}
-    with staged_outputs(out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
+    with staged_outputs(job.out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
         staged: dict[str, Path] = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
-        if keep_html and "pdf" in formats:
+        if job.keep_html and "pdf" in formats:
             staged["html"] = staging.stage(f"{edition.slug}.html")
             details["html"] = "print HTML"
         # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
@@ -179,7 +183,8 @@ def _build_stale(
             book = beside.submit(write_epub, edition, style, staged["epub"])
         if "pdf" in staged:
             pdf = write_pdf(
-                edition, style, staged["pdf"], print_options, staged.get("html"), progress.page if progress else None
+                edition, style, staged["pdf"], job.print_options, staged.get("html"),
+                progress.page if progress else None,
             )
             result.warnings.extend(pdf.warnings)
             details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
@@ -189,4 +194,4 @@ def _build_stale(
         sizes = {kind: path.stat().st_size for kind, path in staged.items()}
         staging.commit()
     for kind in staged:
-        result.outputs.append(Output(kind, out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))
+        result.outputs.append(Output(kind, job.out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))

@@ -77,16 +77,14 @@ def write_pdf(
         tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir,
         _weasyprint_log(on_page) as records,
     ):
-        faces = []
-        for font in chinese_fonts(edition, style):
-            path = Path(fonts_dir) / font.file_name
-            path.write_bytes(font.data)
-            faces.append(FontFace(font.weight, path.as_uri()))
-        html = print_html(edition, style, options, tuple(faces))
+        fonts = chinese_fonts(edition, style)
+        for font in fonts:
+            (Path(fonts_dir) / font.file_name).write_bytes(font.data)
+        faces = tuple(FontFace(font.weight, (Path(fonts_dir) / font.file_name).as_uri()) for font in fonts)
+        html = print_html(edition, style, options, faces)
         if html_target is not None:
-            html_target.write_text(
-                print_html(edition, style, options, tuple(_data_urls(faces))) if faces else html, encoding="utf-8"
-            )
+            kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
+            html_target.write_text(print_html(edition, style, options, kept) if fonts else html, encoding="utf-8")
         fetcher = _confined_fetcher(
             weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
         )
@@ -165,10 +163,8 @@ def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-u
     return ConfinedFetcher()
 
 
-def _data_urls(faces: list[FontFace]) -> Iterator[FontFace]:
-    for face in faces:
-        data = Path(url2pathname(urlsplit(face.url).path)).read_bytes()
-        yield FontFace(face.weight, "data:font/ttf;base64," + base64.b64encode(data).decode("ascii"))
+def _data_url(font: bytes) -> str:
+    return "data:font/ttf;base64," + base64.b64encode(font).decode("ascii")
 
 
 _LAID_OUT = re.compile(r"Step 5 - Creating layout - Page (\d+)")
