@@ -22,10 +22,12 @@ dist: $(VENV)/.installed $(FONTS)/.installed
 test: setup
 	$(BIN)/python -m pytest
 
-# Speed against bare WeasyPrint and pandoc, run on purpose (minutes; never in the tests).
+# Speed against bare WeasyPrint and pandoc, run on purpose (about ten minutes; never
+# in the tests). BENCH_ARGS narrows it, e.g. BENCH_ARGS="--sizes 1,50 --runs 1".
+BENCH_ARGS ?= --record bench/RESULTS.md
 bench: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python bench/run.py --record bench/RESULTS.md
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 setup: $(VENV)/.installed $(FONTS)/.installed $(ACE)/.installed
 
