@@ -176,11 +176,11 @@ def _add_fonts(book: epub.EpubBook, style: HouseStyle, documents: list[str]) -> 
     edition's faces: each font at the path its `url()` in `fonts.css` names, cut
     down to the characters the e-book uses (and all of printable ASCII, for the
     pages ebooklib writes itself)."""
-    text = "".join(documents) + "".join(map(chr, range(0x20, 0x7F)))
+    characters = frozenset("".join(documents)) | frozenset(map(chr, range(0x20, 0x7F)))
     for number, (reference, path) in enumerate(house_fonts(style).items(), 1):
         book.add_item(epub.EpubItem(
             uid=f"font-{number}", file_name=posixpath.normpath(f"styles/{reference}"),
-            media_type=FONT_TYPES[path.suffix.lower()], content=subset_font(path, text),
+            media_type=FONT_TYPES[path.suffix.lower()], content=subset_font(path, characters),
         ))
 
 

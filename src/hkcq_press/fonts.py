@@ -59,7 +59,7 @@ def chinese_faces(forms: str) -> dict[int, Path]:
     return {weight: chinese_fonts_dir() / f"{typeface}-{name}.ttf" for weight, name in CHINESE_WEIGHTS.items()}
 
 
-def subset_font(path: Path, text: str | set[str]) -> bytes:
+def subset_font(path: Path, text: str | set[str] | frozenset[str]) -> bytes:
     """The font cut down to the glyphs `text` needs (HarfBuzz, in milliseconds), keeping
     its copyright and licence names, as the SIL Open Font License asks."""
     subset_input = hb.SubsetInput()
@@ -118,7 +118,7 @@ def chinese_fonts(edition: Edition, style: HouseStyle) -> tuple[EmbeddedFont, ..
     renderer sets the spaces and punctuation between Chinese characters in the
     Chinese face too."""
     house = house_characters(style)
-    characters = {char for text in _strings(edition) for char in text}
+    characters = frozenset("".join(_strings(edition)))
     if all(ord(char) in house or char.isspace() for char in characters):
         return ()
     return tuple(
@@ -131,9 +131,9 @@ def _strings(value: object) -> Iterator[str]:
     """Every piece of text the model holds, however deep."""
     if isinstance(value, str):
         yield value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            yield from _strings(getattr(value, field.name))
     elif isinstance(value, tuple):
         for item in value:
             yield from _strings(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for name in value.__dataclass_fields__:  # the model declares fields only, no pseudo-fields
+            yield from _strings(getattr(value, name))
