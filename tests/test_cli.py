@@ -268,9 +268,10 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
 
     from hkcq_press import build as build_module
     from hkcq_press import epub as epub_module
+    from hkcq_press import pdf as pdf_module
 
     started = {"pdf": threading.Event(), "epub": threading.Event()}
-    real = {"pdf": build_module.write_pdf, "epub": epub_module.write_epub}
+    real = {"pdf": pdf_module.write_pdf, "epub": epub_module.write_epub}
 
     def writer(kind: str, other: str):
         def write(*arguments: object):
@@ -279,7 +280,7 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
             return real[kind](*arguments)
         return write
 
-    monkeypatch.setattr(build_module, "write_pdf", writer("pdf", "epub"))
+    monkeypatch.setattr(pdf_module, "write_pdf", writer("pdf", "epub"))
     monkeypatch.setattr(epub_module, "write_epub", writer("epub", "pdf"))
     result = build_module.build(project / "manuscript", project / "dist", styles_dir=project / "styles")
     assert [output.format for output in result.outputs] == ["pdf", "epub"]

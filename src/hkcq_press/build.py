@@ -17,7 +17,6 @@ from .freshness import BuildRecord, Recorded, file_digest, input_digest
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .model import HOUSE_PRINT_OPTIONS, Block, Crosshead, Edition, Paragraph, Passage, PrintOptions, PullQuote
 from .outputs import remove_leftovers, staged_outputs
-from .pdf import write_pdf
 from .render import HouseStyle
 
 Format = Literal["pdf", "epub"]
@@ -176,12 +175,15 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
             details["html"] = "print HTML"
         # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
         # this thread, whose log it reports to.
+        # Each writer is imported only when its edition is asked for: one alone starts sooner.
         book = None
         if "epub" in staged:
-            from .epub import write_epub  # imported only when needed: a PDF alone starts sooner
+            from .epub import write_epub
 
             book = beside.submit(write_epub, edition, style, staged["epub"])
         if "pdf" in staged:
+            from .pdf import write_pdf
+
             pdf = write_pdf(
                 edition, style, staged["pdf"], job.print_options, staged.get("html"),
                 progress.page if progress else None,
