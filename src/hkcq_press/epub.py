@@ -185,8 +185,8 @@ def _add_fonts(book: epub.EpubBook, style: HouseStyle, documents: list[str]) -> 
 
 
 def _add_chinese_fonts(book: epub.EpubBook, edition: Edition, style: HouseStyle) -> list[str]:
-    """The edition's Chinese faces (cut down to its Chinese characters) and the
-    stylesheet declaring them, if it has any Chinese; the stylesheet to link."""
+    """The edition's Chinese faces (cut down to its characters) and the stylesheet
+    declaring them, if it has any Chinese; the stylesheet for its pages to link."""
     faces = []
     for font in chinese_fonts(edition, style):
         book.add_item(epub.EpubItem(

@@ -25,8 +25,6 @@ from .model import Edition
 from .render import HouseStyle
 
 FONTS_STYLESHEET = "fonts.css"
-CHINESE_FAMILY = "Noto Serif CJK"
-"""The family name the house CSS uses for Chinese, whichever forms an edition prints."""
 CHINESE_TYPEFACES = {"hong-kong": "NotoSerifHK", "taiwan": "NotoSerifTC", "mainland": "NotoSerifSC"}
 CHINESE_WEIGHTS = {400: "Regular", 700: "Bold"}
 
@@ -106,7 +104,8 @@ class EmbeddedFont:
 
 @dataclass(frozen=True, slots=True)
 class FontFace:
-    """An `@font-face` the layouts declare for Chinese (`partials/chinese_fonts.css`)."""
+    """An `@font-face` the layouts declare for Chinese (`partials/chinese_fonts.css`,
+    as the family "Noto Serif CJK" that ends the house font stacks)."""
 
     weight: int
     url: str

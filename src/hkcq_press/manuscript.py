@@ -151,7 +151,7 @@ class _EditionReader:
         fields.warn_unknown(EDITION_KEYS)
         # The Chinese forms choose the Chinese typeface, so they are read first.
         chinese_forms = fields.choice(
-            "chinese_forms", tuple(CHINESE_FORMS), "one of the Chinese glyph forms hkcq-press prints", fold_case=True
+            "chinese_forms", CHINESE_FORMS, "one of the Chinese glyph forms hkcq-press prints", fold_case=True
         ) or DEFAULT_CHINESE_FORMS
         if self.repertoire is not None:
             self.rules = _Rules(self.rules.limits, self.repertoire(chinese_forms))

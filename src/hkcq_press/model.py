@@ -113,9 +113,9 @@ PAGE_SIZES = {"a4": "A4", "letter": "letter", "tabloid": "11in 17in", "book": "6
 """Page sizes by the names editors use, as CSS `size` values (A4 is the house default)."""
 
 
-CHINESE_FORMS = {"hong-kong": "zh-Hant-HK", "taiwan": "zh-Hant-TW", "mainland": "zh-Hans-CN"}
-"""The Chinese glyph forms an edition may print in (`chinese_forms`), with their
-language tags; this desk prints Hong Kong forms unless an edition asks otherwise."""
+CHINESE_FORMS = ("hong-kong", "taiwan", "mainland")
+"""The Chinese glyph forms an edition may print in (`chinese_forms`); this desk
+prints Hong Kong forms unless an edition asks otherwise."""
 DEFAULT_CHINESE_FORMS = "hong-kong"
 
 
