@@ -115,6 +115,15 @@ def test_help_and_version(project: Path) -> None:
     assert version.stdout.strip() == f"hkcq-press {__version__}"
 
 
+def test_an_output_folder_that_is_a_file_is_a_clear_error(project: Path) -> None:
+    (project / "dist").write_text("not a folder", encoding="utf-8")
+    result = run_cli("build", cwd=project)
+    assert result.returncode == 1
+    assert "dist: error: the output folder cannot be made" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert (project / "dist").read_text(encoding="utf-8") == "not a folder"
+
+
 def test_missing_manuscript_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("build", cwd=tmp_path)
     assert result.returncode == 1

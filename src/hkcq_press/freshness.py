@@ -59,7 +59,11 @@ def input_digest(
     for root in (manuscript_dir.resolve(), *style.directories):
         add("folder", root)
         for path in _files(root):
-            add(path.relative_to(root).as_posix(), path.read_bytes())
+            try:
+                content = path.read_bytes()
+            except OSError as error:  # an editor's lock file, say; the reader judges the files it needs
+                content = f"unreadable: {error.strerror}".encode()
+            add(path.relative_to(root).as_posix(), content)
     fonts = chinese_fonts_dir()
     # The installed faces are large and change only with setup: their sizes and times suffice.
     for path in _files(fonts) if fonts.is_dir() else []:

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import ManuscriptError, Problem
+
 TEMPORARY_PREFIX = ".hkcq-press-"
 _TEMPORARY = re.compile(re.escape(TEMPORARY_PREFIX) + r"(?P<pid>\d+)-.*\.tmp$")
 
@@ -53,7 +55,13 @@ def staged_outputs(out_dir: Path) -> Iterator[Staging]:
     """Stage outputs in `out_dir`; on any failure remove what was staged (and the
     directory itself if this build created it and it is still empty)."""
     created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ManuscriptError([Problem(
+            out_dir, None, f"the output folder cannot be made: {error.strerror or error}",
+            "Name a folder you may write to with --out (not a file).",
+        )]) from error
     remove_leftovers(out_dir)
     staging = Staging(out_dir)
     try:
