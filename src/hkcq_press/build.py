@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 from .errors import Problem
 from .fonts import printable_characters
-from .freshness import BuildRecord, Recorded, file_digest, input_digest
+from .freshness import BuildRecord, Recorded, file_digest, input_digests
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .model import HOUSE_PRINT_OPTIONS, Block, Crosshead, Edition, Paragraph, Passage, PrintOptions, PullQuote
 from .outputs import remove_leftovers, staged_outputs
@@ -23,6 +23,8 @@ Format = Literal["pdf", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "epub")
 MADE_WITH = {"pdf": ("pdf", "html"), "epub": ("epub",)}
 """The files each format's build writes (the print HTML only when asked to keep it)."""
+KEPT_HTML = "print HTML"
+"""What `build` says of the print HTML kept with `keep_html`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +121,7 @@ def build(
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
-    inputs = {
-        kind: input_digest(manuscript_dir, job.style, kind, print_options, limits, keep_html) for kind in formats
-    }
+    inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html)
     fresh = {} if force else {
         kind: recorded for kind in formats
         if (recorded := record.up_to_date(manuscript_dir, kind, inputs[kind])) is not None
@@ -140,7 +140,7 @@ def build(
     for kind, recorded in fresh.items():
         for name in recorded.files:
             path = out_dir / name
-            detail = recorded.detail if path.suffix == f".{kind}" else "print HTML"
+            detail = recorded.detail if path.suffix == f".{kind}" else KEPT_HTML
             result.outputs.append(Output(path.suffix[1:], path, path.stat().st_size, detail, rebuilt=False))
     order = {kind: index for index, kind in enumerate((*formats, "html"))}
     result.outputs.sort(key=lambda output: order[output.format])
@@ -172,7 +172,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         staged: dict[str, Path] = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
         if job.keep_html and "pdf" in formats:
             staged["html"] = staging.stage(f"{edition.slug}.html")
-            details["html"] = "print HTML"
+            details["html"] = KEPT_HTML
         # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
         # this thread, whose log it reports to.
         # Each writer is imported only when its edition is asked for: one alone starts sooner.

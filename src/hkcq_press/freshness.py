@@ -40,36 +40,46 @@ class Recorded:
     detail: str
 
 
-def input_digest(
-    manuscript_dir: Path, style: HouseStyle, kind: str, options: PrintOptions, limits: Limits, keep_html: bool
-) -> str:
-    digest = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        for part in parts:
-            data = part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogateescape")
-            digest.update(len(data).to_bytes(8, "big") + data)
-
-    add(kind, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""))
-    if kind == "pdf":
-        add(astuple(options), keep_html)
-    add(*_installed_distributions())
+def input_digests(
+    manuscript_dir: Path,
+    style: HouseStyle,
+    kinds: tuple[str, ...],
+    options: PrintOptions,
+    limits: Limits,
+    keep_html: bool,
+) -> dict[str, str]:
+    """For each format, the digest of everything its edition is made from. The files
+    are read once, whatever the number of formats."""
+    shared = hashlib.sha256()
+    _add(shared, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
     for source in sorted(PACKAGE.glob("*.py")):
-        add(source.name, source.read_bytes())
+        _add(shared, source.name, source.read_bytes())
     for root in (manuscript_dir.resolve(), *style.directories):
-        add("folder", root)
+        _add(shared, "folder", root)
         for path in _files(root):
             try:
                 content = path.read_bytes()
             except OSError as error:  # an editor's lock file, say; the reader judges the files it needs
                 content = f"unreadable: {error.strerror}".encode()
-            add(path.relative_to(root).as_posix(), content)
+            _add(shared, path.relative_to(root).as_posix(), content)
     fonts = chinese_fonts_dir()
     # The installed faces are large and change only with setup: their sizes and times suffice.
     for path in _files(fonts) if fonts.is_dir() else []:
         status = path.stat()
-        add(path.name, status.st_size, status.st_mtime_ns)
-    return digest.hexdigest()
+        _add(shared, path.name, status.st_size, status.st_mtime_ns)
+    digests = {}
+    for kind in kinds:
+        digest = shared.copy()
+        _add(digest, kind, *((astuple(options), keep_html) if kind == "pdf" else ()))
+        digests[kind] = digest.hexdigest()
+    return digests
+
+
+def _add(digest: hashlib._Hash, *parts: object) -> None:
+    """Each part with its length, so that no two different sequences of parts hash alike."""
+    for part in parts:
+        data = part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogateescape")
+        digest.update(len(data).to_bytes(8, "big") + data)
 
 
 def _installed_distributions() -> list[str]:
