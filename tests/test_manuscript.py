@@ -9,8 +9,10 @@ from conftest import MULTI, SAMPLE
 
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.characters import pull_quote_words
-from hkcq_press.manuscript import derived_identifier, load_edition, slugify
-from hkcq_press.model import Crosshead, Figure, Paragraph, PullQuote
+from hkcq_press.blocks import Crosshead, Figure, Paragraph, PullQuote
+from hkcq_press.inline import InlineMarkup
+from hkcq_press.manuscript import derived_identifier, load_edition
+from hkcq_press.naming import slugify
 
 
 def write_manuscript(root: Path, article: str, edition: str | None = None) -> Path:
@@ -88,9 +90,11 @@ def test_copy_is_kept_exactly_as_written(tmp_path: Path) -> None:
     """No smart quotes or dashes added, raw HTML escaped, entities resolved."""
     body = "\"Straight\" quotes -- and 'single' ... <b>tag</b> &amp; &eacute;\n"
     edition, _ = load_edition(write_manuscript(tmp_path, ARTICLE.replace("First paragraph.\n", body)))
-    paragraph = edition.articles[0].blocks[0]
+    article = edition.articles[0]
+    paragraph = article.blocks[0]
     assert paragraph.text == "\"Straight\" quotes -- and 'single' ... <b>tag</b> & é"
-    assert "&lt;b&gt;tag&lt;/b&gt;" in paragraph.html
+    for kind in ("print", "epub"):
+        assert "&lt;b&gt;tag&lt;/b&gt;" in InlineMarkup(edition, kind, lambda _: "")(paragraph.content, article)
 
 
 def test_body_blocks(tmp_path: Path) -> None:

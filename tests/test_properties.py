@@ -9,15 +9,17 @@ import unicodedata
 from pathlib import Path
 
 import yaml
+from fontTools.ttLib import TTFont
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from support import collapse, epub_documents, flow, in_order, pdf_lines
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.fonts import house_characters, printable_characters
+from hkcq_press.fonts import chinese_faces, house_characters, printable_characters
 from hkcq_press.characters import pull_quote_words
-from hkcq_press.manuscript import load_edition, slugify
+from hkcq_press.manuscript import load_edition
+from hkcq_press.naming import slugify
 from hkcq_press.render import HouseStyle
 
 LATIN = house_characters(HouseStyle(None))
@@ -25,16 +27,32 @@ HOUSE = printable_characters(HouseStyle(None), "hong-kong")
 """The Latin faces and the Chinese face of the default (Hong Kong) forms."""
 
 
+def _shared_glyphs(font: Path) -> frozenset[int]:
+    """Characters the font draws with the glyph of another character (Noto Serif HK
+    draws ⑧ and ➇, – and ‒ alike)."""
+    if not font.is_file():
+        return frozenset()
+    by_glyph: dict[str, list[int]] = {}
+    for code, glyph in TTFont(font).getBestCmap().items():
+        by_glyph.setdefault(glyph, []).append(code)
+    return frozenset(code for codes in by_glyph.values() if len(codes) > 1 for code in codes)
+
+
+SHARED = _shared_glyphs(chinese_faces("hong-kong")[400])
+
+
 def _visible(code: int) -> bool:
     """Characters a reader can see and a PDF text extractor can give back: not white
     space, not invisible format characters, not combining marks (which extractors
-    may reorder), not Markdown syntax, and not the ligature characters ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ:
-    their glyphs are also the ligatures of ff, fi, fl…, and a PDF's text layer can
-    give back only one text per glyph."""
+    may reorder), not Markdown syntax; not the ligature characters ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ,
+    whose glyphs are also the ligatures of ff, fi, fl…, nor characters the Chinese
+    face draws with another's glyph: a PDF's text layer can give back only one text
+    per glyph."""
     char = chr(code)
     category = unicodedata.category(char)
     return not (
         char.isspace() or category[0] in "CMZ" or char in "\\`*_[]<>!#&|:~-+=" or 0xFB00 <= code <= 0xFB4F
+        or code in SHARED
     )
 
 

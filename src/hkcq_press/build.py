@@ -15,7 +15,8 @@ from .errors import Problem
 from .fonts import printable_characters
 from .freshness import BuildRecord, Recorded, file_digest, input_digests
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
-from .model import HOUSE_PRINT_OPTIONS, Block, Crosshead, Edition, Paragraph, Passage, PrintOptions, PullQuote
+from .blocks import PullQuote, walk
+from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from .outputs import remove_leftovers, staged_outputs
 from .render import HouseStyle
 
@@ -83,18 +84,21 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
 
 
 def summarise(edition: Edition) -> Summary:
-    blocks = [block for article in edition.articles for block in article.blocks]
+    # Words a reader reads once: pull quotes repeat the article's.
+    read_once = [
+        text for article in edition.articles for text in (
+            *(block.text for block in article.blocks + article.corrections if not isinstance(block, PullQuote)),
+            *(note.text for note in article.footnotes),
+        )
+    ]
     return Summary(
         articles=len(edition.articles),
-        words=sum(len(_words(block).split()) for block in blocks),
-        pull_quotes=sum(isinstance(block, PullQuote) for block in blocks),
+        words=sum(len(text.split()) for text in read_once),
+        pull_quotes=sum(
+            isinstance(block, PullQuote) for article in edition.articles for block in walk(article.blocks)
+        ),
         credits=sum(article.credit is not None for article in edition.articles),
     )
-
-
-def _words(block: Block) -> str:
-    """Words of the body a reader reads once: pull quotes repeat them, figures have none."""
-    return block.text if isinstance(block, (Paragraph, Crosshead, Passage)) else ""
 
 
 def build(

@@ -19,6 +19,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .fonts import FONTS_STYLESHEET, FontFace, chinese_fonts, house_fonts, subset_font
+from .inline import InlineMarkup
 from .model import Article, Edition, Figure
 from .render import HouseStyle
 
@@ -89,11 +90,13 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         for name in ("cover", "titlepage", "colophon")
     }
     documents = []
+    # Articles are documents side by side in text/: a link names the other's file.
+    inline = InlineMarkup(edition, "epub", lambda article: f"{article.key}.xhtml")
     for article in edition.articles:
         document = epub.EpubItem(
             uid=f"article-{article.key}", file_name=f"text/{article.key}.xhtml",
             media_type="application/xhtml+xml",
-            content=_article_xhtml(edition, article, style, stylesheets, image_names).encode("utf-8"),
+            content=_article_xhtml(edition, article, style, stylesheets, image_names, inline).encode("utf-8"),
         )
         book.add_item(document)
         documents.append((article, document))
@@ -241,7 +244,8 @@ def book_identifier(edition: Edition) -> str:
 
 
 def _article_xhtml(
-    edition: Edition, article: Article, style: HouseStyle, stylesheets: list[str], image_names: dict[Path, str]
+    edition: Edition, article: Article, style: HouseStyle, stylesheets: list[str], image_names: dict[Path, str],
+    inline: InlineMarkup,
 ) -> str:
     return style.render(
         ARTICLE_LAYOUT,
@@ -249,6 +253,8 @@ def _article_xhtml(
         article=article,
         stylesheets=stylesheets,
         image_url=lambda figure: f"../{image_names[figure.source]}",
+        edition_kind="epub",
+        inline=inline,
     )
 
 

@@ -130,9 +130,11 @@ def _strings(value: object) -> Iterator[str]:
     """Every piece of text the model holds, however deep."""
     if isinstance(value, str):
         yield value
-    elif isinstance(value, tuple):
+    elif isinstance(value, (tuple, list)):  # markdown-it tokens keep their children in lists
         for item in value:
             yield from _strings(item)
+    elif isinstance(value, dict):
+        yield from _strings(list(value.values()))
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for name in value.__dataclass_fields__:  # the model declares fields only, no pseudo-fields
             yield from _strings(getattr(value, name))

@@ -52,8 +52,9 @@ def input_digests(
     are read once, whatever the number of formats."""
     shared = hashlib.sha256()
     _add(shared, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
-    for source in sorted(PACKAGE.glob("*.py")):
-        _add(shared, source.name, source.read_bytes())
+    # Every module, however deep: a changed submodule must rebuild the editions too.
+    for source in sorted(PACKAGE.rglob("*.py")):
+        _add(shared, source.relative_to(PACKAGE).as_posix(), source.read_bytes())
     for root in (manuscript_dir.resolve(), *style.directories):
         _add(shared, "folder", root)
         for path in _files(root):

@@ -23,6 +23,7 @@ from .characters import (
     unprintable_characters,
     unprintable_message,
 )
+from .blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTarget, PullQuote, walk
 from .errors import Diagnostics, Problem
 from .markdown import BodyParser, body_paragraph_texts
 from .model import (
@@ -32,11 +33,9 @@ from .model import (
     PDF_VARIANTS,
     Accessibility,
     Article,
-    Block,
     Edition,
-    Figure,
-    PullQuote,
 )
+from .naming import slugify, unique
 from .yamlfields import Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
@@ -177,6 +176,8 @@ class _EditionReader:
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
             if cover_name else None
         )
+        if articles:
+            _check_internal_links(articles, self.report)
         if not title or not language or slug is None or articles is None:
             return None
         return Edition(
@@ -255,7 +256,7 @@ class _EditionReader:
                 )
                 continue
             seen[path] = line
-            key = _unique(slugify(path.stem, fallback="article"), keys)
+            key = unique(slugify(path.stem, fallback="article"), keys)
             article = _ArticleReader(
                 path, key, edition_language, self.root, self.body_parser, self.rules, self.report
             ).read()
@@ -343,15 +344,17 @@ class _ArticleReader:
             )
         language = fields.language(required=False)
         date = fields.date()
-        blocks = self.body_parser.parse(
-            "\n".join(lines[closing + 1:]), self.path, closing + 2, self.report, self._image
+        body = self.body_parser.parse(
+            "\n".join(lines[closing + 1:]), self.path, self.key, closing + 2, self.report, self._image
         )
-        if not any(block.text.strip() for block in blocks if not isinstance(block, (Figure, PullQuote))):
+        if not any(block.text.strip() for block in body.blocks if not isinstance(block, (Figure, PullQuote))):
             self.report.error(
                 self.path, closing + 2, "the article has no text", "Write the body after the front matter."
             )
-        self._check_pull_quotes(blocks)
-        self._check_printable_blocks(blocks)
+        self._check_pull_quotes(body.blocks)
+        self._check_printable_blocks(walk(body.blocks + body.corrections))
+        for note in body.footnotes:
+            self._check_printable(note.line, note.content)
         # Read every field before giving up, so each one's problems are reported.
         dek, dateline = fields.text("dek"), fields.text("dateline")
         credit, kicker = fields.text("credit"), fields.text("kicker")
@@ -362,7 +365,9 @@ class _ArticleReader:
             key=self.key,
             headline=headline,
             byline=tuple(byline),
-            blocks=blocks,
+            blocks=body.blocks,
+            corrections=body.corrections,
+            footnotes=body.footnotes,
             dek=dek,
             dateline=dateline,
             date=date,
@@ -374,18 +379,27 @@ class _ArticleReader:
     def _image(self, written: str, line: int) -> Path:
         return check_image(written, self.path, line, self.root, self.rules.limits, self.report)
 
-    def _check_printable_blocks(self, blocks: tuple[Block, ...]) -> None:
+    def _check_printable_blocks(self, blocks: list[Block]) -> None:
+        for block in blocks:
+            for run in block.inlines:
+                self._check_printable(block.line, run)
+            # Words a block prints outside its inline runs.
+            if isinstance(block, Figure) and block.credit:
+                self._check_printable(block.line, block.credit)
+            elif isinstance(block, Factbox) and block.title:
+                self._check_printable(block.line, block.title)
+            elif isinstance(block, Code):
+                self._check_printable(block.line, block.code)
+
+    def _check_printable(self, line: int, text: Inline | str) -> None:
+        """What the editions print of `text`, the print edition's link addresses included."""
         if self.rules.printable is None:
             return
-        for block in blocks:
-            if isinstance(block, Figure):
-                if not block.caption:
-                    continue
-                text = block.caption.unescape()
-            else:
-                text = block.text
-            if missing := unprintable_characters(text, self.rules.printable):
-                self.report.error(self.path, block.line, *unprintable_message("this text", missing))
+        printed = text if isinstance(text, str) else text.text + " ".join(
+            str(token.attrGet("href") or "") for token in text.tokens if token.type == "link_open"
+        )
+        if missing := unprintable_characters(printed, self.rules.printable):
+            self.report.error(self.path, line, *unprintable_message("this text", missing))
 
     def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
         paragraphs = [normalise_words(text) for text in body_paragraph_texts(blocks)]
@@ -404,14 +418,6 @@ class _ArticleReader:
 
 
 # --- Text rules shared by the checks --------------------------------------------------
-
-
-def slugify(text: str, fallback: str = "edition") -> str:
-    """Fold to ASCII, lower case, words joined by hyphens."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(char for char in decomposed if not unicodedata.combining(char))
-    words = re.split(r"[^a-z0-9]+", ascii_text.lower())
-    return "-".join(word for word in words if word) or fallback
 
 
 def derived_identifier(slug: str, publisher: str | None) -> str:
@@ -520,9 +526,32 @@ def _looks_like_image(path: Path) -> bool:
         return looks_right(handle.read(4096))
 
 
-def _unique(key: str, taken: set[str]) -> str:
-    candidate, number = key, 2
-    while candidate in taken:
-        candidate, number = f"{key}-{number}", number + 1
-    taken.add(candidate)
-    return candidate
+def _check_internal_links(articles: tuple[Article, ...], report: Diagnostics) -> None:
+    """A link to another article or a crosshead must lead to one of this edition."""
+    anchors = {
+        article.source: {block.anchor for block in walk(article.blocks) if isinstance(block, Crosshead)}
+        for article in articles
+    }
+    for article in articles:
+        for inline in _inlines(article):
+            for token in inline.tokens:
+                target = token.meta.get("target") if token.type == "link_open" else None
+                if not isinstance(target, InternalTarget):
+                    continue
+                if target.article not in anchors:
+                    report.error(
+                        article.source, token.meta["line"], f"the link `{token.attrGet('href')}` leads to no article "
+                        "of this edition", "Link to an article listed in edition.yaml, by its file name.",
+                    )
+                elif target.anchor is not None and target.anchor not in anchors[target.article]:
+                    known = ", ".join(f"#{anchor}" for anchor in sorted(anchors[target.article])) or "none"
+                    report.error(
+                        article.source, token.meta["line"], f"the link `{token.attrGet('href')}` leads to no crosshead",
+                        f"A crosshead's link is its words in lower case joined by hyphens; this article's: {known}.",
+                    )
+
+
+def _inlines(article: Article) -> list[Inline]:
+    """Every run of inline copy of an article, where links can be."""
+    blocks = walk(article.blocks + article.corrections)
+    return [note.content for note in article.footnotes] + [run for block in blocks for run in block.inlines]

@@ -1,36 +1,79 @@
-"""Article bodies: CommonMark text → model blocks, through one configured markdown-it.
+"""Article bodies: CommonMark with GFM tables, strikethrough, task lists and footnotes,
+through one configured markdown-it, → blocks (see `blocks.py`).
 
 Copy is kept as written: the typographer (smart quotes, dashes) stays off, and raw
 HTML is not recognised, so it reaches the reader as text. `::: name` fences (the
-syntax of pandoc's fenced divs) mark pull quotes.
+syntax of pandoc's fenced divs) mark pull quotes, factboxes and corrections.
+
+Every construct is either laid out or refused here, at its line: a link, an image
+or a footnote the editions could not carry never passes as printed syntax.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block.table import escapedSplit
 from markdown_it.token import Token
-from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
 
+from .blocks import (
+    Alignment,
+    Block,
+    BlockQuote,
+    Code,
+    Correction,
+    Crosshead,
+    Factbox,
+    Figure,
+    Footnote,
+    Inline,
+    InternalTarget,
+    ListBlock,
+    ListItem,
+    Paragraph,
+    PullQuote,
+    Rule,
+    Table,
+)
 from .errors import Diagnostics
-from .model import Block, Crosshead, Figure, Paragraph, Passage, PullQuote
+from .naming import slugify, unique
 
-CONTAINER = "container_fence"
-KNOWN_CONTAINERS = ("pullquote",)
+CONTAINER = "blocks"
+BOXES = ("pullquote", "factbox", "correction")
+"""The `::: name` blocks a desk may write."""
+LINK_SCHEMES = ("http", "https", "mailto")
+CREDIT = re.compile(r"(?:Photo|Photos|Photograph|Picture|Pictures|Credit|Illustration|Graphic|Image|Map|Chart)\s*:", re.I)
+"""How the last line of a figure paragraph starts when it is the picture's credit."""
+TASK = re.compile(r"\[([ xX])\]\s+")
+UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
+TABLE_CAPTION = re.compile(r"Table:\s*")
 
 ImageResolver = Callable[[str, int], Path]
 """Maps an image reference as written (and its line) to the file it names."""
+Place = Literal["body", "nested", "box", "note"]
+"""Where blocks stand: the body's top level, inside a list or quotation, inside a
+factbox or correction, inside a footnote."""
 
 
 def make_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "typographer": False, "xhtmlOut": True})
+    parser.enable(["table", "strikethrough"])
     # One container rule for every `::: name`, so an unknown name is reported
     # instead of silently becoming a paragraph of colons.
     parser.use(container_plugin, name=CONTAINER, validate=lambda params, *_: bool(params.strip()))
+    # Definitions stay where they are written, so each is read at its own line.
+    parser.use(footnote_plugin, inline=False, move_to_end=False)
+    # Every link and image is kept as such, whatever its URL, and judged here with
+    # a message; markdown-it would otherwise print a refused one as literal text.
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]
     return parser
 
 
@@ -38,7 +81,7 @@ def plain_text(inline: Sequence[Token]) -> str:
     """The words of inline content as a reader sees them: markup dropped, breaks as spaces."""
     parts: list[str] = []
     for token in inline:
-        if token.type in ("text", "code_inline"):
+        if token.type in ("text", "code_inline", "text_special"):
             parts.append(token.content)
         elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -47,105 +90,351 @@ def plain_text(inline: Sequence[Token]) -> str:
     return "".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Body:
+    blocks: tuple[Block, ...]
+    corrections: tuple[Correction, ...]
+    """Set at the foot of the article, wherever they were written."""
+    footnotes: tuple[Footnote, ...]
+    """In the order of their first reference."""
+
+
 class BodyParser:
     """Turns one article body into blocks; one instance serves a whole edition."""
 
     def __init__(self) -> None:
         self._md = make_parser()
-        self._renderer: RendererHTML = self._md.renderer  # type: ignore[assignment]
 
     def parse(
-        self, text: str, path: Path, first_line: int, report: Diagnostics, resolve_image: ImageResolver
-    ) -> tuple[Block, ...]:
-        """Parse `text`, whose first line is line `first_line` of `path`."""
+        self, text: str, path: Path, key: str, first_line: int, report: Diagnostics, resolve_image: ImageResolver
+    ) -> Body:
+        """Parse `text`, whose first line is line `first_line` of `path`; `key` is the
+        article's, which the ids of its crossheads and notes start with."""
         env: dict[str, object] = {}
         tokens = self._md.parse(text, env)
-        blocks: list[Block] = []
-        for group in _top_level_groups(tokens):
-            line = first_line + (group[0].map[0] if group[0].map else 0)
-            block = self._block(group, env, path, line, report, resolve_image)
-            if block is not None:
-                blocks.append(block)
-        return tuple(_mark_lead(blocks))
-
-    def _inline_html(self, inline: Token, env: dict[str, object]) -> Markup:
-        return Markup(self._renderer.renderInline(inline.children or [], self._md.options, env))
-
-    def _render(self, tokens: Sequence[Token], env: dict[str, object]) -> Markup:
-        return Markup(self._renderer.render(tokens, self._md.options, env))
-
-    def _block(
-        self,
-        group: list[Token],
-        env: dict[str, object],
-        path: Path,
-        line: int,
-        report: Diagnostics,
-        resolve_image: ImageResolver,
-    ) -> Block | None:
-        opening = group[0]
-        if opening.type == "paragraph_open":
-            inline = group[1]
-            children = inline.children or []
-            if len(children) == 1 and children[0].type == "image":
-                return _figure(children[0], path, line, report, resolve_image)
-            return Paragraph(self._inline_html(inline, env), plain_text(children), line)
-        if opening.type == "heading_open":
-            inline = group[1]
-            level = int(opening.tag[1])
-            if level == 1:
-                report.error(
-                    path,
-                    line,
-                    "a level-1 heading (`#`) in the body",
-                    "The headline comes from `headline:` in the front matter; "
-                    "use `##` for crossheads.",
-                )
-            return Crosshead(self._inline_html(inline, env), plain_text(inline.children or []), line, level)
-        if opening.type == f"container_{CONTAINER}_open":
-            return self._container(opening, group[1:-1], env, path, line, report)
-        return Passage(self._render(group, env), _group_text(group), line)
-
-    def _container(
-        self,
-        opening: Token,
-        inner: list[Token],
-        env: dict[str, object],
-        path: Path,
-        line: int,
-        report: Diagnostics,
-    ) -> Block | None:
-        name = opening.info.strip().split(" ", 1)[0]
-        if name not in KNOWN_CONTAINERS:
-            report.error(
-                path,
-                line,
-                f"unknown block `::: {name}`",
-                f"Known blocks: {', '.join('::: ' + known for known in KNOWN_CONTAINERS)}.",
-            )
-            return None
-        text = " ".join(
-            plain_text(token.children or []) for token in inner if token.type == "inline"
-        ).strip()
-        if not text:
-            report.error(path, line, "empty pull quote", "Put the quoted words between the `:::` fences.")
-            return None
-        return PullQuote(self._render(inner, env), text, line)
+        reader = _BodyReader(self._md, path, key, first_line, text.split("\n"), report, resolve_image)
+        blocks = reader.blocks(tokens, "body")
+        footnotes = reader.footnotes()
+        corrections = tuple(block for block in blocks if isinstance(block, Correction))
+        body = [block for block in blocks if not isinstance(block, Correction)]
+        return Body(tuple(_mark_lead(body)), corrections, footnotes)
 
 
 def body_paragraph_texts(blocks: Sequence[Block]) -> list[str]:
-    """Texts of every paragraph of the body outside pull quotes (what a pull quote may quote)."""
+    """Texts of every paragraph of the story itself (what a pull quote may quote): not of
+    pull quotes, factboxes, corrections, captions, tables or notes."""
     texts: list[str] = []
     for block in blocks:
         if isinstance(block, Paragraph):
             texts.append(block.text)
-        elif isinstance(block, Passage):
-            texts.extend(block.text.split("\n\n"))
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                texts.extend(body_paragraph_texts(item.blocks))
+        elif isinstance(block, BlockQuote):
+            texts.extend(body_paragraph_texts(block.blocks))
     return texts
 
 
-def _top_level_groups(tokens: list[Token]) -> Iterator[list[Token]]:
-    """Split the token stream into one list per top-level block."""
+class _BodyReader:
+    """One article body's tokens → blocks, every problem reported at its line."""
+
+    def __init__(
+        self, md: MarkdownIt, path: Path, key: str, first_line: int, lines: list[str],
+        report: Diagnostics, resolve_image: ImageResolver,
+    ) -> None:
+        self.md = md
+        self.path = path
+        self.key = key
+        self.first_line = first_line
+        self.lines = lines
+        self.report = report
+        self.resolve_image = resolve_image
+        self.anchors: set[str] = set()
+        self.definitions: dict[str, tuple[Inline, int]] = {}
+        self.references: dict[str, int] = {}
+        """Label → line of its first reference, in reading order."""
+
+    def line(self, token: Token) -> int:
+        return self.first_line + (token.map[0] if token.map else 0)
+
+    # --- Blocks ---------------------------------------------------------------------
+
+    def blocks(self, tokens: Sequence[Token], place: Place) -> tuple[Block, ...]:
+        blocks: list[Block] = []
+        for group in _groups(tokens):
+            syntax = SYNTAX.get(group[0].type)
+            if syntax is None:  # a construct markdown-it knows and the house style does not
+                self.report.error(
+                    self.path, self.line(group[0]), f"`{group[0].type}` cannot be laid out",
+                    "Write it as a paragraph, list, table or quotation.",
+                )
+                continue
+            block = syntax(self, group, place)
+            if block is not None:
+                blocks.append(block)
+        return tuple(_attach_table_captions(blocks, self))
+
+    def paragraph(self, group: list[Token], place: Place) -> Block | None:
+        line = self.line(group[0])
+        children = group[1].children or []
+        if children and children[0].type == "image" and (len(children) == 1 or children[1].type == "softbreak"):
+            return self.figure(children, line)
+        return Paragraph(self.inline(children, line), line)
+
+    def heading(self, group: list[Token], place: Place) -> Block:
+        line = self.line(group[0])
+        level = int(group[0].tag[1])
+        if level == 1:
+            self.report.error(
+                self.path, line, "a level-1 heading (`#`) in the body",
+                "The headline comes from `headline:` in the front matter; use `##` for crossheads.",
+            )
+        content = self.inline(group[1].children or [], line)
+        anchor = unique(slugify(content.text, fallback="section"), self.anchors)
+        return Crosshead(content, line, level, anchor, f"{self.key}--{anchor}")
+
+    def figure(self, children: list[Token], line: int) -> Figure:
+        """A picture alone in its paragraph, optionally followed by caption lines and,
+        last, a credit line (`Photo: …`)."""
+        image = children[0]
+        alt = plain_text(image.children or []).strip()
+        if not alt:
+            self.report.error(
+                self.path, line, "figure without alt text",
+                "Describe the image between the brackets: ![What the picture shows](photo.jpg)",
+            )
+        lines = _split_lines(children[2:])
+        credit = None
+        if lines and CREDIT.match(plain_text(lines[-1]).strip()):
+            credit = plain_text(lines.pop()).strip()
+        caption_tokens = [token for number, part in enumerate(lines) for token in (
+            [Token("softbreak", "br", 0)] if number else []) + part]
+        caption = self.inline(caption_tokens, line + 1) if caption_tokens else None
+        title = image.attrGet("title")
+        if title and caption:
+            self.report.error(
+                self.path, line, "the figure has two captions: the image's title and the lines under it",
+                "Keep one: delete the \"…\" after the image's path, or the caption lines.",
+            )
+        elif title:
+            caption = Inline((Token("text", "", 0, content=str(title)),), str(title))
+        source = self.resolve_image(str(image.attrGet("src") or ""), line)
+        return Figure(source, alt, caption, credit, line)
+
+    def table(self, group: list[Token], place: Place) -> Table:
+        line = self.line(group[0])
+        header: list[Inline] = []
+        alignments: list[Alignment] = []
+        rows: list[tuple[Inline, ...]] = []
+        row: list[Inline] = []
+        row_line = line
+        for token in group:
+            if token.type == "tr_open":
+                row, row_line = [], self.line(token)
+            elif token.type == "th_open":
+                style = str(token.attrGet("style") or "")
+                alignments.append(style.removeprefix("text-align:") or None)  # type: ignore[arg-type]
+            elif token.type == "inline":
+                row.append(self.inline(token.children or [], row_line))
+            elif token.type == "tr_close":
+                if not header:
+                    header = row
+                else:
+                    self.check_cells(row_line, len(header))
+                    rows.append(tuple(row))
+        return Table(tuple(header), tuple(rows), tuple(alignments), None, line)
+
+    def check_cells(self, line: int, columns: int) -> None:
+        """markdown-it drops cells beyond the header's and fills missing ones: say so."""
+        written = self.lines[line - self.first_line].strip()
+        cells = escapedSplit(written.removeprefix("|").removesuffix("|") if written != "|" else "")
+        if len(cells) > columns:
+            self.report.error(
+                self.path, line, f"this table row has {len(cells)} cells, the header {columns}",
+                "Add a column to the header row, or join the extra cells: the extra words would be lost.",
+            )
+        elif len(cells) < columns:
+            self.report.warning(
+                self.path, line, f"this table row has {len(cells)} cells, the header {columns}; "
+                "the last are left empty", "Add `|` separators for the empty cells to silence this.",
+            )
+
+    def bullet_list(self, group: list[Token], place: Place) -> ListBlock:
+        opening = group[0]
+        items = []
+        tight = True
+        for item in _groups(group[1:-1]):
+            inner = item[1:-1]
+            tight = tight and all(token.hidden for token in inner if token.type == "paragraph_open")
+            task = _task(inner)
+            items.append(ListItem(self.blocks(inner, "nested" if place == "body" else place), task))
+        start = int(opening.attrGet("start") or 1) if opening.type == "ordered_list_open" else 1
+        return ListBlock(tuple(items), opening.type == "ordered_list_open", start, tight, self.line(opening))
+
+    def blockquote(self, group: list[Token], place: Place) -> BlockQuote:
+        return BlockQuote(self.blocks(group[1:-1], "nested" if place == "body" else place), self.line(group[0]))
+
+    def code(self, group: list[Token], place: Place) -> Code:
+        return Code(group[0].content.removesuffix("\n"), self.line(group[0]))
+
+    def rule(self, group: list[Token], place: Place) -> Rule:
+        return Rule(self.line(group[0]))
+
+    def box(self, group: list[Token], place: Place) -> Block | None:
+        """`::: pullquote`, `::: factbox Title`, `::: correction`: at the body's top level only."""
+        line = self.line(group[0])
+        name, _, title = group[0].info.strip().partition(" ")
+        inner = group[1:-1]
+        if name not in BOXES:
+            self.report.error(
+                self.path, line, f"unknown block `::: {name}`",
+                f"Known blocks: {', '.join('::: ' + known for known in BOXES)}.",
+            )
+            return None
+        if place != "body":
+            self.report.error(
+                self.path, line, f"a `::: {name}` inside another block",
+                "Put it at the top level of the body, between paragraphs.",
+            )
+            return None
+        if name == "factbox":
+            return Factbox(title.strip() or None, self.blocks(inner, "box"), line)
+        if name == "correction":
+            blocks = self.blocks(inner, "box")
+            if not blocks:
+                self.report.error(self.path, line, "empty correction", "Write the correction between the fences.")
+            return Correction(blocks, line)
+        return self.pull_quote(inner, line)
+
+    def pull_quote(self, inner: list[Token], line: int) -> PullQuote | None:
+        groups = list(_groups(inner))
+        if any(group[0].type != "paragraph_open" for group in groups):
+            self.report.error(
+                self.path, line, "a pull quote holds only the quoted words",
+                "Write the words as one paragraph between the fences.",
+            )
+            return None
+        paragraphs = tuple(self.inline(group[1].children or [], self.line(group[0])) for group in groups)
+        if any(token.type == "footnote_ref" for paragraph in paragraphs for token in paragraph.tokens):
+            self.report.error(
+                self.path, line, "a footnote reference in a pull quote",
+                "A pull quote repeats words of the article; refer to the note in the article's paragraph.",
+            )
+        if not any(paragraph.text.strip() for paragraph in paragraphs):
+            self.report.error(self.path, line, "empty pull quote", "Put the quoted words between the `:::` fences.")
+            return None
+        return PullQuote(paragraphs, line)
+
+    def footnote_definition(self, group: list[Token], place: Place) -> None:
+        line = self.line(group[0])
+        label = group[0].meta["label"]
+        groups = list(_groups(group[1:-1]))
+        if label in self.definitions:
+            self.report.error(
+                self.path, line, f"the footnote `[^{label}]` is defined twice",
+                f"It is already defined at line {self.definitions[label][1]}; give each note its own label.",
+            )
+        elif len(groups) != 1 or groups[0][0].type != "paragraph_open":
+            self.report.error(
+                self.path, line, f"the footnote `[^{label}]` is not one paragraph",
+                "A note is set as one paragraph at the foot of the page; shorten it, or make it part of the story.",
+            )
+            self.definitions[label] = (Inline((), ""), line)
+        else:
+            inline = groups[0][1]
+            self.definitions[label] = (self.inline(inline.children or [], self.line(groups[0][0]), "note"), line)
+
+    def footnotes(self) -> tuple[Footnote, ...]:
+        """The notes in the order they are first referred to; unreferenced ones refused."""
+        for label, (_, line) in self.definitions.items():
+            if label not in self.references:
+                self.report.error(
+                    self.path, line, f"the footnote `[^{label}]` is never referred to",
+                    f"Put `[^{label}]` in the text where the note belongs, or delete the note.",
+                )
+        return tuple(
+            Footnote(label, number, *self.definitions[label], f"{self.key}--note-{number}")
+            for number, label in enumerate(self.references, 1)
+            if label in self.definitions
+        )
+
+    # --- Inline copy ------------------------------------------------------------------
+
+    def inline(self, children: Sequence[Token], line: int, place: Place = "body") -> Inline:
+        """Inline tokens as the model keeps them, every link, image and note reference
+        checked; `line` is the line of the first token."""
+        kept: list[Token] = []
+        for token in children:
+            if token.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif token.type == "image":
+                self.report.error(
+                    self.path, line, "an image inside running text",
+                    "Put the image in a paragraph of its own (caption and credit lines may follow it) "
+                    "to make it a figure.",
+                )
+                continue
+            elif token.type == "link_open":
+                token = self.link(token, line)
+            elif token.type == "footnote_ref":
+                label = token.meta["label"]
+                if place == "note":
+                    self.report.error(
+                        self.path, line, f"a footnote reference `[^{label}]` inside a footnote",
+                        "Notes cannot have notes; write the words into the note.",
+                    )
+                if label in self.references:
+                    self.report.error(
+                        self.path, line, f"the footnote `[^{label}]` is referred to twice",
+                        f"It is already referred to at line {self.references[label]}; a note is printed "
+                        "where it is referred to, so each note is referred to once.",
+                    )
+                self.references.setdefault(label, line)
+            elif token.type == "text" and (undefined := UNDEFINED_NOTE.search(token.content)):
+                self.report.error(
+                    self.path, line, f"the footnote `[^{undefined[1]}]` has no definition",
+                    f"Add a line `[^{undefined[1]}]: The note's words.` after the paragraph.",
+                )
+            kept.append(token)
+        return Inline(tuple(kept), plain_text(kept))
+
+    def link(self, token: Token, line: int) -> Token:
+        href = str(token.attrGet("href") or "")
+        parts = urlsplit(href)
+        scheme = parts.scheme.lower()
+        if scheme in LINK_SCHEMES and (parts.netloc or scheme == "mailto"):
+            return token
+        if scheme or href.startswith(("/", "\\")) or not (parts.path or parts.fragment):
+            self.report.error(
+                self.path, line, f"the link `{self.md.normalizeLinkText(href)}` cannot work in the editions",
+                "Link to an http:, https: or mailto: address, to another article of the edition "
+                "(`other-article.md`), or to a crosshead (`#crosshead-words`).",
+            )
+            return token
+        article = (self.path.parent / unquote(parts.path)).resolve() if parts.path else self.path
+        resolved = token.copy()
+        resolved.meta = {**token.meta, "target": InternalTarget(article, parts.fragment or None), "line": line}
+        return resolved
+
+
+SYNTAX: dict[str, Callable[[_BodyReader, list[Token], Place], Block | None]] = {
+    "paragraph_open": _BodyReader.paragraph,
+    "heading_open": _BodyReader.heading,
+    "table_open": _BodyReader.table,
+    "bullet_list_open": _BodyReader.bullet_list,
+    "ordered_list_open": _BodyReader.bullet_list,
+    "blockquote_open": _BodyReader.blockquote,
+    "fence": _BodyReader.code,
+    "code_block": _BodyReader.code,
+    "hr": _BodyReader.rule,
+    f"container_{CONTAINER}_open": _BodyReader.box,
+    "footnote_reference_open": _BodyReader.footnote_definition,
+}
+"""Each block token markdown-it makes → the function that reads its block."""
+
+
+def _groups(tokens: Sequence[Token]) -> Iterator[list[Token]]:
+    """Split a token stream into one list per block at its outermost level."""
     group: list[Token] = []
     depth = 0
     for token in tokens:
@@ -156,29 +445,60 @@ def _top_level_groups(tokens: list[Token]) -> Iterator[list[Token]]:
             group = []
 
 
-def _group_text(group: list[Token]) -> str:
-    """Text of a generic block; paragraphs separated by blank lines."""
-    parts = []
-    for token in group:
-        if token.type == "inline":
-            parts.append(plain_text(token.children or []))
-        elif token.type in ("fence", "code_block"):
-            parts.append(token.content)
-    return "\n\n".join(parts)
+def _split_lines(children: Sequence[Token]) -> list[list[Token]]:
+    lines: list[list[Token]] = [[]]
+    for token in children:
+        if token.type in ("softbreak", "hardbreak"):
+            lines.append([])
+        else:
+            lines[-1].append(token)
+    return [line for line in lines if line]
 
 
-def _figure(image: Token, path: Path, line: int, report: Diagnostics, resolve_image: ImageResolver) -> Figure:
-    alt = plain_text(image.children or []).strip()
-    if not alt:
-        report.error(
-            path,
-            line,
-            "figure without alt text",
-            "Describe the image between the brackets: ![What the picture shows](photo.jpg)",
-        )
-    title = image.attrGet("title")
-    caption = Markup.escape(title) if title else None
-    return Figure(resolve_image(str(image.attrGet("src") or ""), line), alt, caption, line)
+def _task(inner: Sequence[Token]) -> Literal["open", "done"] | None:
+    """A task list item's state, its `[ ]` or `[x]` taken out of the text."""
+    if len(inner) < 2 or inner[0].type != "paragraph_open" or not inner[1].children:
+        return None
+    first = inner[1].children[0]
+    if first.type != "text" or not (marker := TASK.match(first.content)):
+        return None
+    first.content = first.content[marker.end():]
+    inner[1].content = inner[1].content[marker.end():]
+    return "open" if marker[1] == " " else "done"
+
+
+def _attach_table_captions(blocks: list[Block], reader: _BodyReader) -> Iterator[Block]:
+    """A `Table: …` paragraph directly before or after a table is its caption (pandoc's
+    convention); one next to no table is refused rather than printed as a label."""
+    used: set[int] = set()
+    for index, block in enumerate(blocks):
+        if not isinstance(block, Table):
+            continue
+        for neighbour in (index - 1, index + 1):
+            candidate = blocks[neighbour] if 0 <= neighbour < len(blocks) else None
+            if isinstance(candidate, Paragraph) and neighbour not in used and _caption_of(candidate):
+                used.add(neighbour)
+                blocks[index] = replace(block, caption=_caption_of(candidate))
+                break
+    for index, block in enumerate(blocks):
+        if index in used:
+            continue
+        if isinstance(block, Paragraph) and _caption_of(block):
+            reader.report.error(
+                reader.path, block.line, "a `Table:` caption with no table next to it",
+                "Put the caption directly before or after its table, with only a blank line between.",
+            )
+        yield block
+
+
+def _caption_of(paragraph: Paragraph) -> Inline | None:
+    tokens = paragraph.content.tokens
+    if not tokens or tokens[0].type != "text" or not (prefix := TABLE_CAPTION.match(tokens[0].content)):
+        return None
+    first = tokens[0].copy()
+    first.content = first.content[prefix.end():]
+    kept = (first, *tokens[1:]) if first.content else tokens[1:]
+    return Inline(kept, plain_text(kept))
 
 
 def _mark_lead(blocks: list[Block]) -> Iterator[Block]:
@@ -186,6 +506,6 @@ def _mark_lead(blocks: list[Block]) -> Iterator[Block]:
     for block in blocks:
         if isinstance(block, Paragraph) and not lead_found:
             lead_found = True
-            yield Paragraph(block.html, block.text, block.line, is_lead=True)
+            yield replace(block, is_lead=True)
         else:
             yield block

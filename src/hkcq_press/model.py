@@ -1,8 +1,7 @@
 """The document model: what an edition says, independent of any file format.
 
 The manuscript reader builds it once; the PDF and EPUB writers only read it.
-Inline copy is kept as HTML already escaped by the Markdown parser (`Markup`),
-together with its plain text, which is what the intactness checks compare.
+The blocks of an article's body are in `blocks.py`.
 """
 
 from __future__ import annotations
@@ -10,57 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from markupsafe import Markup
-
-
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    html: Markup
-    """Inline content, escaped and ready for a layout."""
-    text: str
-    """The words a reader sees, markup dropped."""
-    line: int
-    """Line in the article file where the paragraph starts (1-based)."""
-    is_lead: bool = False
-    """The article's first paragraph, where the dateline runs in."""
-
-
-@dataclass(frozen=True, slots=True)
-class Crosshead:
-    html: Markup
-    text: str
-    line: int
-    level: int = 2
-
-
-@dataclass(frozen=True, slots=True)
-class PullQuote:
-    html: Markup
-    """The quote's paragraphs, rendered."""
-    text: str
-    line: int
-    """Line of the opening `::: pullquote` fence."""
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    source: Path
-    """Absolute path of the image file."""
-    alt: str
-    caption: Markup | None
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """Any other block of the body (list, block quote, code, rule), rendered whole."""
-
-    html: Markup
-    text: str
-    line: int
-
-
-Block = Paragraph | Crosshead | PullQuote | Figure | Passage
+from .blocks import Block, Correction, Figure, Footnote, walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +20,10 @@ class Article:
     headline: str
     byline: tuple[str, ...]
     blocks: tuple[Block, ...]
+    corrections: tuple[Correction, ...] = ()
+    """Set at the foot of the article, after the credit."""
+    footnotes: tuple[Footnote, ...] = ()
+    """Numbered in the article, in the order they are first referred to."""
     dek: str | None = None
     dateline: str | None = None
     date: str | None = None
@@ -98,7 +51,8 @@ class Article:
 
     @property
     def figures(self) -> tuple[Figure, ...]:
-        return tuple(block for block in self.blocks if isinstance(block, Figure))
+        """Every figure, those in lists, quotations and boxes included."""
+        return tuple(block for block in walk(self.blocks + self.corrections) if isinstance(block, Figure))
 
 
 PDF_VARIANTS = (
@@ -176,3 +130,9 @@ class Edition:
             if article.credit:
                 counts[article.credit] = counts.get(article.credit, 0) + 1
         return tuple(sorted(counts.items()))
+
+    @property
+    def picture_credits(self) -> tuple[str, ...]:
+        """Each picture credit of the edition once, in reading order, for the imprint."""
+        credits = (figure.credit for article in self.articles for figure in article.figures if figure.credit)
+        return tuple(dict.fromkeys(credits))

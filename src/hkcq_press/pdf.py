@@ -20,6 +20,7 @@ from urllib.request import url2pathname
 
 from .errors import ManuscriptError, Problem
 from .fonts import FontFace, chinese_fonts
+from .inline import InlineMarkup
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
 from .render import HouseStyle
 
@@ -46,6 +47,9 @@ def print_html(
         page_size_css=PAGE_SIZES[page_size] if page_size else None,
         print_marks=options.print_marks,
         chinese_fonts=fonts,
+        edition_kind="print",
+        # The whole edition is one document: a link needs only the element's id.
+        inline=InlineMarkup(edition, "print", lambda article: ""),
         style_url=lambda name: style.find(name).as_uri(),
         image_url=lambda figure: figure.source.as_uri(),
     )

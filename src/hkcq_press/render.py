@@ -25,17 +25,8 @@ from jinja2 import (
 )
 
 from .errors import ManuscriptError, Problem
-from .model import Crosshead, Figure, Paragraph, Passage, PullQuote
 
 PACKAGE_LAYOUTS = Path(__file__).parent / "layouts"
-
-BLOCK_KINDS = {
-    Paragraph: "paragraph",
-    Crosshead: "crosshead",
-    PullQuote: "pullquote",
-    Figure: "figure",
-    Passage: "passage",
-}
 
 
 class HouseStyle:
@@ -57,7 +48,6 @@ class HouseStyle:
             # each layout's checksum): compiling them anew costs every build ~10 ms.
             bytecode_cache=FileSystemBytecodeCache(),
         )
-        self.environment.filters["kind"] = lambda block: BLOCK_KINDS[type(block)]
 
     def find(self, name: str) -> Path:
         """The file that serves `name`: the project's if it has one, else the default."""

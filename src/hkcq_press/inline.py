@@ -1,0 +1,100 @@
+"""Inline copy as each edition sets it: the model's markdown-it tokens → escaped HTML.
+
+The two editions differ only where paper and screen differ: the print edition
+floats a footnote's words into the line (WeasyPrint moves them to the foot of the
+page) and prints where a link goes, breakable at `/`, `.` and `@` and never
+hyphenated; the e-book links to its notes and back, and leaves addresses to the
+reading system. Everything else is markdown-it's own rendering.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+
+from .blocks import Crosshead, Inline, InternalTarget, walk
+from .model import Article, Edition
+
+EditionKind = Literal["print", "epub"]
+ADDRESS_BREAKS = re.compile(r"(?<=[/.@])(?=.)")
+"""Where a printed address may break: after a slash, a dot or an at sign."""
+
+
+class InlineMarkup:
+    """Renders runs of inline copy for one edition: `markup(run, article)`."""
+
+    def __init__(self, edition: Edition, kind: EditionKind, document: Callable[[Article], str]) -> None:
+        """`document` names the file an article is in, as its links address it
+        (empty when the whole edition is one document)."""
+        self.kind = kind
+        self._md = MarkdownIt("commonmark", {"xhtmlOut": True})
+        self._renderer = _EditionRenderer()
+        self._addresses: dict[object, str] = {}
+        for article in edition.articles:
+            self._addresses[InternalTarget(article.source, None)] = f"{document(article)}#{article.key}"
+            for block in walk(article.blocks):
+                if isinstance(block, Crosshead):
+                    self._addresses[InternalTarget(article.source, block.anchor)] = f"{document(article)}#{block.id}"
+
+    def __call__(self, run: Inline, article: Article) -> Markup:
+        env = {"markup": self, "article": article}
+        return Markup(self._renderer.renderInline(list(run.tokens), self._md.options, env))
+
+    def address(self, token: Token) -> str:
+        target = token.meta.get("target")
+        return self._addresses[target] if isinstance(target, InternalTarget) else str(token.attrGet("href"))
+
+
+class _EditionRenderer(RendererHTML):
+    """markdown-it's HTML renderer with the rules that differ between the editions."""
+
+    def link_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+        markup: InlineMarkup = env["markup"]
+        return f'<a href="{escape(markup.address(tokens[idx]))}">'
+
+    def link_close(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+        markup: InlineMarkup = env["markup"]
+        opening = next(token for token in reversed(tokens[:idx]) if token.type == "link_open")
+        if markup.kind != "print" or "target" in opening.meta or opening.markup == "autolink":
+            return "</a>"
+        # Paper readers cannot follow a link: print where it goes after its words.
+        return f'</a> <span class="link-address">({breakable_address(str(opening.attrGet("href")))})</span>'
+
+    def text(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+        inside = next((token for token in reversed(tokens[:idx]) if token.type in ("link_open", "link_close")), None)
+        if env["markup"].kind == "print" and inside is not None and inside.type == "link_open" \
+                and inside.markup == "autolink":
+            return breakable_address(tokens[idx].content, decoded=False)
+        return str(escape(tokens[idx].content))
+
+    def s_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+        return "<del>"
+
+    def s_close(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+        return "</del>"
+
+    def footnote_ref(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+        markup: InlineMarkup = env["markup"]
+        article: Article = env["article"]
+        note = next(note for note in article.footnotes if note.label == tokens[idx].meta["label"])
+        if markup.kind == "print":
+            # WeasyPrint moves the note to the foot of the page and numbers the call.
+            return f'<span class="footnote" id="{note.id}">{markup(note.content, article)}</span>'
+        return (
+            f'<a class="noteref" href="#{note.id}" id="{note.id}-ref" epub:type="noteref" '
+            f'role="doc-noteref">{note.number}</a>'
+        )
+
+
+def breakable_address(address: str, decoded: bool = True) -> str:
+    """An address as printed: escaped, `mailto:` dropped, with a break opportunity after
+    each `/`, `.` and `@` (no hyphen is added there)."""
+    shown = MarkdownIt().normalizeLinkText(address) if decoded else address
+    shown = shown.removeprefix("mailto:")
+    return "<wbr />".join(str(escape(part)) for part in ADDRESS_BREAKS.split(shown))
