@@ -30,6 +30,9 @@ SAMPLE = ROOT / "manuscript"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MULTI = FIXTURES / "multi"
 CHINESE = FIXTURES / "chinese"
+DESKWEEK = FIXTURES / "deskweek"
+"""A desk's week: tables, footnotes, a photo with its credit, a factbox, a correction,
+links, lists, quotations and code."""
 SOURCE_ARTICLE = FIXTURES / "source" / "chongqing-hong-kong-cooperation.txt"
 
 
@@ -63,6 +66,12 @@ def multi_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def chinese_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
     out = tmp_path_factory.mktemp("chinese-dist")
     return Built(CHINESE, build(CHINESE, out))
+
+
+@pytest.fixture(scope="session")
+def deskweek_edition(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out = tmp_path_factory.mktemp("deskweek-dist")
+    return Built(DESKWEEK, build(DESKWEEK, out))
 
 
 @pytest.fixture(params=["sample", "multi", "chinese"])

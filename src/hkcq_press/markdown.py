@@ -55,6 +55,7 @@ CREDIT = re.compile(r"(?:Photo|Photos|Photograph|Picture|Pictures|Credit|Illustr
 TASK = re.compile(r"\[([ xX])\]\s+")
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 TABLE_CAPTION = re.compile(r"Table:\s*")
+STRAY_FENCE = re.compile(r":{3,}")
 
 ImageResolver = Callable[[str, int], Path]
 """Maps an image reference as written (and its line) to the file it names."""
@@ -179,6 +180,11 @@ class _BodyReader:
         children = group[1].children or []
         if children and children[0].type == "image" and (len(children) == 1 or children[1].type == "softbreak"):
             return self.figure(children, line)
+        if STRAY_FENCE.match(group[1].content):
+            self.report.error(
+                self.path, line, "a `:::` that opens or closes no block",
+                "Every `::: name` needs one closing `:::`; blocks cannot be put inside each other.",
+            )
         return Paragraph(self.inline(children, line), line)
 
     def heading(self, group: list[Token], place: Place) -> Block:
