@@ -63,7 +63,7 @@ def compare_with_references(pdf: Path, name: str, work: Path) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("name", ["sample", "multi", "chinese"])
+@pytest.mark.parametrize("name", ["sample", "multi", "chinese", "deskweek"])
 def test_pages_look_as_reviewed(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     built: Built = request.getfixturevalue(f"{name}_edition")
     if request.config.getoption("--update-references"):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -104,7 +106,44 @@ def write_pdf(
     ]
     if any(problem.severity == "error" for problem in problems):
         raise ManuscriptError(problems)
-    return PdfResult(pages=len(document.pages), warnings=problems)
+    return PdfResult(pages=len(document.pages), warnings=problems + _low_resolution_pictures(edition, document))
+
+
+MINIMUM_PPI = 150
+"""Below this many pixels per inch at its printed size, a photograph prints soft."""
+
+
+def _low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
+    """A warning at each figure whose picture, at the size the layout gives it, has
+    fewer than `MINIMUM_PPI` pixels an inch. Only the laid-out document knows that
+    size: it depends on the page, the columns and the house style."""
+    from weasyprint.formatting_structure.boxes import ReplacedBox
+    from weasyprint.images import RasterImage
+
+    figures = {
+        figure.source.as_uri(): (article.source, figure)
+        for article in edition.articles for figure in reversed(article.figures)
+    }
+    warnings: dict[str, Problem] = {}
+    for page in document.pages:
+        for box in page._page_box.descendants():  # WeasyPrint's laid-out boxes, read only
+            if not (isinstance(box, ReplacedBox) and isinstance(box.replacement, RasterImage)) or box.width <= 0:
+                continue
+            source = box.element.get("src") if box.element is not None else None
+            if source not in figures or source in warnings:
+                continue
+            inches = box.width / 96  # CSS pixels
+            ppi = box.replacement.width / inches
+            if ppi < MINIMUM_PPI:
+                article, figure = figures[source]
+                warnings[source] = Problem(
+                    article, figure.line,
+                    f"the picture `{figure.source.name}` prints at {ppi:.0f} ppi, under the {MINIMUM_PPI} ppi "
+                    "print needs: it will look soft",
+                    f"Use an original at least {math.ceil(MINIMUM_PPI * inches)} pixels wide.",
+                    severity="warning",
+                )
+    return list(warnings.values())
 
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*:[^\s'\"()<>]+", re.IGNORECASE)
