@@ -153,12 +153,14 @@ class ListItem:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(block.text for block in self.blocks)
+        return joined_text(self.blocks)
 
 
 @dataclass(frozen=True, slots=True)
 class ListBlock:
     kind: ClassVar[str] = "list"
+    inlines: ClassVar[tuple[Inline, ...]] = ()
+    """Only the blocks inside have inline copy."""
     items: tuple[ListItem, ...]
     ordered: bool
     start: int
@@ -170,29 +172,24 @@ class ListBlock:
     def text(self) -> str:
         return "\n\n".join(item.text for item in self.items)
 
-    @property
-    def inlines(self) -> tuple[Inline, ...]:
-        return ()
-
 
 @dataclass(frozen=True, slots=True)
 class BlockQuote:
     kind: ClassVar[str] = "blockquote"
+    inlines: ClassVar[tuple[Inline, ...]] = ()
+    """Only the blocks inside have inline copy."""
     blocks: tuple[Block, ...]
     line: int
 
     @property
     def text(self) -> str:
-        return "\n\n".join(block.text for block in self.blocks)
-
-    @property
-    def inlines(self) -> tuple[Inline, ...]:
-        return ()
+        return joined_text(self.blocks)
 
 
 @dataclass(frozen=True, slots=True)
 class Code:
     kind: ClassVar[str] = "code"
+    inlines: ClassVar[tuple[Inline, ...]] = ()
     code: str
     """The lines as written, without the fences."""
     line: int
@@ -200,10 +197,6 @@ class Code:
     @property
     def text(self) -> str:
         return self.code
-
-    @property
-    def inlines(self) -> tuple[Inline, ...]:
-        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,17 +212,15 @@ class Factbox:
     """`::: factbox Title` … `:::`: a boxed panel of facts beside the story."""
 
     kind: ClassVar[str] = "factbox"
+    inlines: ClassVar[tuple[Inline, ...]] = ()
+    """Only the blocks inside have inline copy."""
     title: str | None
     blocks: tuple[Block, ...]
     line: int
 
     @property
     def text(self) -> str:
-        return "\n\n".join(part for part in (self.title or "", *(block.text for block in self.blocks)) if part)
-
-    @property
-    def inlines(self) -> tuple[Inline, ...]:
-        return ()
+        return "\n\n".join(part for part in (self.title, joined_text(self.blocks)) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,16 +228,14 @@ class Correction:
     """`::: correction` … `:::`: set at the foot of its article, wherever it is written."""
 
     kind: ClassVar[str] = "correction"
+    inlines: ClassVar[tuple[Inline, ...]] = ()
+    """Only the blocks inside have inline copy."""
     blocks: tuple[Block, ...]
     line: int
 
     @property
     def text(self) -> str:
-        return "\n\n".join(block.text for block in self.blocks)
-
-    @property
-    def inlines(self) -> tuple[Inline, ...]:
-        return ()
+        return joined_text(self.blocks)
 
 
 Block = Paragraph | Crosshead | PullQuote | Figure | Table | ListBlock | BlockQuote | Code | Rule | Factbox | Correction
@@ -266,6 +255,11 @@ class Footnote:
     @property
     def text(self) -> str:
         return self.content.text
+
+
+def joined_text(blocks: tuple[Block, ...]) -> str:
+    """The words of blocks one after another, a blank line between blocks."""
+    return "\n\n".join(block.text for block in blocks)
 
 
 def walk(blocks: tuple[Block, ...]) -> list[Block]:

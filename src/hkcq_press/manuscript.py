@@ -8,7 +8,6 @@ words of its own article, so no layout can ever misquote.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -50,7 +50,9 @@ CONTAINER = "blocks"
 BOXES = ("pullquote", "factbox", "correction")
 """The `::: name` blocks a desk may write."""
 LINK_SCHEMES = ("http", "https", "mailto")
-CREDIT = re.compile(r"(?:Photo|Photos|Photograph|Picture|Pictures|Credit|Illustration|Graphic|Image|Map|Chart)\s*:", re.I)
+CREDIT = re.compile(
+    r"(?:Photo|Photos|Photograph|Picture|Pictures|Credit|Illustration|Graphic|Image|Map|Chart)\s*:", re.IGNORECASE
+)
 """How the last line of a figure paragraph starts when it is the picture's credit."""
 TASK = re.compile(r"\[([ xX])\]\s+")
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
