@@ -239,3 +239,64 @@ def test_libyaml_reads_front_matter_as_the_python_reader_does(text: str) -> None
         assert "\t" in text
     else:
         assert fast == "refused" or fast == python
+
+
+CELL = st.lists(HOUSE_WORD, min_size=1, max_size=3).map(" ".join)
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> list[list[str]]:
+    """A header row and body rows of printable words, every row as wide as the header."""
+    columns = draw(st.integers(1, 4))
+    return draw(st.lists(st.lists(CELL, min_size=columns, max_size=columns), min_size=2, max_size=5))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(tables(), min_size=1, max_size=4))
+def test_any_table_reaches_both_editions_cell_for_cell(drawn: list[list[list[str]]]) -> None:
+    """Whatever words a table holds, each cell reaches both editions verbatim, row by row."""
+    body = "P Tables follow.\n\n" + "\n\n".join(
+        "\n".join([f"| {' | '.join(rows[0])} |", "|" + "---|" * len(rows[0]),
+                   *(f"| {' | '.join(row)} |" for row in rows[1:])])
+        for rows in drawn
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "m"
+        root.mkdir()
+        (root / "a.md").write_text(f"---\nheadline: H\nbyline: B\n---\n\n{body}\n", encoding="utf-8")
+        (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")
+        result = build(root, Path(scratch) / "out")
+        pdf = next(output.path for output in result.outputs if output.format == "pdf")
+        epub = next(output.path for output in result.outputs if output.format == "epub")
+        stream = flow(pdf_lines(pdf))
+        (document,) = epub_documents(epub)
+    built = [
+        [[collapse("".join(cell.itertext())) for cell in row] for row in table.iter("{*}tr")]
+        for table in document.article().iter("{*}table")
+    ]
+    assert built == [[[collapse(cell) for cell in row] for row in rows] for rows in drawn]
+    in_order(stream, [cell for rows in drawn for row in rows for cell in row], any_break=True)
+
+
+MARKDOWN_PIECES = st.sampled_from([
+    "| a | b |", "|---|--:|", "| 1 |", "[^1]", "[^1]: note", "::: factbox Facts", "::: correction",
+    "::: pullquote", ":::", "::: sidebar", "- [ ] task", "- [x] done", "> quote", "# h1", "## h2", "~~gone~~",
+    "![alt](x.png)", "[link](#h2)", "[l](other.md)", "<https://example.com>", "```", "    code", "---",
+    "Table: caption", "Photo: credit", "1. one", "  - nested", "", "text",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(MARKDOWN_PIECES, st.text(max_size=12)), max_size=12).map("\n".join))
+def test_the_reader_never_crashes_on_any_body(body: str) -> None:
+    """Whatever mix of tables, notes, boxes, links and stray syntax a body holds, the
+    answer is an edition or errors located in the article."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")
+        (root / "a.md").write_text(f"---\nheadline: H\nbyline: B\n---\n\nText.\n\n{body}\n", encoding="utf-8",
+                                   errors="surrogatepass")
+        try:
+            load_edition(root, repertoire=lambda forms: HOUSE)
+        except ManuscriptError as error:
+            assert error.problems and all(problem.path.name == "a.md" for problem in error.problems)
