@@ -36,7 +36,7 @@ def dump(blocks: tuple[Block, ...], indent: str = "") -> list[str]:
             lines.append(f"{head} {block.source.name} alt={block.alt!r} caption={caption!r} credit={block.credit!r}")
         elif isinstance(block, Table):
             caption = f" caption={block.caption.text!r}" if block.caption else ""
-            lines.append(f"{head}{caption} align={','.join(a or '-' for a in block.alignments)}")
+            lines.append(f"{head}{caption} align={','.join(a or '-' for a in block.column_alignments)}")
             lines.extend(f"{indent}  | {' | '.join(cell.text for cell in row)}" for row in (block.header, *block.rows))
         elif isinstance(block, ListBlock):
             lines.append(f"{head} {'ordered from ' + str(block.start) if block.ordered else 'bullets'}"

@@ -9,6 +9,7 @@ floats a footnote into the line, the e-book links to it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,8 @@ class Figure:
 
 
 Alignment = Literal["left", "center", "right"] | None
+FIGURE = re.compile(r"[-+−–±]?[$€£¥]?\s?\d[\d,.\u00a0\u202f ]*\s?(%|‰|pts?|bn|m|k)?")
+"""A cell that is a figure: 10.2, +16.7%, 1,250, −3 pts, $4.5bn."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,16 @@ class Table:
     def text(self) -> str:
         cells = [*self.header, *(cell for row in self.rows for cell in row)]
         return " ".join(part for part in (self.caption.text if self.caption else "", *(c.text for c in cells)) if part)
+
+    @property
+    def column_alignments(self) -> tuple[Alignment, ...]:
+        """The desk's alignment of each column; where it gives none, a column of figures
+        (every body cell a number, a percentage or a change) is set right-aligned."""
+        return tuple(
+            alignment or ("right" if self.rows and all(FIGURE.fullmatch(row[column].text.strip()) for row in self.rows)
+                          else None)
+            for column, alignment in enumerate(self.alignments)
+        )
 
     @property
     def widest_row(self) -> int:
