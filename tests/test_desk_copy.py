@@ -271,3 +271,52 @@ def test_a_picture_too_small_for_print_is_a_warning_at_its_line(tmp_path: Path) 
     (warning,) = result.warnings
     assert (warning.path.name, warning.line, warning.severity) == ("a.md", 8, "warning")
     assert warning.message.startswith("the picture `small.png` prints at 36 ppi, under the 150 ppi")
+
+
+FILLER = (
+    "Firms moving data between Chongqing and Hong Kong must now file a short declaration before "
+    "the first transfer, and the regulator answers within fifteen days of the filing."
+)
+FACTS = [f"Fact {number} of the box" for number in range(1, 6)]
+ARTICLES = 30
+
+
+def factbox_columns(root: Path, styles: str | None = None) -> list[str]:
+    """The text of every column of thirty articles whose factbox falls, a line further
+    each time, across the foot of a column."""
+    from hkcq_press.build import build
+
+    (root / "articles").mkdir(parents=True)
+    names = []
+    for number in range(ARTICLES):
+        box = "::: factbox Key facts\n" + "\n".join(f"- {fact}" for fact in FACTS) + "\n:::"
+        body = [FILLER] * (9 + number // 3) + [f"Line {n}." for n in range(number % 3)] + [box, *[FILLER] * 10]
+        name = f"articles/a{number:02d}.md"
+        (root / name).write_text(f"---\nheadline: Article {number}\nbyline: Desk\n---\n\n" + "\n\n".join(body) + "\n",
+                                 encoding="utf-8")
+        names.append(name)
+    (root / "edition.yaml").write_text(
+        "title: Boxes\nlanguage: en\narticles:\n" + "".join(f"  - {name}\n" for name in names), encoding="utf-8"
+    )
+    styles_dir = None
+    if styles is not None:
+        styles_dir = root.parent / "styles"
+        styles_dir.mkdir()
+        (styles_dir / "house.css").write_text(styles, encoding="utf-8")
+    result = build(root, root.parent / "dist", formats=("pdf",), styles_dir=styles_dir)
+    return ["\n".join(line.text for line in column) for page in column_lines(result.outputs[0].path)
+            for column in page if column]
+
+
+def whole_factboxes(columns: list[str]) -> int:
+    return sum(all(fact in column for fact in ["Key facts", *FACTS]) for column in columns)
+
+
+def test_a_factbox_is_kept_whole_in_one_column(tmp_path: Path) -> None:
+    assert whole_factboxes(factbox_columns(tmp_path / "manuscript")) == ARTICLES
+
+
+def test_without_the_keep_rule_factboxes_are_split(tmp_path: Path) -> None:
+    """The check above can fail: the same copy without the house rule splits boxes."""
+    columns = factbox_columns(tmp_path / "manuscript", styles=".article-body .factbox { break-inside: auto; }\n")
+    assert whole_factboxes(columns) < ARTICLES - 2
