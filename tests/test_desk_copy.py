@@ -197,6 +197,13 @@ def test_code_is_set_in_the_shipped_monospace_face(deskweek_edition: Built) -> N
                         "Noto Serif HK"}, families
 
 
+def test_a_table_too_wide_for_a_column_spans_both(deskweek_edition: Built) -> None:
+    """Its rows are set on one line across the page, not wrapped inside one column."""
+    lines = flow(pdf_lines(deskweek_edition.pdf)).split("\n")
+    assert "Sector Share of trade Firms reporting Main route Outlook for the first quarter" in lines
+    assert "Electronics and components 41 % 312 Rail to Hong Kong port Steady" in lines
+
+
 def test_long_code_lines_wrap_inside_their_column(deskweek_edition: Built) -> None:
     """Every word of the page lies inside the page's text block: nothing runs over the
     next column or off the page."""

@@ -72,6 +72,33 @@ def test_a_changed_input_rebuilds(project: Path, change: str) -> None:
     assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
 
 
+def test_a_change_to_a_module_in_a_subfolder_of_the_package_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """hkcq-press's own code is digested however deep its modules lie, so an upgrade
+    that changes only a submodule never leaves old editions marked up to date."""
+    from hkcq_press import freshness
+    from hkcq_press.manuscript import DEFAULT_LIMITS
+    from hkcq_press.model import HOUSE_PRINT_OPTIONS
+    from hkcq_press.render import HouseStyle
+
+    package = tmp_path / "package"
+    (package / "writers").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    module = package / "writers" / "deep.py"
+    module.write_text("VERSION = 1\n", encoding="utf-8")
+    monkeypatch.setattr(freshness, "PACKAGE", package)
+
+    def digests() -> dict[str, str]:
+        return freshness.input_digests(SAMPLE, HouseStyle(None), ("pdf", "epub"), HOUSE_PRINT_OPTIONS,
+                                       DEFAULT_LIMITS, keep_html=False)
+
+    before = digests()
+    module.write_text("VERSION = 2\n", encoding="utf-8")
+    after = digests()
+    assert all(before[kind] != after[kind] for kind in ("pdf", "epub"))
+
+
 def test_a_print_option_rebuilds_only_the_pdf(project: Path) -> None:
     assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): True, str(EPUB): False}
     assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): False, str(EPUB): False}
