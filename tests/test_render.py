@@ -87,3 +87,35 @@ def test_a_layout_syntax_error_is_located(tmp_path: Path, multi) -> None:
         write_epub(multi, HouseStyle(tmp_path), tmp_path / "x.epub")
     (problem,) = caught.value.problems
     assert (Path(problem.path).name, problem.line) == ("article.xhtml", 2)
+
+
+@pytest.mark.parametrize("reach", [
+    "lipsum.__globals__['os'].popen('id').read()",
+    "article.__class__.__mro__",
+    "''.__class__.__subclasses__()",
+    "cycler.__init__.__globals__",
+    "article.source.read_text()",
+    "(edition.source_dir.parent / 'etc' / 'passwd').open()",
+    "article.blocks[0].content.tokens[0].attrSet('href', 'x')",
+    "edition.articles.__len__()",
+])
+def test_a_layout_cannot_reach_python_internals_or_files(tmp_path: Path, multi, reach: str) -> None:
+    """A partner press's styles are data: a layout that reaches for Python's internals,
+    a file or a command stops the build at its own line, with nothing rendered."""
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "credit.html").write_text(f"\n<p>{{{{ {reach} }}}}</p>\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        print_html(multi, HouseStyle(tmp_path))
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line) == (tmp_path / "partials" / "credit.html", 2)
+    assert "unsafe" in problem.message or "not safely callable" in problem.message, problem.message
+
+
+def test_a_layout_cannot_change_what_it_is_given(tmp_path: Path, multi) -> None:
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "credit.html").write_text(
+        "{% set names = [] %}{{ names.append(article.headline) }}\n", encoding="utf-8"
+    )
+    with pytest.raises(ManuscriptError) as caught:
+        print_html(multi, HouseStyle(tmp_path))
+    assert "unsafe" in caught.value.problems[0].message

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import sys
 import traceback
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from jinja2 import (
     FileSystemBytecodeCache,
     ChoiceLoader,
-    Environment,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -23,10 +22,25 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markdown_it.token import Token
 
 from .errors import ManuscriptError, Problem
 
 PACKAGE_LAYOUTS = Path(__file__).parent / "layouts"
+
+
+class LayoutSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox, also closed around the model's file paths (a layout sees a
+    file's name, never opens it or walks to its neighbours) and markdown-it's tokens
+    (their fields, not their methods)."""
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, PurePath):
+            return attr in ("name", "stem", "suffix")
+        if isinstance(obj, Token):
+            return not callable(value) and super().is_safe_attribute(obj, attr, value)
+        return super().is_safe_attribute(obj, attr, value)
 
 
 class HouseStyle:
@@ -35,7 +49,10 @@ class HouseStyle:
     def __init__(self, styles_dir: Path | None = None) -> None:
         candidates = (styles_dir.resolve() if styles_dir else None, PACKAGE_LAYOUTS)
         self.directories: tuple[Path, ...] = tuple(d for d in candidates if d is not None and d.is_dir())
-        self.environment = Environment(
+        # Sandboxed: a partner press's styles/ is data, never code. Its layouts can show
+        # the model's fields and call what the writers hand them, but not reach
+        # private attributes, Python's internals or the files and commands behind them.
+        self.environment = LayoutSandbox(
             loader=ChoiceLoader([
                 FileSystemLoader([str(directory) for directory in self.directories]),
                 PrefixLoader({"default": FileSystemLoader(str(PACKAGE_LAYOUTS))}),
