@@ -175,7 +175,7 @@ class _BodyReader:
             block = syntax(self, group, place)
             if block is not None:
                 blocks.append(block)
-        return tuple(_attach_table_captions(blocks, self))
+        return tuple(self.attach_table_captions(blocks))
 
     def paragraph(self, group: list[Token], place: Place) -> Block | None:
         line = self.line(group[0])
@@ -267,7 +267,7 @@ class _BodyReader:
                 "the last are left empty", "Add `|` separators for the empty cells to silence this.",
             )
 
-    def bullet_list(self, group: list[Token], place: Place) -> ListBlock:
+    def list_block(self, group: list[Token], place: Place) -> ListBlock:
         opening = group[0]
         items = []
         tight = True
@@ -366,6 +366,29 @@ class _BodyReader:
             if label in self.definitions
         )
 
+    def attach_table_captions(self, blocks: list[Block]) -> Iterator[Block]:
+        """A `Table: …` paragraph directly before or after a table is its caption (pandoc's
+        convention); one next to no table is refused rather than printed as a label."""
+        used: set[int] = set()
+        for index, block in enumerate(blocks):
+            if not isinstance(block, Table):
+                continue
+            for neighbour in (index - 1, index + 1):
+                candidate = blocks[neighbour] if 0 <= neighbour < len(blocks) else None
+                if isinstance(candidate, Paragraph) and neighbour not in used and _caption_of(candidate):
+                    used.add(neighbour)
+                    blocks[index] = replace(block, caption=_caption_of(candidate))
+                    break
+        for index, block in enumerate(blocks):
+            if index in used:
+                continue
+            if isinstance(block, Paragraph) and _caption_of(block):
+                self.report.error(
+                    self.path, block.line, "a `Table:` caption with no table next to it",
+                    "Put the caption directly before or after its table, with only a blank line between.",
+                )
+            yield block
+
     # --- Inline copy ------------------------------------------------------------------
 
     def inline(self, children: Sequence[Token], line: int, place: Place = "body") -> Inline:
@@ -429,8 +452,8 @@ SYNTAX: dict[str, Callable[[_BodyReader, list[Token], Place], Block | None]] = {
     "paragraph_open": _BodyReader.paragraph,
     "heading_open": _BodyReader.heading,
     "table_open": _BodyReader.table,
-    "bullet_list_open": _BodyReader.bullet_list,
-    "ordered_list_open": _BodyReader.bullet_list,
+    "bullet_list_open": _BodyReader.list_block,
+    "ordered_list_open": _BodyReader.list_block,
     "blockquote_open": _BodyReader.blockquote,
     "fence": _BodyReader.code,
     "code_block": _BodyReader.code,
@@ -473,30 +496,6 @@ def _task(inner: Sequence[Token]) -> Literal["open", "done"] | None:
     first.content = first.content[marker.end():]
     inner[1].content = inner[1].content[marker.end():]
     return "open" if marker[1] == " " else "done"
-
-
-def _attach_table_captions(blocks: list[Block], reader: _BodyReader) -> Iterator[Block]:
-    """A `Table: …` paragraph directly before or after a table is its caption (pandoc's
-    convention); one next to no table is refused rather than printed as a label."""
-    used: set[int] = set()
-    for index, block in enumerate(blocks):
-        if not isinstance(block, Table):
-            continue
-        for neighbour in (index - 1, index + 1):
-            candidate = blocks[neighbour] if 0 <= neighbour < len(blocks) else None
-            if isinstance(candidate, Paragraph) and neighbour not in used and _caption_of(candidate):
-                used.add(neighbour)
-                blocks[index] = replace(block, caption=_caption_of(candidate))
-                break
-    for index, block in enumerate(blocks):
-        if index in used:
-            continue
-        if isinstance(block, Paragraph) and _caption_of(block):
-            reader.report.error(
-                reader.path, block.line, "a `Table:` caption with no table next to it",
-                "Put the caption directly before or after its table, with only a blank line between.",
-            )
-        yield block
 
 
 def _caption_of(paragraph: Paragraph) -> Inline | None:
