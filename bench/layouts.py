@@ -36,9 +36,9 @@ def plain(style: HouseStyle) -> HouseStyle:
     sandboxed = style.environment
     style.environment = Environment(
         loader=sandboxed.loader, autoescape=sandboxed.autoescape, undefined=sandboxed.undefined,
-        trim_blocks=sandboxed.trim_blocks, lstrip_blocks=sandboxed.lstrip_blocks,
-        bytecode_cache=sandboxed.bytecode_cache,
+        trim_blocks=sandboxed.trim_blocks, lstrip_blocks=sandboxed.lstrip_blocks, auto_reload=False,
     )
+    style.environment.globals["block_layout"] = style.block_layout
     return style
 
 

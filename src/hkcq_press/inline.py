@@ -54,22 +54,24 @@ class InlineMarkup:
 class _EditionRenderer(RendererHTML):
     """markdown-it's HTML renderer with the rules that differ between the editions."""
 
+    # The rules run in token order: `env["link"]` is the link being rendered, if any.
+
     def link_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         markup: InlineMarkup = env["markup"]
+        env["link"] = tokens[idx]
         return f'<a href="{escape(markup.address(tokens[idx]))}">'
 
     def link_close(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         markup: InlineMarkup = env["markup"]
-        opening = next(token for token in reversed(tokens[:idx]) if token.type == "link_open")
+        opening: Token = env.pop("link")
         if markup.kind != "print" or "target" in opening.meta or opening.markup == "autolink":
             return "</a>"
         # Paper readers cannot follow a link: print where it goes after its words.
         return f'</a> <span class="link-address">({breakable_address(str(opening.attrGet("href")))})</span>'
 
     def text(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
-        inside = next((token for token in reversed(tokens[:idx]) if token.type in ("link_open", "link_close")), None)
-        if env["markup"].kind == "print" and inside is not None and inside.type == "link_open" \
-                and inside.markup == "autolink":
+        link: Token | None = env.get("link")
+        if link is not None and link.markup == "autolink" and env["markup"].kind == "print":
             return breakable_address(tokens[idx].content, decoded=False)
         return str(escape(tokens[idx].content))
 

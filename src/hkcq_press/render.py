@@ -63,8 +63,24 @@ class HouseStyle:
             lstrip_blocks=True,
             # Compiled layouts are kept (in the system's temporary folder, keyed by
             # each layout's checksum): compiling them anew costs every build ~10 ms.
-            bytecode_cache=FileSystemBytecodeCache(),
+            # Named for the sandbox: Jinja2 keys its cache by the layout's source only, and
+            # code compiled outside a sandbox must never be loaded into one.
+            bytecode_cache=FileSystemBytecodeCache(pattern="hkcq-press-sandboxed-layout-%s.cache"),
+            # A build makes its own HouseStyle: its layouts cannot change while it runs.
+            auto_reload=False,
         )
+        self._block_layouts: dict[tuple[str, str], str] = {}
+        self.environment.globals["block_layout"] = self.block_layout
+
+    def block_layout(self, edition_kind: str, kind: str) -> str:
+        """The layout of a kind of block in an edition: the edition's own
+        (`print/blocks/<kind>.html`) where the house style has one, else the shared
+        `blocks/<kind>.html`. Looked up once a build, not once a block."""
+        key = (edition_kind, kind)
+        if key not in self._block_layouts:
+            names = [f"{edition_kind}/blocks/{kind}.html", f"blocks/{kind}.html"]
+            self._block_layouts[key] = self.environment.select_template(names).name or names[-1]
+        return self._block_layouts[key]
 
     def find(self, name: str) -> Path:
         """The file that serves `name`: the project's if it has one, else the default."""
