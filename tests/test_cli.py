@@ -60,7 +60,7 @@ def test_manuscript_and_out_options(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fixture", BROKEN, ids=[path.name for path in BROKEN])
 def test_each_manuscript_mistake_gets_its_message_at_its_file_and_line(tmp_path: Path, fixture: Path) -> None:
     """Errors stop the build and write nothing; warnings are shown and the build goes on."""
-    shutil.copytree(fixture, tmp_path / "manuscript")
+    shutil.copytree(fixture, tmp_path / "manuscript", symlinks=True)
     options = fixture / "options.txt"
     result = run_cli("build", *(options.read_text(encoding="utf-8").split() if options.exists() else []), cwd=tmp_path)
     fails = (fixture / "expected-errors.txt").exists()
@@ -228,7 +228,7 @@ def test_check_counts_the_multi_article_fixture(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fixture", BROKEN, ids=[path.name for path in BROKEN])
 def test_check_finds_what_build_finds(tmp_path: Path, fixture: Path) -> None:
-    shutil.copytree(fixture, tmp_path / "manuscript")
+    shutil.copytree(fixture, tmp_path / "manuscript", symlinks=True)
     options = (fixture / "options.txt").read_text(encoding="utf-8").split() if (fixture / "options.txt").exists() else []
     checked, built = run_cli("check", *options, cwd=tmp_path), run_cli("build", *options, cwd=tmp_path)
     assert checked.returncode == built.returncode

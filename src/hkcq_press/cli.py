@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
                         help="refuse an article or edition.yaml larger than this (default: 5)")
     common.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
                         help="refuse an image larger than this (default: 20)")
+    common.add_argument("--max-image-megapixels", type=_megabytes, default=50.0, metavar="MP",
+                        help="refuse an image of more pixels than this, in millions (default: 50)")
     common.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
                         help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
                              f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
@@ -88,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .build import build, check
         from .manuscript import MB, Limits
 
-        limits = Limits(int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB))
+        limits = Limits(
+            int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB),
+            int(arguments.max_image_megapixels * 1_000_000),
+        )
         if arguments.command == "check":
             checked = check(arguments.manuscript, styles, limits)
             if not arguments.quiet:

@@ -19,6 +19,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .fonts import FONTS_STYLESHEET, FontFace, chinese_fonts, house_fonts, subset_font
+from .images import MEDIA_TYPES
 from .inline import InlineMarkup
 from .model import Article, Edition, Figure
 from .render import HouseStyle
@@ -35,14 +36,6 @@ DEFAULT_SUMMARY = (
     "repeat words of the article and are hidden from assistive technology, so they "
     "are not read twice."
 )
-MEDIA_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from .characters import (
 )
 from .blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTarget, PullQuote, walk
 from .errors import Diagnostics, Problem
+from .images import incomplete, looks_like_image, pixels, svg_hazards
 from .markdown import BodyParser, body_paragraph_texts
 from .model import (
     CHINESE_FORMS,
@@ -49,15 +50,6 @@ ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kick
 PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
 PRINTED_ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker")
 
-IMAGE_FORMATS: dict[str, Callable[[bytes], bool]] = {
-    ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
-    ".jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
-    ".jpeg": lambda head: head.startswith(b"\xff\xd8\xff"),
-    ".gif": lambda head: head[:6] in (b"GIF87a", b"GIF89a"),
-    ".webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
-    ".svg": lambda head: b"<svg" in head,
-}
-"""What each accepted image file must start with (EPUB's core image types)."""
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -70,6 +62,8 @@ class Limits:
 
     text_bytes: int = 5 * MB
     image_bytes: int = 20 * MB
+    image_pixels: int = 50_000_000
+    """Decoding a picture takes about four bytes a pixel, whatever its file size."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -267,7 +261,15 @@ class _EditionReader:
         return tuple(articles)
 
     def _article_path(self, entry: str, line: int, edition_path: Path) -> Path | None:
-        path = (self.root / entry).resolve()
+        try:
+            path = (self.root / entry).resolve()
+            path.is_file()
+        except (OSError, ValueError, RuntimeError) as error:  # a loop of links, a NUL, a name too long…
+            self.report.error(
+                edition_path, line, f"the article `{entry}` cannot be read: {_reason(error)}",
+                f"Check the path; articles are listed relative to {self.root}.",
+            )
+            return None
         if not _is_inside(path, self.root):
             self.report.error(
                 edition_path, line, f"`{entry}` is outside the manuscript directory",
@@ -486,43 +488,64 @@ def check_image(written: str, referrer: Path, line: int, root: Path, limits: Lim
             "Save the picture in the manuscript folder and give its path relative to this file.",
         )
         return Path(written)
-    path = (referrer.parent / unquote(written)).resolve()
+    try:
+        path = (referrer.parent / unquote(written)).resolve()
+        problem = _image_problem(written, path, root, limits)
+    except (OSError, ValueError, RuntimeError) as error:  # a loop of links, a NUL, a name too long…
+        path, problem = referrer.parent / written, (
+            f"the image `{written}` cannot be read: {_reason(error)}",
+            "Check the path: it must name a picture file in the manuscript folder.",
+        )
+    if problem:
+        report.error(referrer, line, *problem)
+    return path
+
+
+def _image_problem(written: str, path: Path, root: Path, limits: Limits) -> tuple[str, str] | None:
     if not _is_inside(path, root):
-        report.error(
-            referrer, line, f"the image `{written}` is outside the manuscript directory",
-            "Keep pictures inside the manuscript folder.",
-        )
-    elif not path.exists():
-        report.error(
-            referrer, line, f"the image `{written}` does not exist",
-            "Check the spelling; image paths are relative to the file that names them.",
-        )
-    elif not path.is_file():
-        report.error(referrer, line, f"`{written}` is not a regular file", "Point to an image file.")
-    elif (size := path.stat().st_size) > limits.image_bytes:
-        report.error(
-            referrer, line,
+        return (f"the image `{written}` is outside the manuscript directory",
+                "Keep pictures inside the manuscript folder.")
+    if not path.exists():
+        return (f"the image `{written}` does not exist",
+                "Check the spelling; image paths are relative to the file that names them.")
+    if not path.is_file():
+        return f"`{written}` is not a regular file", "Point to an image file."
+    if (size := path.stat().st_size) > limits.image_bytes:
+        return (
             f"the image `{written}` is {_megabytes(size)}, over the limit of {_megabytes(limits.image_bytes)}",
             "Save a smaller copy of the picture, or raise the limit with --max-image-mb.",
         )
-    elif not _looks_like_image(path):
-        report.error(
-            referrer, line, f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image",
-            "Export the picture in one of these formats.",
+    if not looks_like_image(path):
+        return f"`{written}` is not a PNG, JPEG, GIF, WebP or SVG image", "Export the picture in one of these formats."
+    if path.suffix.lower() == ".svg":
+        if hazards := svg_hazards(path):
+            return (
+                f"the SVG `{written}` has {', '.join(hazards)}, which e-books refuse and which could run code "
+                "or fetch from the network", "Export the picture again as plain SVG, or as PNG.",
+            )
+        return None
+    if incomplete(path):
+        return f"the image `{written}` is cut short", "The file is incomplete: copy or download it again."
+    width, height = pixels(path)
+    if width * height > limits.image_pixels:
+        return (
+            f"the image `{written}` is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels), "
+            f"over the limit of {limits.image_pixels / 1e6:.0f} megapixels",
+            "Save a smaller copy of the picture (print needs about 2,000 pixels across a page), "
+            "or raise the limit with --max-image-megapixels.",
         )
-    return path
+    return None
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, in words: the system's for a file error, else the error's own."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error).split(":")[0].lower() or type(error).__name__
 
 
 def _is_inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
-
-
-def _looks_like_image(path: Path) -> bool:
-    looks_right = IMAGE_FORMATS.get(path.suffix.lower())
-    if looks_right is None:
-        return False
-    with path.open("rb") as handle:
-        return looks_right(handle.read(4096))
 
 
 def _check_internal_links(articles: tuple[Article, ...], report: Diagnostics) -> None:

@@ -64,6 +64,12 @@ def read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) ->
     except yaml.YAMLError as error:
         report.error(path, first_line, f"the YAML cannot be read: {error}")
         return None
+    except RecursionError:
+        report.error(
+            path, first_line, "the YAML is nested too deeply to be read",
+            "Lists and mappings inside each other go a few levels deep at most; look for a run of `[` or `{`.",
+        )
+        return None
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):

@@ -1,0 +1,110 @@
+"""Untrusted picture files: what a picture must be before either edition embeds it.
+
+A file of an accepted type (by its first bytes, not its name), whole (a truncated
+download is refused, not embedded as a corrupt stream), of a size in pixels the
+renderer can decode without running out of memory (read from the header, before
+anything is decoded), and, for SVG, plain drawing: no document type, no scripts,
+no foreign content and no reference to any other file or address, which an
+e-book must not carry and a reader could fetch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+"""The picture types both editions carry (EPUB's core image types), by file suffix."""
+
+SIGNATURES: dict[str, Callable[[bytes], bool]] = {
+    ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
+    ".jpg": lambda head: head.startswith(b"\xff\xd8\xff"),
+    ".jpeg": lambda head: head.startswith(b"\xff\xd8\xff"),
+    ".gif": lambda head: head[:6] in (b"GIF87a", b"GIF89a"),
+    ".webp": lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+    ".svg": lambda head: b"<svg" in head,
+}
+"""What each accepted picture file starts with."""
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+UNSAFE_SVG_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener"}
+
+
+def looks_like_image(path: Path) -> bool:
+    signature = SIGNATURES.get(path.suffix.lower())
+    if signature is None:
+        return False
+    with path.open("rb") as handle:
+        return signature(handle.read(4096))
+
+
+def incomplete(path: Path) -> bool:
+    """Whether a raster file stops before its format's end: PNG's IEND chunk, JPEG's
+    end-of-image marker, GIF's trailer, the length a WebP file declares."""
+    suffix = path.suffix.lower()
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(12)
+        handle.seek(max(0, size - 4096))
+        tail = handle.read()
+    if suffix == ".png":
+        return not tail.endswith(b"IEND\xaeB`\x82")
+    if suffix in (".jpg", ".jpeg"):
+        return b"\xff\xd9" not in tail
+    if suffix == ".gif":
+        return not tail.rstrip(b"\x00").endswith(b";")
+    if suffix == ".webp":
+        return int.from_bytes(head[4:8], "little") + 8 > size
+    return False
+
+
+def pixels(path: Path) -> tuple[int, int]:
+    """Width and height from the file's header; nothing is decoded."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def svg_hazards(path: Path) -> list[str]:
+    """What makes an SVG unsafe to publish, in words; empty when it is plain drawing."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.parse(str(path), parser)
+    except etree.XMLSyntaxError as error:
+        return [f"XML that cannot be read ({error.msg})"]
+    hazards = []
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        hazards.append("a document type declaration")
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        if name in UNSAFE_SVG_ELEMENTS:
+            hazards.append(f"a <{name}> element")
+        for attribute, value in element.attrib.items():
+            local = etree.QName(attribute).localname
+            if local.lower().startswith("on"):
+                hazards.append(f"an event handler ({local})")
+            elif local == "href" and not value.strip().startswith("#"):
+                hazards.append(f"a reference to {value.strip()[:60]!r}")
+            elif local == "style" and _reaches_out(value):
+                hazards.append("a style that loads another file")
+        if name == "style" and _reaches_out(element.text or ""):
+            hazards.append("a style sheet that loads another file")
+    return sorted(set(hazards))
+
+
+def _reaches_out(css: str) -> bool:
+    lowered = css.lower().replace(" ", "")
+    return "@import" in lowered or any(not rest.lstrip("'\"").startswith("#") for rest in lowered.split("url(")[1:])
