@@ -96,7 +96,7 @@ def test_a_failing_stylesheet_stops_the_build(project: Path) -> None:
     (project / "styles" / "print.css").symlink_to("/etc/hostname")
     result = run_cli("pdf", cwd=project)
     assert result.returncode == 1
-    assert "refused to read /etc/hostname" in result.stderr
+    assert "styles/print.css: error: `print.css` is not a file of the house style (it is /etc/hostname)" in result.stderr
     assert not (project / "dist").exists()
 
 

@@ -73,21 +73,44 @@ def test_an_image_on_the_network_is_refused_and_never_fetched(project: Path, loc
     assert not (project / "dist").exists()
 
 
-@pytest.mark.parametrize("reference", [
-    "@import url({url}/more.css);",
-    "body {{ background: url({url}/paper.png); }}",
-    "body {{ background: url(file:///etc/passwd); }}",
-    "@import url(missing.css);",
-    "body {{ background: url(data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A//www.w3.org/2000/svg%22/%3E); }}",
+@pytest.mark.parametrize("reference, refusal", [
+    ("@import url({url}/more.css);", "`@import` of `{url}/more.css` cannot be carried"),
+    ("body {{ background: url({url}/paper.png); }}", "the e-book cannot carry `{url}/paper.png`"),
+    ("body {{ background: url(file:///etc/passwd); }}", "the e-book cannot carry `file:///etc/passwd`"),
+    ("@import url(missing.css);", "`@import` of `missing.css` cannot be carried"),
+    ("body {{ background: url(data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A//www.w3.org/2000/svg%22/%3E); }}",
+     "the e-book cannot carry `data:image/svg+xml"),
 ])
-def test_a_stylesheet_cannot_reach_outside_the_manuscript(project: Path, local_server, reference: str) -> None:
+def test_a_stylesheet_cannot_reach_outside_the_manuscript(
+    project: Path, local_server, reference: str, refusal: str,
+) -> None:
     url, requests = local_server
     stylesheet = project / "styles" / "house.css"
     stylesheet.write_text(reference.format(url=url) + "\n", encoding="utf-8")
     result = run_cli("pdf", cwd=project)
     assert result.returncode == 1, result.stderr
-    assert "styles/house.css:1: error:" in result.stderr
-    assert "refused to" in result.stderr or "missing.css does not exist" in result.stderr
+    assert "styles/house.css:1: error: " + refusal.format(url=url) in result.stderr
+    assert requests == []
+    assert not (project / "dist").exists()
+
+
+@pytest.mark.parametrize("element", [
+    '<link rel="stylesheet" href="{url}/more.css">',
+    '<img src="{url}/pixel.png" alt="">',
+    '<img src="file:///etc/passwd" alt="">',
+])
+def test_a_layout_cannot_make_the_renderer_fetch(project: Path, local_server, element: str) -> None:
+    """Behind the stylesheet rule, the print renderer's own fetcher reads nothing but
+    files of the manuscript and the house style, whatever a layout names."""
+    url, requests = local_server
+    default = (ROOT / "src" / "hkcq_press" / "layouts" / "print" / "edition.html").read_text(encoding="utf-8")
+    (project / "styles" / "print").mkdir()
+    (project / "styles" / "print" / "edition.html").write_text(
+        default.replace("</body>", element.format(url=url) + "\n</body>"), encoding="utf-8"
+    )
+    result = run_cli("pdf", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "styles/print/edition.html:" in result.stderr and "refused to" in result.stderr
     assert requests == []
     assert not (project / "dist").exists()
 
@@ -132,3 +155,56 @@ def test_css_the_renderer_ignores_is_a_warning(project: Path) -> None:
     result = run_cli("pdf", cwd=project)
     assert result.returncode == 0
     assert "styles/house.css:2: warning: Ignored `colour: red` at 2:3, unknown property." in result.stderr
+
+
+# --- The house style: the e-book under the print edition's rule -------------------------------
+
+
+@pytest.mark.parametrize("command", ["epub", "pdf", "check"])
+def test_an_imported_stylesheet_on_the_network_is_refused_and_never_fetched(
+    project: Path, local_server, command: str,
+) -> None:
+    url, requests = local_server
+    (project / "styles" / "house.css").write_text(f"/* partner press */\n@import url({url}/track.css);\n",
+                                                  encoding="utf-8")
+    result = run_cli(command, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "styles/house.css:2: error: `@import` of" in result.stderr
+    assert requests == []
+    assert not (project / "dist").exists() or not list((project / "dist").glob("*.epub"))
+
+
+@pytest.mark.parametrize("command", ["check", "epub", "pdf"])
+def test_a_stylesheet_url_the_e_book_cannot_carry_is_refused(project: Path, command: str) -> None:
+    (project / "styles" / "house.css").write_text(
+        ".masthead {\n  background: url(images/logo.png);\n}\n", encoding="utf-8"
+    )
+    result = run_cli(command, cwd=project)
+    assert result.returncode == 1
+    assert "styles/house.css:2: error: the e-book cannot carry `images/logo.png`" in result.stderr
+
+
+def test_a_font_outside_the_house_style_is_refused_by_every_command(project: Path) -> None:
+    """fonts.css naming a file outside the styles folder: neither read nor stored in the
+    e-book (as the zip entry `EPUB/../Outside.ttf`), nor embedded in the PDF."""
+    shutil.copytree(ROOT / "src" / "hkcq_press" / "layouts" / "fonts", project / "styles" / "fonts")
+    shutil.copy(project / "styles" / "fonts" / "NotoSans-Regular.ttf", project / "Outside.ttf")
+    fonts = (ROOT / "src" / "hkcq_press" / "layouts" / "fonts.css").read_text(encoding="utf-8")
+    (project / "styles" / "fonts.css").write_text(
+        fonts.replace("url(fonts/NotoSans-Regular.ttf)", "url(../Outside.ttf)"), encoding="utf-8"
+    )
+    line = next(number for number, text in enumerate(
+        (project / "styles" / "fonts.css").read_text(encoding="utf-8").splitlines(), 1) if "Outside" in text)
+    for command in ("check", "epub", "pdf"):
+        result = run_cli(command, cwd=project)
+        assert result.returncode == 1, (command, result.stderr)
+        assert f"styles/fonts.css:{line}: error: `Outside.ttf` is not a file of the house style" in result.stderr
+    assert not (project / "dist").exists()
+
+
+def test_a_stylesheet_that_links_to_a_file_elsewhere_is_refused(project: Path) -> None:
+    (project / "styles" / "house.css").unlink()
+    (project / "styles" / "house.css").symlink_to("/etc/hostname")
+    result = run_cli("epub", cwd=project)
+    assert result.returncode == 1
+    assert "error: `house.css` is not a file of the house style (it is /etc/hostname)" in result.stderr

@@ -19,6 +19,7 @@ from .blocks import PullQuote, walk
 from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from .outputs import remove_leftovers, staged_outputs
 from .render import HouseStyle
+from .stylesheets import check_stylesheets
 
 Format = Literal["pdf", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "epub")
@@ -80,6 +81,7 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
     """
     style = HouseStyle(styles_dir)
     edition, warnings = load_edition(manuscript_dir, limits, partial(printable_characters, style))
+    check_stylesheets(style)
     return CheckResult(edition, list(warnings), summarise(edition))
 
 
@@ -169,6 +171,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
     edition, warnings = load_edition(
         job.manuscript_dir, job.limits, partial(printable_characters, style), progress.article if progress else None
     )
+    check_stylesheets(style)
     result.edition = edition
     result.warnings.extend(warnings)
     details: dict[str, str] = {}

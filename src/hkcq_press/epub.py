@@ -14,18 +14,20 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 from ebooklib import epub
 from lxml import etree
 
-from .fonts import FONTS_STYLESHEET, FontFace, chinese_fonts, house_fonts, subset_font
+from .errors import ManuscriptError, Problem
+from .fonts import FontFace, chinese_fonts, house_fonts, subset_font
 from .images import MEDIA_TYPES
 from .inline import InlineMarkup
 from .model import Article, Edition, Figure
 from .render import HouseStyle
+from .stylesheets import FONTS_STYLESHEET, STYLESHEETS, stylesheet
 
 ARTICLE_LAYOUT = "epub/article.xhtml"
-STYLESHEETS = (FONTS_STYLESHEET, "epub.css", "house.css")
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 DEFAULT_SUMMARY = (
@@ -67,10 +69,10 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path) -> EpubResult:
         book.add_metadata(None, "meta", value, {"property": prop, **attributes})
 
     stylesheets = []
-    for name in STYLESHEETS:
+    for name in STYLESHEETS["epub"]:
         item = epub.EpubItem(
             uid=f"css-{Path(name).stem}", file_name=f"styles/{name}", media_type="text/css",
-            content=style.find(name).read_bytes(),
+            content=stylesheet(style, name),
         )
         book.add_item(item)
         stylesheets.append(f"../{item.file_name}")
@@ -174,8 +176,14 @@ def _add_fonts(book: epub.EpubBook, style: HouseStyle, documents: list[str]) -> 
     pages ebooklib writes itself)."""
     characters = frozenset("".join(documents)) | frozenset(map(chr, range(0x20, 0x7F)))
     for number, (reference, path) in enumerate(house_fonts(style).items(), 1):
+        entry = posixpath.normpath(f"styles/{unquote(reference)}")
+        if entry.startswith(("../", "/")) or entry == "..":
+            raise ManuscriptError([Problem(
+                style.find(FONTS_STYLESHEET), None, f"the font `{reference}` would lie outside the e-book",
+                "Keep the fonts in a folder beside fonts.css and name them relative to it: url(fonts/…).",
+            )])
         book.add_item(epub.EpubItem(
-            uid=f"font-{number}", file_name=posixpath.normpath(f"styles/{reference}"),
+            uid=f"font-{number}", file_name=entry,
             media_type=FONT_TYPES[path.suffix.lower()], content=subset_font(path, characters),
         ))
 

@@ -17,31 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-import tinycss2
 import uharfbuzz as hb
 
 from .errors import ManuscriptError, Problem
 from .model import Edition
 from .render import HouseStyle
+from .stylesheets import FONTS_STYLESHEET, confined, references
 
-FONTS_STYLESHEET = "fonts.css"
 CHINESE_TYPEFACES = {"hong-kong": "NotoSerifHK", "taiwan": "NotoSerifTC", "mainland": "NotoSerifSC"}
 CHINESE_WEIGHTS = {400: "Regular", 700: "Bold"}
 
 
 def house_fonts(style: HouseStyle) -> dict[str, Path]:
     """The font files `fonts.css` declares: each `url()` as written, and the file it
-    names, resolved against the stylesheet's folder."""
+    names, resolved against the stylesheet's folder; each must be a file of the house
+    style (a located error otherwise)."""
     stylesheet = style.find(FONTS_STYLESHEET)
-    rules = tinycss2.parse_stylesheet(stylesheet.read_text(encoding="utf-8"), skip_comments=True)
+    css = confined(style, stylesheet, stylesheet, None).read_text(encoding="utf-8")
     files: dict[str, Path] = {}
-    for rule in rules:
-        if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
-            continue
-        for token in rule.content:
-            if token.type == "url" or (token.type == "function" and token.lower_name == "url"):
-                reference = token.value if token.type == "url" else token.arguments[0].value
-                files[reference] = (stylesheet.parent / unquote(reference)).resolve()
+    for reference in references(css):
+        if reference.kind == "font":
+            path = stylesheet.parent / unquote(reference.url)
+            files[reference.url] = confined(style, path, stylesheet, reference.line)
     return files
 
 

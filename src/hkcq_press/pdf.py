@@ -25,6 +25,7 @@ from .fonts import FontFace, chinese_fonts
 from .inline import InlineMarkup
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
 from .render import HouseStyle
+from .stylesheets import STYLESHEETS
 
 PRINT_LAYOUT = "print/edition.html"
 DEFAULT_VARIANT = "pdf/ua-1"
@@ -52,7 +53,7 @@ def print_html(
         edition_kind="print",
         # The whole edition is one document: a link needs only the element's id.
         inline=InlineMarkup(edition, "print", lambda article: ""),
-        style_url=lambda name: style.find(name).as_uri(),
+        stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["print"]],
         image_url=lambda figure: figure.source.as_uri(),
     )
 
