@@ -59,6 +59,12 @@ UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 TABLE_CAPTION = re.compile(r"Table:\s*")
 STRAY_FENCE = re.compile(r":{3,}")
 
+MAX_DEPTH = 8
+"""Lists, quotations and boxes inside each other: more than copy ever needs."""
+MAX_NESTING = 100
+"""markdown-it's token levels: each level of a list takes two or three, so anything
+it would drop lies far below MAX_DEPTH, where the reader has refused already."""
+
 ImageResolver = Callable[[str, int], Path]
 """Maps an image reference as written (and its line) to the file it names."""
 Place = Literal["body", "nested", "box", "note"]
@@ -67,7 +73,11 @@ factbox or correction, inside a footnote."""
 
 
 def make_parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "typographer": False, "xhtmlOut": True})
+    # markdown-it drops whatever lies deeper than `maxNesting` levels of tokens, without
+    # a word; the reader refuses blocks nested past MAX_DEPTH, long before that.
+    parser = MarkdownIt(
+        "commonmark", {"html": False, "typographer": False, "xhtmlOut": True, "maxNesting": MAX_NESTING}
+    )
     parser.enable(["table", "strikethrough"])
     # One container rule for every `::: name`, so an unknown name is reported
     # instead of silently becoming a paragraph of colons.
@@ -153,6 +163,8 @@ class _BodyReader:
         self.report = report
         self.resolve_image = resolve_image
         self.anchors: set[str] = set()
+        self.depth = 0
+        """How many lists, quotations and boxes the blocks being read are inside."""
         self.definitions: dict[str, tuple[Inline, int]] = {}
         self.references: dict[str, int] = {}
         """Label → line of its first reference, in reading order."""
@@ -176,6 +188,20 @@ class _BodyReader:
             if block is not None:
                 blocks.append(block)
         return tuple(self.attach_table_captions(blocks))
+
+    def nested(self, tokens: Sequence[Token], place: Place, opening: Token) -> tuple[Block, ...]:
+        """The blocks inside a list item, quotation or box; refused past MAX_DEPTH."""
+        if self.depth >= MAX_DEPTH:  # reported at the outermost block too deep; nothing below is read
+            self.report.error(
+                self.path, self.line(opening), f"lists, quotations and boxes nested more than {MAX_DEPTH} deep",
+                "Set this part as plain paragraphs; no reader can follow so many levels.",
+            )
+            return ()
+        self.depth += 1
+        try:
+            return self.blocks(tokens, place)
+        finally:
+            self.depth -= 1
 
     def paragraph(self, group: list[Token], place: Place) -> Block | None:
         line = self.line(group[0])
@@ -275,12 +301,13 @@ class _BodyReader:
             inner = item[1:-1]
             tight = tight and all(token.hidden for token in inner if token.type == "paragraph_open")
             task = _task(inner)
-            items.append(ListItem(self.blocks(inner, "nested" if place == "body" else place), task))
+            items.append(ListItem(self.nested(inner, "nested" if place == "body" else place, opening), task))
         start = int(opening.attrGet("start") or 1) if opening.type == "ordered_list_open" else 1
         return ListBlock(tuple(items), opening.type == "ordered_list_open", start, tight, self.line(opening))
 
     def blockquote(self, group: list[Token], place: Place) -> BlockQuote:
-        return BlockQuote(self.blocks(group[1:-1], "nested" if place == "body" else place), self.line(group[0]))
+        return BlockQuote(self.nested(group[1:-1], "nested" if place == "body" else place, group[0]),
+                          self.line(group[0]))
 
     def code(self, group: list[Token], place: Place) -> Code:
         return Code(group[0].content.removesuffix("\n"), self.line(group[0]))
@@ -306,9 +333,9 @@ class _BodyReader:
             )
             return None
         if name == "factbox":
-            return Factbox(title.strip() or None, self.blocks(inner, "box"), line)
+            return Factbox(title.strip() or None, self.nested(inner, "box", group[0]), line)
         if name == "correction":
-            blocks = self.blocks(inner, "box")
+            blocks = self.nested(inner, "box", group[0])
             if not blocks:
                 self.report.error(self.path, line, "empty correction", "Write the correction between the fences.")
             return Correction(blocks, line)
