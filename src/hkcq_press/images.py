@@ -1,9 +1,9 @@
 """Untrusted picture files: what a picture must be before either edition embeds it.
 
-A file of an accepted type (by its first bytes, not its name), whole (a truncated
-download is refused, not embedded as a corrupt stream), of a size in pixels the
-renderer can decode without running out of memory (read from the header, before
-anything is decoded), and, for SVG, plain drawing: no document type, no scripts,
+A file of an accepted type (by its first bytes, not its name), of a size in pixels
+the renderer can decode without running out of memory (read from the header,
+before anything is decoded), whole and decodable (a truncated download or a
+damaged file is refused, not embedded as a corrupt stream), and, for SVG, plain drawing: no document type, no scripts,
 no foreign content and no reference to any other file or address, which an
 e-book must not carry and a reader could fetch.
 """
@@ -48,9 +48,26 @@ def looks_like_image(path: Path) -> bool:
         return signature(handle.read(4096))
 
 
-def incomplete(path: Path) -> bool:
-    """Whether a raster file stops before its format's end: PNG's IEND chunk, JPEG's
-    end-of-image marker, GIF's trailer, the length a WebP file declares."""
+def damage(path: Path) -> str | None:
+    """What is wrong with a raster file's data, or None when it is whole: it must not
+    stop before its format's end (PNG's IEND chunk, JPEG's end-of-image marker,
+    GIF's trailer, the length a WebP file declares), and must decode. Call it only
+    within the pixel limit: decoding takes memory by the pixel (JPEG is decoded at
+    an eighth of its size, which reads every byte of its data all the same)."""
+    if _cut_short(path):
+        return "cut short"
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's words for a damaged file
+        return f"damaged ({str(error).rstrip('.') or type(error).__name__})"
+    return None
+
+
+def _cut_short(path: Path) -> bool:
     suffix = path.suffix.lower()
     size = path.stat().st_size
     with path.open("rb") as handle:

@@ -24,7 +24,7 @@ from .characters import (
 )
 from .blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTarget, PullQuote, walk
 from .errors import Diagnostics, Problem
-from .images import incomplete, looks_like_image, pixels, svg_hazards
+from .images import damage, looks_like_image, pixels, svg_hazards
 from .markdown import BodyParser, body_paragraph_texts
 from .model import (
     CHINESE_FORMS,
@@ -524,9 +524,10 @@ def _image_problem(written: str, path: Path, root: Path, limits: Limits) -> tupl
                 "or fetch from the network", "Export the picture again as plain SVG, or as PNG.",
             )
         return None
-    if incomplete(path):
-        return f"the image `{written}` is cut short", "The file is incomplete: copy or download it again."
-    width, height = pixels(path)
+    try:
+        width, height = pixels(path)
+    except (OSError, SyntaxError, ValueError):
+        return f"the image `{written}` is damaged: its header cannot be read", "Export or download the picture again."
     if width * height > limits.image_pixels:
         return (
             f"the image `{written}` is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels), "
@@ -534,6 +535,8 @@ def _image_problem(written: str, path: Path, root: Path, limits: Limits) -> tupl
             "Save a smaller copy of the picture (print needs about 2,000 pixels across a page), "
             "or raise the limit with --max-image-megapixels.",
         )
+    if problem := damage(path):
+        return f"the image `{written}` is {problem}", "The file is incomplete or damaged: export or copy it again."
     return None
 
 
