@@ -9,6 +9,7 @@ import pty
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,32 @@ def test_quiet_prints_nothing_but_errors(tmp_path: Path) -> None:
     assert "error: the article has no byline" in failed.stderr
     assert "warning" not in failed.stderr
     assert failed.stdout == ""
+
+
+def test_an_unchanged_file_is_trusted_by_its_stat_data_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large file left beside the manuscript is read once for the build record; after
+    that, while its size, time and inode stay the same, it costs a stat, not a read."""
+    from hkcq_press import freshness
+    from hkcq_press.build import build
+
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    video = tmp_path / "manuscript" / "raw-footage.mp4"
+    video.write_bytes(b"\0" * (3 << 20))
+    an_hour_ago = time.time() - 3600
+    for path in (tmp_path / "manuscript").rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    build(tmp_path / "manuscript", tmp_path / "dist", formats=("epub",))
+
+    read: list[Path] = []
+    original = freshness.file_digest
+    monkeypatch.setattr(freshness, "file_digest", lambda path: read.append(path) or original(path))
+    result = build(tmp_path / "manuscript", tmp_path / "dist", formats=("epub",))
+    assert [output.rebuilt for output in result.outputs] == [False]
+    assert video not in read and not any(path.is_relative_to(tmp_path / "manuscript") for path in read)
+
+    video.write_bytes(b"\1" * (3 << 20))  # same size; a new time
+    result = build(tmp_path / "manuscript", tmp_path / "dist", formats=("epub",))
+    assert video in read, "a changed file is read again"
+    assert [output.rebuilt for output in result.outputs] == [True]

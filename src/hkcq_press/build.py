@@ -127,7 +127,7 @@ def build(
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
-    inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html)
+    inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests)
     fresh = {} if force else {
         kind: recorded for kind in formats
         if (recorded := record.up_to_date(manuscript_dir, kind, inputs[kind])) is not None
@@ -143,6 +143,8 @@ def build(
                 next(output.detail for output in files if output.format == kind),
             ))
         record.save()
+    elif record.digests.learned:
+        record.save()  # the next build trusts these files by their stat data instead of reading them
     for kind, recorded in fresh.items():
         for name in recorded.files:
             path = out_dir / name

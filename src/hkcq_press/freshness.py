@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
@@ -40,6 +41,42 @@ class Recorded:
     detail: str
 
 
+class FileDigests:
+    """SHA-256 of files, read in chunks in constant memory, and read again only when
+    their size, modification time or inode differ from those recorded with the
+    digest: stat data is trusted as make and ninja trust it, so a gigabyte of video
+    left beside the manuscript costs a `stat`, not a read, once it is recorded."""
+
+    RECENT_NS = 2_000_000_000
+    """A file modified this recently may change again within the same time stamp; its
+    digest is used but not kept for trust next time."""
+
+    def __init__(self, known: dict[str, list[int | str]] | None = None) -> None:
+        self.known = known or {}
+        self.seen: dict[str, list[int | str]] = {}
+        """Path → [size, mtime_ns, inode, digest] of every file digested in this build."""
+
+    def __call__(self, path: Path) -> str:
+        status = path.stat()
+        stamp: list[int | str] = [status.st_size, status.st_mtime_ns, status.st_ino]
+        entry = self.known.get(str(path))
+        digest = str(entry[3]) if entry and entry[:3] == stamp else file_digest(path)
+        if time.time_ns() - status.st_mtime_ns > self.RECENT_NS:
+            self.seen[str(path)] = [*stamp, digest]
+        return digest
+
+    @property
+    def learned(self) -> bool:
+        """Whether this build digested a file it can trust next time without reading it."""
+        return any(self.known.get(path) != entry for path, entry in self.seen.items())
+
+    def to_keep(self) -> dict[str, list[int | str]]:
+        """The digests to record: this build's, and those of other files that still exist
+        (another manuscript built into the same folder)."""
+        kept = {path: entry for path, entry in self.known.items() if path not in self.seen and Path(path).exists()}
+        return {**kept, **self.seen}
+
+
 def input_digests(
     manuscript_dir: Path,
     style: HouseStyle,
@@ -47,9 +84,11 @@ def input_digests(
     options: PrintOptions,
     limits: Limits,
     keep_html: bool,
+    digest_of: FileDigests | None = None,
 ) -> dict[str, str]:
     """For each format, the digest of everything its edition is made from. The files
-    are read once, whatever the number of formats."""
+    are read once, whatever the number of formats; `digest_of` may know some already."""
+    digest_of = digest_of or FileDigests()
     shared = hashlib.sha256()
     _add(shared, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
     # Every module, however deep: a changed submodule must rebuild the editions too.
@@ -59,9 +98,9 @@ def input_digests(
         _add(shared, "folder", root)
         for path in _files(root):
             try:
-                content = path.read_bytes()
+                content = digest_of(path)
             except OSError as error:  # an editor's lock file, say; the reader judges the files it needs
-                content = f"unreadable: {error.strerror}".encode()
+                content = f"unreadable: {error.strerror}"
             _add(shared, path.relative_to(root).as_posix(), content)
     fonts = chinese_fonts_dir()
     # The installed faces are large and change only with setup: their sizes and times suffice.
@@ -114,9 +153,13 @@ class BuildRecord:
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / STATE_FILE
         try:
-            self.entries: dict[str, dict[str, dict]] = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            self.entries: dict[str, dict[str, dict]] = dict(saved["editions"])
+            known = dict(saved["files"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.entries, known = {}, {}
+        self.digests = FileDigests(known)
+        """The input files' digests, trusted by their stat data (see `FileDigests`)."""
 
     def up_to_date(self, manuscript_dir: Path, kind: str, inputs: str) -> Recorded | None:
         """The record of `kind`, if it was built from `inputs` and its files are intact."""
@@ -140,6 +183,6 @@ class BuildRecord:
             prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-state.", suffix=".tmp", dir=self.path.parent
         )
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(self.entries, stream, indent=1, sort_keys=True)
+            json.dump({"editions": self.entries, "files": self.digests.to_keep()}, stream, indent=1, sort_keys=True)
         os.chmod(temporary, 0o644)
         os.replace(temporary, self.path)
