@@ -17,7 +17,6 @@ from urllib.parse import unquote, urlsplit
 from .characters import (
     FORBIDDEN,
     forbidden_characters,
-    normalise_words,
     pull_quote_words,
     unprintable_characters,
     unprintable_message,
@@ -36,6 +35,7 @@ from .model import (
     Edition,
 )
 from .naming import slugify, unique
+from .pullquotes import QuotableText
 from .yamlfields import Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
@@ -403,14 +403,14 @@ class _ArticleReader:
             self.report.error(self.path, line, *unprintable_message("this text", missing))
 
     def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
-        paragraphs = [normalise_words(text) for text in body_paragraph_texts(blocks)]
+        story = QuotableText(body_paragraph_texts(blocks))
         for block in blocks:
             if not isinstance(block, PullQuote):
                 continue
             quoted = pull_quote_words(block.text)
             if not quoted:
                 self.report.error(self.path, block.line, "the pull quote has only quotation marks, no words")
-            elif not any(quoted in paragraph for paragraph in paragraphs):
+            elif not story.quotes(quoted):
                 self.report.error(
                     self.path, block.line, f"the pull quote is not in the article: “{quoted}”",
                     "A pull quote must repeat, character for character, words of one paragraph of "
