@@ -210,3 +210,13 @@ def test_figure_files_are_checked(tmp_path: Path, name: str, content: bytes | No
 def test_a_pull_quote_of_quotation_marks_alone(tmp_path: Path) -> None:
     article = ARTICLE + "\n::: pullquote\n“ ”\n:::\n"
     assert problems_of(write_manuscript(tmp_path, article)) == ["a.md:8: the pull quote has only quotation marks, no words"]
+
+
+def test_unknown_keys_are_warned_about_ten_at_most_then_counted(tmp_path: Path) -> None:
+    keys = "".join(f"key{number}: value\n" for number in range(1000))
+    edition, warnings = load_edition(write_manuscript(tmp_path, f"---\nheadline: H\nbyline: B\n{keys}---\n\nText.\n"))
+    assert [warning.message for warning in warnings] == [
+        *(f"unknown key `key{number}` is ignored" for number in range(10)),
+        "990 more unknown keys are ignored, from this line on",
+    ]
+    assert warnings[-1].line == 14

@@ -85,6 +85,10 @@ def read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) ->
     return fields
 
 
+UNKNOWN_KEYS_SHOWN = 10
+"""Unknown keys warned about one by one; past these, one warning counts the rest."""
+
+
 class Fields:
     """Typed access to one YAML mapping, reporting wrong types at their line."""
 
@@ -95,11 +99,18 @@ class Fields:
         self.report = report
 
     def warn_unknown(self, known: tuple[str, ...]) -> None:
-        for key, located in self.fields.items():
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
-                self.report.warning(self.path, located.line, f"unknown key `{key}` is ignored", hint)
+        """A warning at each unknown key, up to `UNKNOWN_KEYS_SHOWN`; one more counts the rest."""
+        unknown = [(key, located) for key, located in self.fields.items() if key not in known]
+        for key, located in unknown[:UNKNOWN_KEYS_SHOWN]:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
+            self.report.warning(self.path, located.line, f"unknown key `{key}` is ignored", hint)
+        if len(unknown) > UNKNOWN_KEYS_SHOWN:
+            rest = unknown[UNKNOWN_KEYS_SHOWN:]
+            self.report.warning(
+                self.path, rest[0][1].line, f"{len(rest)} more unknown keys are ignored, from this line on",
+                f"Known keys: {', '.join(known)}.",
+            )
 
     def line(self, key: str) -> int | None:
         located = self.fields.get(key)
