@@ -294,3 +294,55 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
     result = build_module.build(project / "manuscript", project / "dist", styles_dir=project / "styles")
     assert [output.format for output in result.outputs] == ["pdf", "epub"]
     assert all(output.path.stat().st_size > 0 for output in result.outputs)
+
+
+def _edition_of(articles: int, root: Path) -> Path:
+    """The sample article `articles` times over: a build long enough to be stopped."""
+    manuscript = root / "manuscript"
+    (manuscript / "articles").mkdir(parents=True)
+    text = (SAMPLE / "articles" / "chongqing-hong-kong-cooperation.md").read_text(encoding="utf-8")
+    for number in range(articles):
+        (manuscript / "articles" / f"a{number:02d}.md").write_text(text, encoding="utf-8")
+    (manuscript / "edition.yaml").write_text(
+        "title: Long\nlanguage: en\narticles:\n" + "".join(f"  - articles/a{n:02d}.md\n" for n in range(articles)),
+        encoding="utf-8",
+    )
+    return manuscript
+
+
+def temporary_files(folder: Path) -> list[str]:
+    """What builds left in a temporary folder, but the compiled layouts kept on purpose."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("_jinja2-cache"))
+
+
+def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path) -> None:
+    _edition_of(30, tmp_path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hkcq_press", "build"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    deadline = time.monotonic() + 120
+    # Wait until WeasyPrint is at work: its font folder is in the build's scratch folder.
+    while not list(scratch.glob("hkcq-press-*/weasyprint-*")) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "hkcq-press: stopped; nothing was written." in stderr and "Traceback" not in stderr
+    assert temporary_files(scratch) == []
+    assert not (tmp_path / "dist").exists()
+
+
+def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    scratch = tmp_path / "tmp"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = scratch / f"hkcq-press-{dead.stdout.strip()}-x1y2z3"
+    (leftover / "weasyprint-abc").mkdir(parents=True)
+    (leftover / "weasyprint-abc" / "font.ttf").write_bytes(b"\0" * 1024)
+    result = run_cli("pdf", cwd=tmp_path, env={"TMPDIR": str(scratch)})
+    assert result.returncode == 0, result.stderr
+    assert temporary_files(scratch) == []

@@ -17,7 +17,7 @@ from .freshness import BuildRecord, Recorded, file_digest, input_digests
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .blocks import PullQuote, walk
 from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
-from .outputs import remove_leftovers, staged_outputs
+from .outputs import remove_leftovers, scratch_folder, staged_outputs
 from .render import HouseStyle
 from .stylesheets import check_stylesheets
 
@@ -177,7 +177,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
     result.edition = edition
     result.warnings.extend(warnings)
     details: dict[str, str] = {}
-    with staged_outputs(job.out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
+    with scratch_folder(), staged_outputs(job.out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
         staged: dict[str, Path] = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
         if job.keep_html and "pdf" in formats:
             staged["html"] = staging.stage(f"{edition.slug}.html")

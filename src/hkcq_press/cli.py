@@ -7,6 +7,7 @@ has errors, 2 wrong usage, 3 an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import traceback
@@ -70,6 +71,10 @@ def parser() -> argparse.ArgumentParser:
     return main_parser
 
 
+def _stop(signal_number: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class _ShowVersion(argparse.Action):
     """`--version`, looked up only when asked for (see `__init__`)."""
 
@@ -82,6 +87,9 @@ class _ShowVersion(argparse.Action):
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
+    # A build stopped by the system (SIGTERM) unwinds as one stopped with Ctrl-C does:
+    # its temporary files are removed and the previous editions stay as they were.
+    signal.signal(signal.SIGTERM, _stop)
     styles = arguments.styles
     if styles is None and Path("styles").is_dir():
         styles = Path("styles")
@@ -122,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PressError as error:
         print(f"hkcq-press: {error}", file=sys.stderr)
         return error.exit_status
+    except KeyboardInterrupt:
+        print("hkcq-press: stopped; nothing was written.", file=sys.stderr)
+        return ExitStatus.STOPPED
     except Exception:
         if arguments.debug:
             traceback.print_exc()

@@ -17,6 +17,8 @@ class ExitStatus(IntEnum):
     INPUT_ERROR = 1
     USAGE = 2
     INTERNAL = 3
+    STOPPED = 130
+    """Stopped by Ctrl-C or SIGTERM, as shells report a process ended by SIGINT."""
 
 
 @dataclass(frozen=True, slots=True)

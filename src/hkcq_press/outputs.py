@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,30 @@ def staged_outputs(out_dir: Path) -> Iterator[Staging]:
             out_dir.rmdir()
         raise
     staging.discard()
+
+
+SCRATCH_PREFIX = "hkcq-press-"
+_SCRATCH = re.compile(re.escape(SCRATCH_PREFIX) + r"(?P<pid>\d+)-")
+
+
+@contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A folder of the system's temporary folder for everything this build writes on
+    the side, WeasyPrint's font files included: while it lasts, the process's
+    temporary files are made in it (`tempfile.tempdir`), and it is removed however the
+    build ends. Folders of builds whose process no longer runs are removed first."""
+    system = Path(tempfile.gettempdir())
+    for path in system.glob(f"{SCRATCH_PREFIX}*"):
+        match = _SCRATCH.match(path.name)
+        if match and path.is_dir() and not _running(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    saved, tempfile.tempdir = tempfile.tempdir, str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_leftovers(out_dir: Path) -> None:
