@@ -346,3 +346,37 @@ def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: P
     result = run_cli("pdf", cwd=tmp_path, env={"TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr
     assert temporary_files(scratch) == []
+
+
+@pytest.mark.parametrize("failure", ["disk full", "read-only folder"])
+def test_an_output_the_machine_cannot_store_is_a_clear_error_and_the_old_editions_stay(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failure: str,
+) -> None:
+    """A full disk or a folder that refuses writing is the machine's condition, not a bug:
+    one message, exit 1, no traceback, the previous editions as they were."""
+    import errno
+
+    import weasyprint
+
+    from hkcq_press.cli import main
+    from hkcq_press.outputs import Staging
+
+    monkeypatch.chdir(project)
+    assert main(["build"]) == 0
+    before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
+    capsys.readouterr()
+    if failure == "disk full":
+        def full(self, target, **options):  # noqa: ANN001, ARG001
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        monkeypatch.setattr(weasyprint.Document, "write_pdf", full)
+        expected = "dist: error: the editions cannot be written: no space left on device"
+    else:
+        def refused(self, name):  # noqa: ANN001
+            raise PermissionError(errno.EACCES, "Permission denied", str(self.out_dir / name))
+        monkeypatch.setattr(Staging, "stage", refused)
+        expected = "dist: error: the editions cannot be written: permission denied"
+    status = main(["build", "--force"])
+    stderr = capsys.readouterr().err
+    assert status == 1, stderr
+    assert expected in stderr and "Traceback" not in stderr and "internal error" not in stderr
+    assert {path.name: path.read_bytes() for path in (project / "dist").iterdir()} == before

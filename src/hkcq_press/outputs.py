@@ -10,6 +10,7 @@ are recognised and removed by the next one, while a live build's are left alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -67,12 +68,35 @@ def staged_outputs(out_dir: Path) -> Iterator[Staging]:
     staging = Staging(out_dir)
     try:
         yield staging
-    except BaseException:
+    except BaseException as error:
         staging.discard()
         if created and not any(out_dir.iterdir()):
             out_dir.rmdir()
+        if _cannot_write(error, out_dir):
+            raise ManuscriptError([Problem(
+                out_dir, None, f"the editions cannot be written: {error.strerror.lower()}",  # type: ignore[union-attr]
+                "Free some space, or name a folder you may write to with --out; "
+                "the previous editions are as they were.",
+            )]) from error
         raise
     staging.discard()
+
+
+WRITING_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+"""Errors that only writing causes: a full disk, a quota, a read-only file system, a file too large."""
+PERMISSION_ERRORS = {errno.EACCES, errno.EPERM}
+
+
+def _cannot_write(error: BaseException, out_dir: Path) -> bool:
+    """Whether `error` is the machine refusing to store the editions (not a bug)."""
+    if not isinstance(error, OSError) or not error.strerror:
+        return False
+    if error.errno in WRITING_ERRORS:
+        return True
+    written = Path(error.filename).resolve() if error.filename else None
+    return error.errno in PERMISSION_ERRORS and written is not None and (
+        written.is_relative_to(out_dir.resolve()) or written.is_relative_to(Path(tempfile.gettempdir()).resolve())
+    )
 
 
 SCRATCH_PREFIX = "hkcq-press-"
