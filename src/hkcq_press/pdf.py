@@ -102,7 +102,7 @@ def write_pdf(
             target, pdf_variant=options.variant or edition.pdf_variant or DEFAULT_VARIANT, pdf_tags=True
         )
     problems = [
-        Problem(*_asker(message, style, layout_path), message, severity=level)  # type: ignore[arg-type]
+        Problem(*_asker(message, edition, style, layout_path), message, severity=level)  # type: ignore[arg-type]
         for level, message in records
     ]
     if any(problem.severity == "error" for problem in problems):
@@ -154,10 +154,15 @@ _STYLE_FILES = (".css", ".html", ".xhtml")
 _IGNORED = re.compile(r"Ignored `(?P<css>.+?)` at (?P<line>\d+):\d+")
 
 
-def _asker(message: str, style: HouseStyle, layout: Path) -> tuple[Path, int | None]:
-    """The style file and line a WeasyPrint message is about (the CSS it ignored, or
-    the file that refers to the URL it names), so the designer knows where to look;
-    the print layout when no file can be told."""
+def _asker(message: str, edition: Edition, style: HouseStyle, layout: Path) -> tuple[Path, int | None]:
+    """The file and line a WeasyPrint message is about, so the desk or the designer
+    knows where to look: the figure of the picture it could not load, the CSS it
+    ignored, or the style file that refers to the URL it names; the print layout
+    when no file can be told."""
+    for article in edition.articles:
+        for figure in article.figures:
+            if figure.source.as_uri() in message:
+                return article.source, figure.line
     if ignored := _IGNORED.search(message):
         line = int(ignored["line"])
         for candidate in _style_files(style):
