@@ -409,3 +409,12 @@ def test_a_picture_the_renderer_cannot_load_is_reported_at_its_figure(
         assert (problem.path.name, problem.line) == ("delegation.md", 10), str(problem)
         assert "does not exist or is not a regular file" in problem.message
     assert not (tmp_path / "dist").exists()
+
+
+def test_warnings_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) -> None:
+    for number in range(30):
+        (project / "manuscript" / f"draft-{number:02d}.md").write_text("Not yet.\n", encoding="utf-8")
+    result = run_cli("check", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("warning: this article is not listed in edition.yaml") == 10
+    assert "hkcq-press: 20 more warnings like these: Add it under `articles:` to publish it.\n" in result.stderr

@@ -90,7 +90,7 @@ def test_a_layout_syntax_error_is_located(tmp_path: Path, multi) -> None:
 
 
 @pytest.mark.parametrize("reach", [
-    "lipsum.__globals__['os'].popen('id').read()",
+    "namespace.__init__.__globals__['os'].popen('id').read()",
     "article.__class__.__mro__",
     "''.__class__.__subclasses__()",
     "cycler.__init__.__globals__",
@@ -109,6 +109,15 @@ def test_a_layout_cannot_reach_python_internals_or_files(tmp_path: Path, multi, 
     (problem,) = caught.value.problems
     assert (problem.path, problem.line) == (tmp_path / "partials" / "credit.html", 2)
     assert "unsafe" in problem.message or "not safely callable" in problem.message, problem.message
+
+
+@pytest.mark.parametrize("name", ["lipsum", "cycler", "joiner"])
+def test_a_layout_has_no_globals_it_does_not_need(tmp_path: Path, multi, name: str) -> None:
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "partials" / "credit.html").write_text(f"{{{{ {name} }}}}\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as caught:
+        print_html(multi, HouseStyle(tmp_path))
+    assert f"'{name}' is undefined" in caught.value.problems[0].message
 
 
 def test_a_layout_cannot_change_what_it_is_given(tmp_path: Path, multi) -> None:

@@ -73,6 +73,27 @@ def test_an_image_on_the_network_is_refused_and_never_fetched(project: Path, loc
     assert not (project / "dist").exists()
 
 
+@pytest.mark.parametrize("markdown", [
+    "The ferry ![x]({url}/pixel.png) sails at nine.",
+    "| Ferry | Time |\n|---|---|\n| ![x]({url}/pixel.png) | 9:00 |",
+    "::: factbox Ferries\nThe ferry ![x]({url}/pixel.png) sails.\n:::",
+    "- The ferry ![x]({url}/pixel.png) sails.",
+])
+@pytest.mark.parametrize("command", ["check", "epub", "build"])
+def test_a_tracking_pixel_in_running_text_is_refused_by_every_command(
+    project: Path, local_server, markdown: str, command: str,
+) -> None:
+    """An image inside a sentence, a table cell, a box or a list item never reaches an
+    edition as `<img src="http://…">`: it is refused at its line, nothing fetched."""
+    url, requests = local_server
+    add_to_article(project, markdown.format(url=url))
+    result = run_cli(command, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert ": error: an image inside running text" in result.stderr
+    assert requests == []
+    assert not (project / "dist").exists()
+
+
 @pytest.mark.parametrize("reference, refusal", [
     ("@import url({url}/more.css);", "`@import` of `{url}/more.css` cannot be carried"),
     ("body {{ background: url({url}/paper.png); }}", "the e-book cannot carry `{url}/paper.png`"),

@@ -43,7 +43,11 @@ class Problem:
 def _display_path(path: Path) -> str:
     """Paths relative to the working directory when they are under it: shorter to read."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        try:
+            absolute = path.resolve()
+        except RuntimeError:  # a loop of links, which is what the problem may be about
+            absolute = path.absolute()
+        return str(absolute.relative_to(Path.cwd().resolve()))
     except (OSError, ValueError):
         return str(path)
 

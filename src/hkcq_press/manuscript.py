@@ -286,7 +286,11 @@ class _EditionReader:
 
     def _warn_unlisted(self, listed: set[Path]) -> None:
         for path in sorted(self.root.rglob("*.md")):
-            if path.resolve() not in listed and path.name.lower() != "readme.md":
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):  # a loop of links is no article; if listed, it is reported there
+                continue
+            if resolved not in listed and path.name.lower() != "readme.md":
                 self.report.warning(
                     path, None, "this article is not listed in edition.yaml and is left out",
                     "Add it under `articles:` to publish it.",

@@ -69,6 +69,10 @@ class HouseStyle:
             # A build makes its own HouseStyle: its layouts cannot change while it runs.
             auto_reload=False,
         )
+        # Least privilege: a layout has no use for generated filler text or Python objects
+        # that carry state between calls; range, dict and namespace stay.
+        for unused in ("lipsum", "cycler", "joiner"):
+            del self.environment.globals[unused]
         self._block_layouts: dict[tuple[str, str], str] = {}
         self.environment.globals["block_layout"] = self.block_layout
 
