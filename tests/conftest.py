@@ -90,6 +90,26 @@ def copy_manuscript(root: Path, source: Path = MULTI, edition_lines: str = "") -
     return target
 
 
+def print_edition_of(root: Path, title: str, articles: list[str], house_css: str | None = None) -> Path:
+    """The PDF of a manuscript written at `root` from whole article files (front matter
+    and body), with `house_css` as the desk's own touches if given."""
+    (root / "articles").mkdir(parents=True)
+    names = []
+    for number, text in enumerate(articles):
+        names.append(f"articles/a{number:02d}.md")
+        (root / names[-1]).write_text(text, encoding="utf-8")
+    (root / "edition.yaml").write_text(
+        f"title: {title}\nlanguage: en\narticles:\n" + "".join(f"  - {name}\n" for name in names), encoding="utf-8"
+    )
+    styles_dir = None
+    if house_css is not None:
+        styles_dir = root.parent / "styles"
+        styles_dir.mkdir()
+        (styles_dir / "house.css").write_text(house_css, encoding="utf-8")
+    result = build(root, root.parent / "dist", formats=("pdf",), styles_dir=styles_dir)
+    return result.outputs[0].path
+
+
 def editions_in(folder: Path) -> list[str]:
     """The files a reader of the folder sees: not the hidden build record."""
     return sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))

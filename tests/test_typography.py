@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import uharfbuzz as hb
-from conftest import CHINESE, SAMPLE, Built, copy_manuscript
+from conftest import CHINESE, SAMPLE, Built, copy_manuscript, print_edition_of
 from fontTools.ttLib import TTFont
 from support import (
     RENDERER_HYPHEN,
@@ -207,28 +207,13 @@ QUOTE = "“Hong Kong and Chongqing have always been very close”"
 def breaking_edition(root: Path, styles: str | None = None) -> list[list[list[Line]]]:
     """Twenty articles whose crosshead and pull quote fall, one line further each
     time, across the foot of the page."""
-    (root / "articles").mkdir(parents=True)
-    names = []
+    articles = []
     for number in range(20):
         body = [FILLER] * (17 + number // 4) + [f"Line {n}." for n in range(number % 4)]
         body += [f"## Crosshead {number}", f"::: pullquote\n{QUOTE}\n:::",
                  "“Hong Kong and Chongqing have always been very close,” Lee said.", *[FILLER] * 12]
-        name = f"articles/a{number:02d}.md"
-        (root / name).write_text(
-            f"---\nheadline: Article {number}\nbyline: China Daily\n---\n\n" + "\n\n".join(body) + "\n",
-            encoding="utf-8",
-        )
-        names.append(name)
-    (root / "edition.yaml").write_text(
-        "title: Breaks\nlanguage: en\narticles:\n" + "".join(f"  - {name}\n" for name in names), encoding="utf-8"
-    )
-    styles_dir = None
-    if styles is not None:
-        styles_dir = root.parent / "styles"
-        styles_dir.mkdir()
-        (styles_dir / "house.css").write_text(styles, encoding="utf-8")
-    result = build(root, root.parent / "dist", formats=("pdf",), styles_dir=styles_dir)
-    return column_lines(result.outputs[0].path)
+        articles.append(f"---\nheadline: Article {number}\nbyline: China Daily\n---\n\n" + "\n\n".join(body) + "\n")
+    return column_lines(print_edition_of(root, "Breaks", articles, styles))
 
 
 def badly_broken(pages: list[list[list[Line]]]) -> list[str]:

@@ -39,14 +39,11 @@ class InternalTarget:
     """A heading's anchor (`Crosshead.anchor`), or None for the article's start."""
 
 
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    kind: ClassVar[str] = "paragraph"
+class _OneRun:
+    """A block whose copy is one run of inline copy, its `content`."""
+
+    __slots__ = ()
     content: Inline
-    line: int
-    """Line in the article file where the block starts (1-based); the same for every kind."""
-    is_lead: bool = False
-    """The article's first paragraph, where the dateline runs in."""
 
     @property
     def text(self) -> str:
@@ -54,12 +51,23 @@ class Paragraph:
 
     @property
     def inlines(self) -> tuple[Inline, ...]:
-        """The block's own runs of inline copy (not those of blocks nested in it)."""
+        """The block's own runs of inline copy (not those of blocks nested in it); the
+        same for every kind."""
         return (self.content,)
 
 
 @dataclass(frozen=True, slots=True)
-class Crosshead:
+class Paragraph(_OneRun):
+    kind: ClassVar[str] = "paragraph"
+    content: Inline
+    line: int
+    """Line in the article file where the block starts (1-based); the same for every kind."""
+    is_lead: bool = False
+    """The article's first paragraph, where the dateline runs in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Crosshead(_OneRun):
     kind: ClassVar[str] = "crosshead"
     content: Inline
     line: int
@@ -68,14 +76,6 @@ class Crosshead:
     """Unique in its article; a link `#anchor` leads here."""
     id: str = ""
     """Unique in the edition: the element id the editions give the crosshead."""
-
-    @property
-    def text(self) -> str:
-        return self.content.text
-
-    @property
-    def inlines(self) -> tuple[Inline, ...]:
-        return (self.content,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,17 +186,23 @@ class ListBlock:
         return "\n\n".join(item.text for item in self.items)
 
 
-@dataclass(frozen=True, slots=True)
-class BlockQuote:
-    kind: ClassVar[str] = "blockquote"
-    inlines: ClassVar[tuple[Inline, ...]] = ()
-    """Only the blocks inside have inline copy."""
+class _Holder:
+    """A block that holds other blocks: its words are theirs, its own inline copy none."""
+
+    __slots__ = ()
     blocks: tuple[Block, ...]
-    line: int
+    inlines: ClassVar[tuple[Inline, ...]] = ()
 
     @property
     def text(self) -> str:
         return joined_text(self.blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockQuote(_Holder):
+    kind: ClassVar[str] = "blockquote"
+    blocks: tuple[Block, ...]
+    line: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +227,10 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class Factbox:
+class Factbox(_Holder):
     """`::: factbox Title` … `:::`: a boxed panel of facts beside the story."""
 
     kind: ClassVar[str] = "factbox"
-    inlines: ClassVar[tuple[Inline, ...]] = ()
-    """Only the blocks inside have inline copy."""
     title: str | None
     blocks: tuple[Block, ...]
     line: int
@@ -237,18 +241,12 @@ class Factbox:
 
 
 @dataclass(frozen=True, slots=True)
-class Correction:
+class Correction(_Holder):
     """`::: correction` … `:::`: set at the foot of its article, wherever it is written."""
 
     kind: ClassVar[str] = "correction"
-    inlines: ClassVar[tuple[Inline, ...]] = ()
-    """Only the blocks inside have inline copy."""
     blocks: tuple[Block, ...]
     line: int
-
-    @property
-    def text(self) -> str:
-        return joined_text(self.blocks)
 
 
 Block = Paragraph | Crosshead | PullQuote | Figure | Table | ListBlock | BlockQuote | Code | Rule | Factbox | Correction
