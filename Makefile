@@ -2,10 +2,12 @@
 #   make dist   set up, then build dist/ from manuscript/ (PDF and EPUB)
 #   make test   set up, then run the test suite
 #   make bench  set up, then measure speed against the peers (bench/RESULTS.md)
-# Setting up installs the system libraries WeasyPrint and the validators need
-# (scripts/install-system-deps), the Python packages into .venv/, the house Chinese
-# typefaces into .venv/share/hkcq-press/fonts/ (scripts/install-fonts) and, for the
-# tests, Ace by DAISY into .tools/ace/.
+# Setting up for `make dist` installs what building needs: the system libraries
+# WeasyPrint uses (scripts/install-system-deps build), hkcq-press into .venv/, and the
+# house Chinese typefaces into .venv/share/hkcq-press/fonts/ (scripts/install-fonts).
+# `make test` adds the tests' tools: poppler, Java, Node.js and Chromium
+# (scripts/install-system-deps test), the Python test packages, and Ace by DAISY
+# into .tools/ace/.
 
 PYTHON ?= python3
 VENV := .venv
@@ -29,12 +31,17 @@ bench: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-setup: $(VENV)/.installed $(FONTS)/.installed $(ACE)/.installed
+setup: $(VENV)/.installed $(FONTS)/.installed $(VENV)/.tested $(ACE)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps
-	scripts/install-system-deps
+	scripts/install-system-deps build
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.tested: $(VENV)/.installed
+	scripts/install-system-deps test
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -44,8 +51,7 @@ $(FONTS)/.installed: scripts/install-fonts $(VENV)/.installed
 
 # Ace by DAISY checks the EPUB's accessibility; it drives the system's Chromium, so
 # neither Electron nor Puppeteer may download a browser of their own.
-$(ACE)/.installed: scripts/install-system-deps
-	scripts/install-system-deps
+$(ACE)/.installed: scripts/install-system-deps $(VENV)/.tested
 	ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
 		npm install --prefix $(ACE) --no-audit --no-fund --loglevel=error @daisy/ace@$(ACE_VERSION)
 	touch $@
