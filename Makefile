@@ -4,7 +4,7 @@
 #   make bench  set up, then measure speed against the peers (bench/RESULTS.md)
 # Setting up for `make dist` installs what building needs: the system libraries
 # WeasyPrint uses (scripts/install-system-deps build), hkcq-press into .venv/, and the
-# house Chinese typefaces into .venv/share/hkcq-press/fonts/ (scripts/install-fonts).
+# house Chinese typefaces into .venv/share/hkcq-press/fonts/ (hkcq-press fonts install).
 # `make test` adds the tests' tools: poppler, Java, Node.js and Chromium
 # (scripts/install-system-deps test), the Python test packages, and Ace by DAISY
 # into .tools/ace/.
@@ -45,8 +45,8 @@ $(VENV)/.tested: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-$(FONTS)/.installed: scripts/install-fonts $(VENV)/.installed
-	$(BIN)/python scripts/install-fonts $(FONTS)
+$(FONTS)/.installed: src/hkcq_press/typefaces.py $(VENV)/.installed
+	$(BIN)/hkcq-press fonts install
 	touch $@
 
 # Ace by DAISY checks the EPUB's accessibility; it drives the system's Chromium, so

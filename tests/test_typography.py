@@ -26,7 +26,7 @@ from support import (
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.fonts import chinese_fonts_dir
+from hkcq_press.fonts import chinese_faces
 from hkcq_press.manuscript import load_edition
 from hkcq_press.pdf import write_pdf
 from hkcq_press.render import HouseStyle
@@ -43,7 +43,8 @@ def glyph_outline(font: TTFont, glyph: str) -> list[tuple[int, int]]:
 
 
 def chinese_typeface(name: str) -> TTFont:
-    return TTFont(chinese_fonts_dir() / f"{name}-Regular.ttf", lazy=True)
+    forms = {"NotoSerifHK": "hong-kong", "NotoSerifTC": "taiwan", "NotoSerifSC": "mainland"}[name]
+    return TTFont(chinese_faces(forms)[400], lazy=True)
 
 
 # --- Hyphenation ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ read files outside the manuscript and the house style, or inject markup."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -229,3 +230,39 @@ def test_a_stylesheet_that_links_to_a_file_elsewhere_is_refused(project: Path) -
     result = run_cli("epub", cwd=project)
     assert result.returncode == 1
     assert "error: `house.css` is not a file of the house style (it is /etc/hostname)" in result.stderr
+
+
+# --- The Chinese typefaces: fetched, checked against their pinned digests -------------------
+
+
+def test_fonts_list_says_where_each_typeface_is(tmp_path: Path) -> None:
+    result = run_cli("fonts", "list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for typeface in ("NotoSerifHK", "NotoSerifTC", "NotoSerifSC"):
+        assert re.search(rf"^{typeface}: /.*/{typeface}-Regular\.ttf$", result.stdout, re.M), result.stdout
+
+
+def test_fonts_install_fetches_nothing_when_they_are_installed(tmp_path: Path, local_server) -> None:
+    url, requests = local_server
+    result = run_cli("fonts", "install", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": installed in ") == 3
+    assert requests == []
+
+
+@pytest.mark.parametrize("registry", ["refusing", "serving the wrong file"])
+def test_fonts_install_refuses_what_it_cannot_fetch_or_trust(
+    tmp_path: Path, local_server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    registry: str,
+) -> None:
+    from hkcq_press import typefaces
+    from hkcq_press.cli import main
+
+    url, requests = local_server
+    monkeypatch.setattr(typefaces, "chinese_font_folders", lambda: (tmp_path / "fonts",))
+    monkeypatch.setattr(typefaces, "REGISTRY", "http://127.0.0.1:9" if registry == "refusing" else url)
+    assert main(["fonts", "install"]) == 1
+    stderr = capsys.readouterr().err
+    expected = "cannot fetch" if registry == "refusing" else "does not match its pinned digest; nothing installed"
+    assert stderr.startswith("hkcq-press: ") and expected in stderr and "Traceback" not in stderr
+    assert not list((tmp_path / "fonts").glob("*.ttf"))

@@ -44,7 +44,7 @@ def unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
     if any(unicodedata.name(char, "").startswith("CJK") for char in missing):
         hint += (
             " Chinese is printed in Noto Serif HK, TC or SC (see `chinese_forms:`);"
-            " if those are not installed, `scripts/install-fonts` installs them."
+            " if those are not installed, `hkcq-press fonts install` installs them."
         )
     return f"{what} has characters the house typefaces cannot print: {describe(missing)}", hint
 

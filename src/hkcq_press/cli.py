@@ -29,6 +29,7 @@ BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
 }
 CHECK = "check the whole manuscript and report every problem, building nothing"
 NEW = "start a new edition: a manuscript folder with an example article, ready to build"
+FONTS = "install the house Chinese typefaces (Noto Serif HK, TC, SC), or list where they are"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -77,6 +78,10 @@ def parser() -> argparse.ArgumentParser:
         commands.add_parser(name, parents=parents, help=summary, description=summary)
     new = commands.add_parser("new", parents=[speaking], help=NEW, description=NEW)
     new.add_argument("folder", type=Path, metavar="DIR", help="the new project's folder (new, or empty)")
+    fonts = commands.add_parser("fonts", parents=[speaking], help=FONTS, description=FONTS)
+    fonts.add_argument("action", choices=("install", "list"),
+                       help="install: fetch each from the npm registry, checked against its pinned digest; "
+                            "list: where hkcq-press finds each")
     return main_parser
 
 
@@ -174,7 +179,18 @@ def _new(arguments: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-RUNNERS = {"check": _check, "new": _new}
+def _fonts(arguments: argparse.Namespace) -> int:
+    from .typefaces import install_all, installed
+
+    if arguments.action == "install":
+        install_all(say=(lambda _: None) if arguments.quiet else print)
+        return ExitStatus.OK
+    for typeface, path in installed().items():
+        print(f"{typeface}: {path or 'not installed (hkcq-press fonts install)'}")
+    return ExitStatus.OK
+
+
+RUNNERS = {"check": _check, "new": _new, "fonts": _fonts}
 """The command → what runs it; the builds (`pdf`, `epub`, `build`) share `_build`."""
 
 

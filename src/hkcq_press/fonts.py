@@ -2,7 +2,7 @@
 
 The Latin faces are the ones `fonts.css` declares with `@font-face`. Chinese is set
 in Noto Serif HK, TC or SC, by the edition's `chinese_forms`: 10-15 MB a weight,
-so setup installs them (`scripts/install-fonts`) instead of the package shipping
+so setup installs them (`hkcq-press fonts install`) instead of the package shipping
 them, and each edition embeds only the characters it uses. A character none of
 the faces has would fall back to whatever the machine has, or print as an empty
 box, so the manuscript reader refuses it by name instead.
@@ -11,6 +11,7 @@ box, so the manuscript reader refuses it by name instead.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,16 +43,23 @@ def house_fonts(style: HouseStyle) -> dict[str, Path]:
     return files
 
 
-def chinese_fonts_dir() -> Path:
-    """Where `scripts/install-fonts` puts the Chinese typefaces by default: beside the
-    Python environment hkcq-press runs in."""
-    return Path(sys.prefix) / "share" / "hkcq-press" / "fonts"
+def chinese_font_folders() -> tuple[Path, ...]:
+    """Where `hkcq-press fonts install` puts the Chinese typefaces, in the order they
+    are looked for: beside the Python environment hkcq-press runs in, then in the
+    user's data folder (for an installation the user cannot write into)."""
+    user_data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return (Path(sys.prefix) / "share" / "hkcq-press" / "fonts", user_data / "hkcq-press" / "fonts")
 
 
 def chinese_faces(forms: str) -> dict[int, Path]:
-    """The Chinese font files for `forms`, by weight (they may not be installed)."""
+    """The Chinese font files for `forms`, by weight: where they are installed, else
+    where they would be (they may not be installed)."""
     typeface = CHINESE_TYPEFACES[forms]
-    return {weight: chinese_fonts_dir() / f"{typeface}-{name}.ttf" for weight, name in CHINESE_WEIGHTS.items()}
+    faces = {}
+    for weight, name in CHINESE_WEIGHTS.items():
+        candidates = [folder / f"{typeface}-{name}.ttf" for folder in chinese_font_folders()]
+        faces[weight] = next((path for path in candidates if path.is_file()), candidates[0])
+    return faces
 
 
 def subset_font(path: Path, text: str | set[str] | frozenset[str]) -> bytes:

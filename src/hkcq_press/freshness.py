@@ -21,7 +21,7 @@ import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from .fonts import chinese_fonts_dir
+from .fonts import chinese_font_folders
 from .manuscript import Limits
 from .model import PrintOptions
 from .outputs import TEMPORARY_PREFIX
@@ -102,11 +102,11 @@ def input_digests(
             except OSError as error:  # an editor's lock file, say; the reader judges the files it needs
                 content = f"unreadable: {error.strerror}"
             _add(shared, path.relative_to(root).as_posix(), content)
-    fonts = chinese_fonts_dir()
     # The installed faces are large and change only with setup: their sizes and times suffice.
-    for path in _files(fonts) if fonts.is_dir() else []:
-        status = path.stat()
-        _add(shared, path.name, status.st_size, status.st_mtime_ns)
+    for fonts in chinese_font_folders():
+        for path in _files(fonts) if fonts.is_dir() else []:
+            status = path.stat()
+            _add(shared, str(path), status.st_size, status.st_mtime_ns)
     digests = {}
     for kind in kinds:
         digest = shared.copy()
