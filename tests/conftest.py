@@ -23,6 +23,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-references", action="store_true",
         help="rewrite the visual reference images from this build (review them before committing)",
     )
+    parser.addoption(
+        "--update-golden", action="store_true",
+        help="rewrite the golden markup and the visual reference images from this build "
+             "(review the diff before committing)",
+    )
 
 
 ROOT = Path(__file__).resolve().parent.parent

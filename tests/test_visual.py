@@ -66,7 +66,7 @@ def compare_with_references(pdf: Path, name: str, work: Path) -> list[str]:
 @pytest.mark.parametrize("name", ["sample", "multi", "chinese", "deskweek"])
 def test_pages_look_as_reviewed(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     built: Built = request.getfixturevalue(f"{name}_edition")
-    if request.config.getoption("--update-references"):
+    if request.config.getoption("--update-references") or request.config.getoption("--update-golden"):
         target = REFERENCES / name
         shutil.rmtree(target, ignore_errors=True)
         rendered = render_pages(built.pdf, tmp_path)
