@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import ExitStatus, ManuscriptError, PressError, Problem
+from .errors import ExitStatus, ManuscriptError, PressError, Problem, Stopped
 from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
@@ -86,7 +86,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _stop(signal_number: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough: let the unwinding finish
+    raise Stopped
 
 
 class _ShowVersion(argparse.Action):
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PressError as error:
         print(f"hkcq-press: {error}", file=sys.stderr)
         return error.exit_status
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):
         print("hkcq-press: stopped; nothing was written.", file=sys.stderr)
         return ExitStatus.STOPPED
     except Exception:

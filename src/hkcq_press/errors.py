@@ -52,6 +52,12 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
+class Stopped(BaseException):
+    """The system asked the build to stop (SIGTERM): unwound like Ctrl-C, so temporary
+    files are removed and the previous editions stay as they were. Not a
+    KeyboardInterrupt, which Python reports on exit as a death by SIGINT."""
+
+
 class PressError(Exception):
     """Base of every error hkcq-press expects; anything else is a bug (exit 3)."""
 
