@@ -15,14 +15,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import ManuscriptError, Problem
 from .fonts import FontFace, chinese_fonts
 from .inline import InlineMarkup
+from .blocks import Figure
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
@@ -121,10 +122,10 @@ def _low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
     from weasyprint.formatting_structure.boxes import ReplacedBox
     from weasyprint.images import RasterImage
 
-    figures = {
-        figure.source.as_uri(): (article.source, figure)
-        for article in edition.articles for figure in reversed(article.figures)
-    }
+    figures: dict[str, tuple[Path, Figure]] = {}
+    for article in edition.articles:
+        for figure in article.figures:  # a picture used twice is reported at its first figure
+            figures.setdefault(figure.source.as_uri(), (article.source, figure))
     warnings: dict[str, Problem] = {}
     for page in document.pages:
         for box in page._page_box.descendants():  # WeasyPrint's laid-out boxes, read only
