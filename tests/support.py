@@ -401,10 +401,17 @@ ACE = ROOT / ".tools" / "ace" / "node_modules" / "@daisy" / "ace" / "bin" / "ace
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
 
 
+def browser_path() -> str:
+    """The system's Chromium (or $ACE_BROWSER), which Ace and the preview's tests drive."""
+    browser = os.environ.get("ACE_BROWSER") or next(filter(None, map(shutil.which, BROWSERS)), None)
+    assert browser, "Chromium is not installed: run `make setup`"
+    return browser
+
+
 def ace_violations(epub: Path, report_dir: Path) -> list[str]:
     """Run Ace by DAISY on `epub` with the system's Chromium; its violations as text."""
-    browser = os.environ.get("ACE_BROWSER") or next(filter(None, map(shutil.which, BROWSERS)), None)
-    assert ACE.is_file() and browser, "Ace by DAISY or Chromium is not installed: run `make setup`"
+    browser = browser_path()
+    assert ACE.is_file(), "Ace by DAISY is not installed: run `make setup`"
     subprocess.run(
         ["node", str(ACE), "--silent", "--outdir", str(report_dir), str(epub)],
         env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}, check=True, capture_output=True, timeout=600,

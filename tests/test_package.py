@@ -4,9 +4,11 @@ user needs — layouts, typefaces, the `new` scaffold — and works on its own."
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,22 @@ def test_new_then_build_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     written = sorted(path.name for path in (tmp_path / "my-edition" / "dist").iterdir() if not path.name.startswith("."))
     assert written == ["my-first-edition.epub", "my-first-edition.pdf"]
+
+
+def test_preview_from_the_wheel_serves_its_own_pages(installed: Path, tmp_path: Path) -> None:
+    assert run(installed, "new", "my-edition", cwd=tmp_path).returncode == 0
+    preview = subprocess.Popen([str(installed / "bin" / "python"), "-m", "hkcq_press", "preview"],
+                               cwd=tmp_path / "my-edition", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert preview.stdout is not None
+    try:
+        url = preview.stdout.readline().split(" at ")[1].split()[0]
+        assert "built in" in preview.stdout.readline()
+        pages = {path: urllib.request.urlopen(url + path, timeout=60).read() for path in ("", "print", "preview.css")}
+    finally:
+        preview.send_signal(signal.SIGINT)
+        out, err = preview.communicate(timeout=60)
+    assert preview.returncode == 0, err
+    assert b"Your headline here, as it should print" in pages[""]
+    assert b'<section class="page" id="page-2"' in pages["print"]
+    assert b".problems" in pages["preview.css"]

@@ -21,6 +21,7 @@ from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 if TYPE_CHECKING:
     from .build import Format
     from .manuscript import Limits
+    from .preview import Attempt
 
 BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
     "pdf": ("check, then build the print edition (PDF)", ("pdf",)),
@@ -30,6 +31,8 @@ BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
 CHECK = "check the whole manuscript and report every problem, building nothing"
 NEW = "start a new edition: a manuscript folder with an example article, ready to build"
 FONTS = "install the house Chinese typefaces (Noto Serif HK, TC, SC), or list where they are"
+PREVIEW = ("show both editions in a browser, rebuilt and reloaded on every save of the manuscript "
+           "or styles/ (dist/ is not touched)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -62,7 +65,8 @@ def parser() -> argparse.ArgumentParser:
                           help="the print edition's page size; wins over page_size in edition.yaml (default: a4)")
     printing.add_argument("--print-marks", action="store_true",
                           help="add crop marks and a 3 mm bleed to the print edition, for the printer")
-    printing.add_argument("--keep-html", action="store_true",
+    keeping = argparse.ArgumentParser(add_help=False)
+    keeping.add_argument("--keep-html", action="store_true",
                           help="also write the print HTML beside the PDF (<out>/<slug>.html), "
                                "to inspect the layout in a browser")
 
@@ -74,10 +78,18 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("check", parents=[reading, speaking], help=CHECK, description=CHECK)
     for name, (summary, formats) in BUILDS.items():
-        parents = [reading, building, *([printing] if "pdf" in formats else []), speaking]
+        parents = [reading, building, *([printing, keeping] if "pdf" in formats else []), speaking]
         commands.add_parser(name, parents=parents, help=summary, description=summary)
     new = commands.add_parser("new", parents=[speaking], help=NEW, description=NEW)
     new.add_argument("folder", type=Path, metavar="DIR", help="the new project's folder (new, or empty)")
+    preview = commands.add_parser("preview", parents=[reading, printing, speaking], help=PREVIEW,
+                                  description=PREVIEW)
+    preview.add_argument("--port", type=_port, default=0, metavar="N",
+                         help="the port to serve on (default: a free one, printed)")
+    preview.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                         help="the address to serve on (default: 127.0.0.1, this machine only; "
+                              "anyone who can reach another address can read the edition)")
+    preview.add_argument("--open", action="store_true", help="open the preview in the web browser")
     fonts = commands.add_parser("fonts", parents=[speaking], help=FONTS, description=FONTS)
     fonts.add_argument("action", choices=("install", "list"),
                        help="install: fetch each from the npm registry, checked against its pinned digest; "
@@ -176,7 +188,7 @@ def _new(arguments: argparse.Namespace) -> int:
     written = new_project(arguments.folder)
     if not arguments.quiet:
         print(f"started {arguments.folder}: {_count(len(written), 'file')}; "
-              f"now `cd {arguments.folder}` and `hkcq-press build`")
+              f"now `cd {arguments.folder}` and `hkcq-press build`, or `hkcq-press preview` to see it as you write")
     return ExitStatus.OK
 
 
@@ -191,7 +203,35 @@ def _fonts(arguments: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-RUNNERS = {"check": _check, "new": _new, "fonts": _fonts}
+def _preview(arguments: argparse.Namespace) -> int:
+    from .preview import serve
+
+    def ready(url: str) -> None:
+        print(f"previewing {arguments.manuscript} at {url} (Ctrl-C to stop)", flush=True)
+        if arguments.open:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    def built(attempt: Attempt) -> None:
+        _report([problem for problem in attempt.problems if problem.severity == "error" or not arguments.quiet])
+        if attempt.failed:
+            print(f"{attempt.finished} the manuscript has errors; the preview shows them above "
+                  "the last good edition", file=sys.stderr, flush=True)
+        elif not arguments.quiet:
+            print(f"{attempt.finished} built in {attempt.seconds:.1f} s", flush=True)
+
+    options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
+    try:
+        serve(arguments.manuscript, _styles(arguments), _limits(arguments), options,
+              (arguments.bind, arguments.port), ready=ready, built=built)
+    except (KeyboardInterrupt, Stopped):
+        # Ctrl-C is how a preview ends: its private folder is gone; dist/ was never touched.
+        print("preview stopped", flush=True)
+    return ExitStatus.OK
+
+
+RUNNERS = {"check": _check, "new": _new, "fonts": _fonts, "preview": _preview}
 """The command → what runs it; the builds (`pdf`, `epub`, `build`) share `_build`."""
 
 
@@ -262,6 +302,13 @@ def _megabytes(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be a positive number of megabytes")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number, 1 to 65535 (or 0 for a free one)")
     return value
 
 

@@ -1,0 +1,118 @@
+"""How long a desk waits, in `hkcq-press preview`, from saving an article to the reload.
+
+Run on purpose, never as a test (timings on shared machines are noisy):
+
+    python bench/preview.py [--runs 5] [--sizes 1,10,50]
+
+For each edition a real `hkcq-press preview` process is started; the benchmark
+listens to its event stream as a browser page does, saves an article and times
+the save → `build` event (the file notification, the rebuild, the event). The
+same edition's `hkcq-press build --force` in a new process is the comparison: what
+the desk waited for before the preview existed, without reopening the PDF. A save
+that changes nothing measurable (the same bytes written again) shows what the
+build record spares.
+
+Editions: the sample (1 article), the desk-copy week of the tests (10 articles
+with tables, footnotes, figures and Chinese), and 50 copies of the sample article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from run import ROOT, SAMPLE, anthology
+
+DESK_WEEK = ROOT / "tests" / "fixtures" / "deskweek"
+
+
+def editions(folder: Path, sizes: list[int]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for size in sizes:
+        source = {1: SAMPLE, 10: DESK_WEEK}.get(size) or anthology(folder, size)
+        project = folder / f"project-{size}"
+        shutil.copytree(source, project / "manuscript")
+        shutil.copytree(ROOT / "styles", project / "styles")
+        found[f"{size} article{'s' if size != 1 else ''}"] = project
+    return found
+
+
+class Preview:
+    """A `hkcq-press preview` process and its event stream, as a page hears it."""
+
+    def __init__(self, project: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hkcq_press", "preview"], cwd=project,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = re.search(r"at (\S+) ", self.process.stdout.readline())[1]
+        self.process.stdout.readline()  # the first build
+        self.events = urllib.request.urlopen(self.url + "events?since=1", timeout=600)
+
+    def next_build(self) -> None:
+        while not self.events.readline().startswith(b"event: build"):
+            pass
+        self.events.readline()
+
+    def close(self) -> None:
+        self.events.close()
+        self.process.terminate()
+        self.process.wait()
+
+
+def time_saves(preview: Preview, article: Path, runs: int, change: bool) -> list[float]:
+    text = article.read_text(encoding="utf-8")
+    seconds = []
+    for run in range(runs):
+        changed = re.sub(r"^(headline: .*?)( \(edit \d+\))?$", rf"\1 (edit {run})", text, count=1, flags=re.M)
+        started = time.perf_counter()
+        article.write_text(changed if change else text, encoding="utf-8")
+        preview.next_build()
+        seconds.append(time.perf_counter() - started)
+        time.sleep(0.3)  # let the editor-like burst settle before the next save
+    return seconds
+
+
+def full_build(project: Path, runs: int) -> list[float]:
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "hkcq_press", "build", "--force", "--quiet"], cwd=project, check=True)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_argument("--runs", type=int, default=5)
+    options.add_argument("--sizes", default="1,10,50")
+    arguments = options.parse_args()
+    print(f"median of {arguments.runs}; {os.cpu_count()} cores\n")
+    print("| edition | save → reload, one article changed (s) | same bytes saved again (s) "
+          "| `build --force` process (s) | reload / build |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, project in editions(Path(scratch), [int(size) for size in arguments.sizes.split(",")]).items():
+            article = sorted((project / "manuscript" / "articles").glob("*.md"))[0]
+            preview = Preview(project)
+            try:
+                changed = statistics.median(time_saves(preview, article, arguments.runs, change=True))
+                unchanged = statistics.median(time_saves(preview, article, arguments.runs, change=False))
+            finally:
+                preview.close()
+            build = statistics.median(full_build(project, arguments.runs))
+            print(f"| {name} | {changed:.2f} | {unchanged:.2f} | {build:.2f} | {changed / build:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""`hkcq-press preview`: the server and its pages, then the whole loop in a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT
+from playwright.sync_api import Page, expect, sync_playwright
+from support import browser_path
+
+from hkcq_press.errors import ExitStatus
+from hkcq_press.manuscript import DEFAULT_LIMITS
+from hkcq_press.model import HOUSE_PRINT_OPTIONS
+from hkcq_press.preview import Preview, PreviewError, PreviewServer
+from hkcq_press.scaffold import new_project
+
+ARTICLE = Path("manuscript/articles/first-story.md")
+STRAY_PULL_QUOTE = "\n::: pullquote\nWords that are nowhere in the article\n:::\n"
+WAIT_MS = 60_000
+"""How long the browser may wait for a rebuild: generous, as these machines are shared."""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A new edition as `hkcq-press new` makes it."""
+    new_project(tmp_path / "edition")
+    return tmp_path / "edition"
+
+
+@pytest.fixture
+def served(project: Path, tmp_path: Path) -> Iterator[tuple[Preview, str]]:
+    """The preview's server in this process, its first build done."""
+    preview = Preview(project / "manuscript", None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private")
+    preview.rebuild()
+    server = PreviewServer(("127.0.0.1", 0), preview)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield preview, server.url
+    finally:
+        preview.close()
+        server.shutdown()
+        server.server_close()
+
+
+def fetch(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], b""
+
+
+def test_index_links_the_print_pages_and_every_chapter(served: tuple[Preview, str]) -> None:
+    preview, url = served
+    status, media_type, index = fetch(url)
+    assert (status, media_type) == (200, "text/html; charset=utf-8")
+    page = index.decode()
+    assert '<a href="/print">Print edition</a>' in page
+    assert "2 pages, as the PDF lays them out." in page
+    titles = re.findall(r'<li><a href="/epub/(\d+)">([^<]+)</a></li>', page)
+    assert titles == [("1", "Cover"), ("2", "Title page"), ("3", "Contents"),
+                      ("4", "Your headline here, as it should print"), ("5", "Colophon")]
+    assert "Built at " in page and "it rebuilds when you save" in page
+
+
+def test_print_pages_are_pictures_of_the_pdf_with_their_text(served: tuple[Preview, str]) -> None:
+    preview, url = served
+    page = fetch(url + "print")[2].decode()
+    assert page.count('<section class="page"') == 2
+    assert "Your headline here, as it should print" in page  # the text PDFium reads back from page 1
+    status, media_type, picture = fetch(url + "print/1.png")
+    assert (status, media_type) == (200, "image/png")
+    assert picture.startswith(b"\x89PNG")
+    width = int.from_bytes(picture[16:20], "big")
+    assert width == round(595.28 * 2)  # an A4 page at 144 dpi
+    assert fetch(url + "print/3.png")[0] == 404
+    assert fetch(url + "print/0.png")[0] == 404
+
+
+def test_chapters_and_files_come_from_the_built_epub(served: tuple[Preview, str]) -> None:
+    preview, url = served
+    chapter = fetch(url + "epub/4")[2].decode()
+    assert '<iframe class="chapter" src="/book/EPUB/text/first-story.xhtml"' in chapter
+    status, media_type, document = fetch(url + "book/EPUB/text/first-story.xhtml")
+    assert (status, media_type) == (200, "application/xhtml+xml")
+    assert "Your headline here, as it should print" in document.decode()
+    assert fetch(url + "book/EPUB/styles/epub.css")[1] == "text/css"
+    status, media_type, epub = fetch(url + "files/my-first-edition.epub")
+    assert (status, media_type) == (200, "application/epub+zip")
+    assert epub.startswith(b"PK")
+    assert fetch(url + "epub/6")[0] == 404
+
+
+@pytest.mark.parametrize("path", [
+    "book/mimetype",  # in the EPUB but not in its package: not a document to show
+    "book/../../../../etc/passwd",
+    "book/EPUB/../../../etc/passwd",
+    "book/%2e%2e/%2e%2e/etc/passwd",
+    "files/..%2f..%2fetc%2fpasswd",
+    "files/edition.yaml",
+    "nowhere",
+])
+def test_nothing_but_the_editions_is_served(served: tuple[Preview, str], path: str) -> None:
+    assert fetch(served[1] + path)[0] == 404
+
+
+def test_a_broken_manuscript_keeps_the_last_good_edition_and_shows_why(
+    served: tuple[Preview, str], project: Path
+) -> None:
+    preview, url = served
+    article = project / ARTICLE
+    good = article.read_text(encoding="utf-8")
+    article.write_text(good.replace("Your headline here", "Ferries resume") + STRAY_PULL_QUOTE, encoding="utf-8")
+    attempt = preview.rebuild()
+    assert attempt.failed
+    page = fetch(url + "epub/4")[2].decode()
+    line = good.count("\n") + 2
+    assert re.search(rf"<code>[^<]*first-story\.md:{line}</code>: error: ", page), page
+    assert "below is the last good edition" in page
+    document = fetch(url + "book/EPUB/text/first-story.xhtml")[2].decode()
+    assert "Your headline here" in document and "Ferries resume" not in document
+
+    article.write_text(good.replace("Your headline here", "Ferries resume"), encoding="utf-8")
+    assert not preview.rebuild().failed
+    assert "first-story.md" not in fetch(url + "epub/4")[2].decode()
+    assert "Ferries resume" in fetch(url + "book/EPUB/text/first-story.xhtml")[2].decode()
+    assert "Ferries resume" in fetch(url + "print")[2].decode()
+
+
+def test_a_page_waiting_for_a_build_hears_of_it(served: tuple[Preview, str]) -> None:
+    preview, url = served
+    generation = preview.generation
+    heard: list[bytes] = []
+    with urllib.request.urlopen(f"{url}events?since={generation}", timeout=30) as stream:
+        assert stream.headers["Content-Type"] == "text/event-stream"
+        builder = threading.Thread(target=preview.rebuild)
+        builder.start()
+        heard.append(stream.readline())
+        heard.append(stream.readline())
+        builder.join()
+    assert heard == [b"event: build\n", f"data: {generation + 1}\n".encode()]
+
+
+def test_a_port_in_use_is_a_usage_error(project: Path, tmp_path: Path) -> None:
+    preview = Preview(project / "manuscript", None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(PreviewError, match=r"port \d+ of 127\.0\.0\.1 is in use; choose another with --port"):
+            PreviewServer(("127.0.0.1", taken.getsockname()[1]), preview)
+    assert PreviewError.exit_status == ExitStatus.USAGE
+
+
+# --- the command, in a real browser --------------------------------------------------
+
+
+class RunningPreview:
+    """`hkcq-press preview` in its own process, its output read as it comes."""
+
+    def __init__(self, project: Path, *arguments: str, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hkcq_press", "preview", *arguments], cwd=project, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.heard: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, pattern: str) -> re.Match[str]:
+        while True:
+            line = self.lines.get(timeout=WAIT_MS / 1000)
+            self.heard.append(line)
+            if match := re.search(pattern, line):
+                return match
+
+    def stop(self, how: signal.Signals = signal.SIGINT) -> tuple[int, str, str]:
+        """Stop it as a desk does (Ctrl-C) or as the system does; its status, output and errors."""
+        self.process.send_signal(how)
+        status = self.process.wait(timeout=60)
+        self.reader.join(timeout=60)
+        while not self.lines.empty():
+            self.heard.append(self.lines.get())
+        assert self.process.stderr is not None
+        return status, "".join(self.heard), self.process.stderr.read()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_preview_in_chromium_follows_every_save(project: Path, tmp_path: Path) -> None:
+    """Load the pages, change an article, break it, fix it: the browser follows each save."""
+    private = tmp_path / "tmp"
+    private.mkdir()
+    opened = tmp_path / "opened"
+    browser_stand_in = tmp_path / "browser"
+    browser_stand_in.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser_stand_in.chmod(0o755)
+    env = {**os.environ, "TMPDIR": str(private), "BROWSER": f"{browser_stand_in} %s"}
+    port = free_port()
+    running = RunningPreview(project, "--port", str(port), "--open", env=env)
+    try:
+        url = running.wait_for(r"previewing manuscript at (\S+) \(Ctrl-C to stop\)")[1]
+        assert url == f"http://127.0.0.1:{port}/"
+        running.wait_for(r"built in [\d.]+ s")
+        assert len(list(private.glob("hkcq-press-preview-*/editions/*.pdf"))) == 1  # built privately
+        article = project / ARTICLE
+        good = article.read_text(encoding="utf-8")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=browser_path())
+            index = browser.new_page()
+            index.goto(url)
+            index.get_by_role("link", name="Your headline here, as it should print").click()
+            chapter = index
+            printed = browser.new_page()
+            printed.goto(url + "print")
+            expect(chapter.frame_locator("iframe.chapter").locator("h1")).to_have_text(
+                "Your headline here, as it should print"
+            )
+            expect(printed.locator("#page-1 img")).to_have_js_property("complete", True)
+
+            article.write_text(good.replace("Your headline here", "Ferries resume"), encoding="utf-8")
+            changed = "Ferries resume, as it should print"
+            expect(chapter.frame_locator("iframe.chapter").locator("h1")).to_have_text(changed, timeout=WAIT_MS)
+            expect(printed.locator("#page-1 pre")).to_contain_text(changed, timeout=WAIT_MS)
+
+            article.write_text(good.replace("Your headline here", "Ferries resume") + STRAY_PULL_QUOTE,
+                               encoding="utf-8")
+            problems = chapter.get_by_role("region", name="Problems in the manuscript")
+            line = good.count("\n") + 2
+            expect(problems).to_contain_text(f"first-story.md:{line}: error:", timeout=WAIT_MS)
+            expect(chapter.get_by_role("status")).to_contain_text("below is the last good edition")
+            expect(chapter.frame_locator("iframe.chapter").locator("h1")).to_have_text(changed)
+            expect(printed.locator("#page-1 pre")).to_contain_text(changed)
+
+            article.write_text(good.replace("Your headline here", "Harbour reopens"), encoding="utf-8")
+            expect(problems).to_have_count(0, timeout=WAIT_MS)
+            expect(chapter.frame_locator("iframe.chapter").locator("h1")).to_have_text(
+                "Harbour reopens, as it should print", timeout=WAIT_MS
+            )
+            expect(printed.locator("#page-1 pre")).to_contain_text("Harbour reopens", timeout=WAIT_MS)
+            _every_page_picture_loads(printed)
+            browser.close()
+    finally:
+        status, out, err = running.stop()
+    assert status == ExitStatus.OK, err
+    assert out.rstrip().endswith("preview stopped")
+    assert "Traceback" not in err
+    assert opened.read_text().strip() == url
+    assert not (project / "dist").exists()
+    assert list(private.glob("hkcq-press*")) == []  # its private folder went with it
+
+
+def _every_page_picture_loads(page: Page) -> None:
+    """Scrolled to, each page's picture (loaded lazily) arrives whole."""
+    pictures = page.locator("section.page img")
+    assert pictures.count() == 2
+    for picture in pictures.all():
+        picture.scroll_into_view_if_needed()
+        expect(picture).to_have_js_property("complete", True)
+        assert picture.evaluate("image => image.naturalWidth") == 1191
+
+
+def test_preview_stops_cleanly_on_sigterm_before_any_browser(project: Path) -> None:
+    running = RunningPreview(project, env=dict(os.environ))
+    url = running.wait_for(r"previewing manuscript at (\S+)")[1]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
+    running.wait_for(r"built in")
+    status, out, err = running.stop(signal.SIGTERM)
+    assert status == ExitStatus.OK, err
+    assert out.rstrip().endswith("preview stopped")
+
+
+def test_preview_takes_no_build_output_options(project: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "hkcq_press", "preview", "--out", "x"], cwd=project,
+                            capture_output=True, text=True)
+    assert result.returncode == ExitStatus.USAGE
+    assert "unrecognized arguments: --out x" in result.stderr
+
+
+def test_a_fixture_edition_with_chinese_and_figures_previews(tmp_path: Path) -> None:
+    preview = Preview(FIXTURES / "deskweek", ROOT / "styles", DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path)
+    assert not preview.rebuild().failed
+    shown = preview.shown
+    assert shown is not None
+    with zipfile.ZipFile(tmp_path / "editions" / shown.epub_name) as book:
+        documents = [name for name in book.namelist() if name.endswith(".xhtml")]
+    assert len(shown.chapters) == len(documents)
+    assert all(shown.page_picture(page.number).startswith(b"\x89PNG") for page in shown.pages[:2])
+    preview.close()
