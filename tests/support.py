@@ -7,8 +7,6 @@ own model, so a bug in the pipeline cannot agree with itself.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
 import shutil
@@ -20,8 +18,9 @@ from pathlib import Path
 
 import pikepdf
 import yaml
-from fontTools.ttLib import TTFont
 from lxml import etree
+
+from hkcq_press.validators import Ace, Epubcheck
 
 MM = 72 / 25.4
 FURNITURE_BAND = 18 * MM
@@ -247,97 +246,6 @@ def _wide(char: str) -> bool:
 # --- Reading the fonts and glyphs of the built PDF -------------------------------------
 
 
-@dataclass
-class PdfFont:
-    """A font as the PDF embeds it, with the glyphs its text shows."""
-
-    base_font: str
-    encoding: str
-    """`/Identity-H`, unless the renderer had to map some characters to `.notdef`."""
-    program: TTFont
-    to_unicode: dict[int, str]
-    shown: set[int] = field(default_factory=set)
-    """Glyph ids (CIDs) the page content shows in this font."""
-
-    @property
-    def family(self) -> str:
-        return self.program["name"].getDebugName(1)
-
-    @property
-    def subfamily(self) -> str:
-        return self.program["name"].getDebugName(2)
-
-    def glyph_for(self, char: str) -> str:
-        """The name, in the embedded program, of the glyph shown for `char`."""
-        (cid,) = [cid for cid, text in self.to_unicode.items() if text == char and cid in self.shown]
-        return self.program.getGlyphOrder()[cid]
-
-
-def pdf_fonts(pdf: Path) -> list[PdfFont]:
-    """Every font of every page (and of the forms pages draw), with the glyphs shown.
-    Fonts are composite (Type0, two-byte codes), as WeasyPrint writes them."""
-    fonts: dict[tuple[int, int], PdfFont] = {}
-    with pikepdf.open(pdf) as document:
-        for page in document.pages:
-            _scan_content(page.obj, page.Resources, fonts)
-    return list(fonts.values())
-
-
-def _scan_content(stream: pikepdf.Object, resources: pikepdf.Object, fonts: dict[tuple[int, int], PdfFont]) -> None:
-    by_name = {}
-    for name, font in (resources.get("/Font") or {}).items():
-        key = font.objgen
-        if key not in fonts:
-            fonts[key] = _read_font(font)
-        by_name[name] = fonts[key]
-    current = None
-    for operands, operator in pikepdf.parse_content_stream(stream):
-        if operator == pikepdf.Operator("Tf"):
-            current = by_name[str(operands[0])]
-        elif operator in (pikepdf.Operator("Tj"), pikepdf.Operator("TJ")):
-            strings = operands[0] if operator == pikepdf.Operator("TJ") else operands
-            for item in strings:
-                if isinstance(item, pikepdf.String):
-                    data = bytes(item)
-                    current.shown.update(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-        elif operator == pikepdf.Operator("Do"):
-            xobject = resources.XObject[str(operands[0])]
-            if xobject.Subtype == "/Form":
-                _scan_content(xobject, xobject.get("/Resources") or resources, fonts)
-
-
-def _read_font(font: pikepdf.Object) -> PdfFont:
-    assert font.Subtype == "/Type0", f"{font.BaseFont} is not a composite font"
-    descriptor = font.DescendantFonts[0].FontDescriptor
-    program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
-    assert program is not None, f"{font.BaseFont} is not embedded"
-    encoding = font.Encoding
-    return PdfFont(
-        base_font=str(font.BaseFont),
-        encoding=str(encoding) if isinstance(encoding, pikepdf.Name) else "custom",
-        program=TTFont(io.BytesIO(program.read_bytes())),
-        to_unicode=_to_unicode(font.ToUnicode.read_bytes().decode("latin-1")),
-    )
-
-
-def _to_unicode(cmap: str) -> dict[int, str]:
-    """A ToUnicode CMap's `bfchar` and `bfrange` entries: code → text."""
-    mapping: dict[int, str] = {}
-
-    def text(hex_string: str) -> str:
-        return bytes.fromhex(hex_string).decode("utf-16-be")
-
-    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
-        for code, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
-            mapping[int(code, 16)] = text(target)
-    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
-        for first, last, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
-            start = text(target)
-            for offset, code in enumerate(range(int(first, 16), int(last, 16) + 1)):
-                mapping[code] = start[:-1] + chr(ord(start[-1]) + offset)
-    return mapping
-
-
 # --- Reading the built EPUB ----------------------------------------------------------
 
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "pre"}
@@ -394,10 +302,9 @@ def in_order(stream: str, expected: list[str], any_break: bool = False) -> list[
     return spans
 
 
-# --- Ace by DAISY --------------------------------------------------------------------
+# --- Validators -----------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-ACE = ROOT / ".tools" / "ace" / "node_modules" / "@daisy" / "ace" / "bin" / "ace-puppeteer.js"
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
 
 
@@ -408,20 +315,11 @@ def browser_path() -> str:
     return browser
 
 
-def ace_violations(epub: Path, report_dir: Path) -> list[str]:
-    """Run Ace by DAISY on `epub` with the system's Chromium; its violations as text."""
-    browser = browser_path()
-    assert ACE.is_file(), "Ace by DAISY is not installed: run `make setup`"
-    subprocess.run(
-        ["node", str(ACE), "--silent", "--outdir", str(report_dir), str(epub)],
-        env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}, check=True, capture_output=True, timeout=600,
-    )
-    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
-    violations = [
-        f"{document['earl:testSubject']['url']}: {check['earl:test']['dct:title']} "
-        f"({check['earl:test']['earl:impact']}): {check['earl:result']['dct:description']}"
-        for document in report["assertions"]
-        for check in document.get("assertions", [])
-    ]
-    assert violations or report["earl:result"]["earl:outcome"] == "pass", report["earl:result"]
-    return violations
+def epubcheck_messages(epub: Path) -> list[str]:
+    """Everything epubcheck says of `epub`, whatever its level, run as `verify` runs it."""
+    return [str(problem) for problem in Epubcheck.find().check(epub, epub)]
+
+
+def ace_violations(epub: Path) -> list[str]:
+    """Every violation Ace by DAISY reports in `epub`, run as `verify` runs it."""
+    return [str(problem) for problem in Ace.find().check(epub, epub)]

@@ -20,7 +20,6 @@ from support import (
     expected_from_manuscript,
     flow,
     pattern,
-    pdf_fonts,
     pdf_lines,
 )
 
@@ -29,6 +28,7 @@ from hkcq_press.errors import ManuscriptError
 from hkcq_press.fonts import chinese_faces
 from hkcq_press.manuscript import load_edition
 from hkcq_press.pdf import write_pdf
+from hkcq_press.pdfcheck import pdf_fonts
 from hkcq_press.render import HouseStyle
 
 FONTS = Path(__file__).resolve().parent.parent / "src" / "hkcq_press" / "layouts" / "fonts"

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from .errors import Problem
 from .fonts import printable_characters
@@ -20,6 +20,9 @@ from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from .outputs import remove_leftovers, scratch_folder, staged_outputs
 from .render import HouseStyle
 from .stylesheets import check_stylesheets
+
+if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
+    from .verify import Validator, Verification
 
 Format = Literal["pdf", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "epub")
@@ -47,6 +50,8 @@ class BuildResult:
     """None when every edition asked for was up to date and nothing was read."""
     outputs: list[Output] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    verification: Verification | None = None
+    """What `verify` found and ran, when asked for: nothing but warnings, or the build fails."""
 
 
 class Progress(Protocol):
@@ -114,6 +119,7 @@ def build(
     keep_html: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    verify: bool = False,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
@@ -122,12 +128,24 @@ def build(
     production desk's choices for the PDF; `keep_html` also writes the print HTML
     beside the PDF. Raises `ManuscriptError` (listing every problem) when the
     manuscript or a style is wrong; the output directory is then left as it was.
+
+    With `verify`, each edition built is verified before it replaces the old one
+    (`VerificationFailed` if it has errors: nothing is written), and each one up to
+    date is verified where it is; `MissingValidator` before anything is read if a
+    validator is not installed.
     """
-    job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress)
+    validators: tuple[Validator, ...] = ()
+    if verify and "epub" in formats:
+        from .verify import epub_validators
+
+        validators = epub_validators()
+    job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
+               verify, validators)
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
-    inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests)
+    inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests,
+                           job.verified_by)
     fresh = {} if force else {
         kind: recorded for kind in formats
         if (recorded := record.up_to_date(manuscript_dir, kind, inputs[kind])) is not None
@@ -150,6 +168,8 @@ def build(
             path = out_dir / name
             detail = recorded.detail if path.suffix == f".{kind}" else KEPT_HTML
             result.outputs.append(Output(path.suffix[1:], path, path.stat().st_size, detail, rebuilt=False))
+    if verify:
+        _verify_in_place(job, [output.path for output in result.outputs if not output.rebuilt], result)
     order = {kind: index for index, kind in enumerate((*formats, "html"))}
     result.outputs.sort(key=lambda output: order[output.format])
     return result
@@ -166,6 +186,28 @@ class _Job:
     print_options: PrintOptions
     keep_html: bool
     progress: Progress | None
+    verify: bool
+    validators: tuple[Validator, ...]
+
+    @property
+    def verified_by(self) -> tuple[str, ...]:
+        return tuple(validator.name for validator in self.validators)
+
+
+def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: dict[Path, Path] | None = None) -> None:
+    """Verify the editions (staged ones by their final `names`); any error fails the build."""
+    from .verify import VerificationFailed
+    from .verify import verify as verify_editions
+
+    editions = [path for path in paths if (names or {}).get(path, path).suffix in (".pdf", ".epub")]
+    found = verify_editions(editions, job.style, names, job.validators)
+    if result.verification is None:
+        result.verification = found
+    else:
+        result.verification.problems.extend(found.problems)
+        result.verification.checked.update(found.checked)
+    if found.errors:
+        raise VerificationFailed(found.problems)
 
 
 def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
@@ -189,7 +231,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         if "epub" in staged:
             from .epub import write_epub
 
-            book = beside.submit(write_epub, edition, style, staged["epub"])
+            book = beside.submit(write_epub, edition, style, staged["epub"], job.verified_by)
         if "pdf" in staged:
             from .pdf import write_pdf
 
@@ -203,6 +245,9 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
             documents = book.result().documents
             details["epub"] = f"{documents} article{'s' if documents != 1 else ''}"
         sizes = {kind: path.stat().st_size for kind, path in staged.items()}
+        if job.verify:
+            finals = {path: job.out_dir / f"{edition.slug}.{kind}" for kind, path in staged.items()}
+            _verify_in_place(job, list(staged.values()), result, finals)
         staging.commit()
     for kind in staged:
         result.outputs.append(Output(kind, job.out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))

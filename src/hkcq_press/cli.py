@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import ExitStatus, ManuscriptError, PressError, Problem, Stopped
+from .errors import ExitStatus, PressError, Problem, ProblemsFound, Stopped
 from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
     from .build import Format
     from .manuscript import Limits
     from .preview import Attempt
+    from .verify import Verification
 
 BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
     "pdf": ("check, then build the print edition (PDF)", ("pdf",)),
@@ -31,6 +32,8 @@ BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
 CHECK = "check the whole manuscript and report every problem, building nothing"
 NEW = "start a new edition: a manuscript folder with an example article, ready to build"
 FONTS = "install the house Chinese typefaces (Noto Serif HK, TC, SC), or list where they are"
+VERIFY = ("check built editions: epubcheck and Ace by DAISY for an EPUB; tags, language, title, "
+          "fonts, bookmarks and the variant's markers for a PDF")
 PREVIEW = ("show both editions in a browser, rebuilt and reloaded on every save of the manuscript "
            "or styles/ (dist/ is not touched)")
 
@@ -57,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
                           help="where the editions are written (default: ./dist)")
     building.add_argument("--force", action="store_true",
                           help="rebuild even when the editions in the output folder are up to date")
+    building.add_argument("--verify", action="store_true",
+                          help="verify each edition (epubcheck and Ace by DAISY for the EPUB, the PDF checks) "
+                               "before it replaces the old one, and say so in the EPUB's accessibility summary")
     printing = argparse.ArgumentParser(add_help=False)
     printing.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
                           help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
@@ -82,6 +88,14 @@ def parser() -> argparse.ArgumentParser:
         commands.add_parser(name, parents=parents, help=summary, description=summary)
     new = commands.add_parser("new", parents=[speaking], help=NEW, description=NEW)
     new.add_argument("folder", type=Path, metavar="DIR", help="the new project's folder (new, or empty)")
+    verify = commands.add_parser("verify", parents=[speaking], help=VERIFY, description=VERIFY)
+    verify.add_argument("files", type=Path, nargs="*", metavar="FILE",
+                        help="the PDFs and EPUBs to check (default: the editions in --out)")
+    verify.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
+                        help="where the editions to check are, when no FILE is named (default: ./dist)")
+    verify.add_argument("--styles", type=Path, default=None, metavar="DIR",
+                        help="the house-style overrides the editions were built with, whose fonts a PDF "
+                             "may embed (default: ./styles when it exists)")
     preview = commands.add_parser("preview", parents=[reading, printing, speaking], help=PREVIEW,
                                   description=PREVIEW)
     preview.add_argument("--port", type=_port, default=0, metavar="N",
@@ -119,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         return RUNNERS.get(arguments.command, _build)(arguments)
-    except ManuscriptError as error:
+    except ProblemsFound as error:
         _report([problem for problem in error.problems if problem.severity == "error" or not arguments.quiet])
         count = len([problem for problem in error.problems if problem.severity == "error"])
         consequence = "; nothing was written" if arguments.command in BUILDS else ""
@@ -168,6 +182,7 @@ def _build(arguments: argparse.Namespace) -> int:
         result = build(
             arguments.manuscript, arguments.out, formats, _styles(arguments), _limits(arguments), options,
             keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
+            verify=arguments.verify,
         )
     finally:
         if progress is not None:
@@ -179,7 +194,33 @@ def _build(arguments: argparse.Namespace) -> int:
                 print(f"wrote {output.path} ({output.detail}, {_size(output.size)})")
             else:
                 print(f"up to date: {output.path}")
+        if result.verification is not None:
+            _say_verified(result.verification)
     return ExitStatus.OK
+
+
+def _verify(arguments: argparse.Namespace) -> int:
+    from .render import HouseStyle
+    from .verify import NothingToVerify, verify
+
+    files = arguments.files or sorted(
+        path for path in arguments.out.glob("*") if path.suffix in (".pdf", ".epub") and not path.name.startswith(".")
+    )
+    if not files:
+        raise NothingToVerify(f"no editions to verify in {arguments.out}/: build them first, or name the files")
+    verification = verify(files, HouseStyle(_styles(arguments)))
+    _report([problem for problem in verification.problems if problem.severity == "error" or not arguments.quiet])
+    if verification.errors:
+        print(f"hkcq-press: {_count(len(verification.errors), 'error')} in the editions.", file=sys.stderr)
+        return ExitStatus.INPUT_ERROR
+    if not arguments.quiet:
+        _say_verified(verification)
+    return ExitStatus.OK
+
+
+def _say_verified(verification: Verification) -> None:
+    for path, checks in verification.checked.items():
+        print(f"verified {path}: {' and '.join(checks)}, no errors")
 
 
 def _new(arguments: argparse.Namespace) -> int:
@@ -231,7 +272,7 @@ def _preview(arguments: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-RUNNERS = {"check": _check, "new": _new, "fonts": _fonts, "preview": _preview}
+RUNNERS = {"check": _check, "new": _new, "fonts": _fonts, "preview": _preview, "verify": _verify}
 """The command → what runs it; the builds (`pdf`, `epub`, `build`) share `_build`."""
 
 

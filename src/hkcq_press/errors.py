@@ -17,6 +17,8 @@ class ExitStatus(IntEnum):
     INPUT_ERROR = 1
     USAGE = 2
     INTERNAL = 3
+    VALIDATOR_MISSING = 4
+    """`verify` could not run a validator it needs: nothing was claimed about that file."""
     STOPPED = 130
     """Stopped by Ctrl-C or SIGTERM, as shells report a process ended by SIGINT."""
 
@@ -30,10 +32,13 @@ class Problem:
     message: str
     hint: str = ""
     severity: Literal["error", "warning"] = "error"
+    place: str = ""
+    """Where inside a built edition: an EPUB's member (`EPUB/text/a.xhtml:12`) or a PDF's page."""
 
     def location(self) -> str:
         shown = _display_path(self.path)
-        return f"{shown}:{self.line}" if self.line else shown
+        shown = f"{shown}:{self.line}" if self.line else shown
+        return f"{shown}: {self.place}" if self.place else shown
 
     def __str__(self) -> str:
         text = f"{self.location()}: {self.severity}: {self.message}"
@@ -64,14 +69,18 @@ class PressError(Exception):
     exit_status = ExitStatus.INTERNAL
 
 
-class ManuscriptError(PressError):
-    """The manuscript or a style cannot be built; `problems` says where and why."""
+class ProblemsFound(PressError):
+    """Errors in the user's files; `problems` says where and why."""
 
     exit_status = ExitStatus.INPUT_ERROR
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+class ManuscriptError(ProblemsFound):
+    """The manuscript or a style cannot be built."""
 
 
 @dataclass

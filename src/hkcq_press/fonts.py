@@ -43,12 +43,18 @@ def house_fonts(style: HouseStyle) -> dict[str, Path]:
     return files
 
 
-def chinese_font_folders() -> tuple[Path, ...]:
-    """Where `hkcq-press fonts install` puts the Chinese typefaces, in the order they
-    are looked for: beside the Python environment hkcq-press runs in, then in the
-    user's data folder (for an installation the user cannot write into)."""
+def data_folders(name: str) -> tuple[Path, ...]:
+    """Where setup installs what the package does not ship (`fonts`, the `ace`
+    validator), in the order they are looked for: beside the Python environment
+    hkcq-press runs in, then in the user's data folder (for an installation the user
+    cannot write into)."""
     user_data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return (Path(sys.prefix) / "share" / "hkcq-press" / "fonts", user_data / "hkcq-press" / "fonts")
+    return (Path(sys.prefix) / "share" / "hkcq-press" / name, user_data / "hkcq-press" / name)
+
+
+def chinese_font_folders() -> tuple[Path, ...]:
+    """Where `hkcq-press fonts install` puts the Chinese typefaces."""
+    return data_folders("fonts")
 
 
 def chinese_faces(forms: str) -> dict[int, Path]:

@@ -85,9 +85,11 @@ def input_digests(
     limits: Limits,
     keep_html: bool,
     digest_of: FileDigests | None = None,
+    verified_by: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """For each format, the digest of everything its edition is made from. The files
-    are read once, whatever the number of formats; `digest_of` may know some already."""
+    are read once, whatever the number of formats; `digest_of` may know some already.
+    `verified_by` counts for the EPUB, whose accessibility summary names the validators."""
     digest_of = digest_of or FileDigests()
     shared = hashlib.sha256()
     _add(shared, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
@@ -110,7 +112,7 @@ def input_digests(
     digests = {}
     for kind in kinds:
         digest = shared.copy()
-        _add(digest, kind, *((astuple(options), keep_html) if kind == "pdf" else ()))
+        _add(digest, kind, *((astuple(options), keep_html) if kind == "pdf" else verified_by))
         digests[kind] = digest.hexdigest()
     return digests
 

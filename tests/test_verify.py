@@ -1,0 +1,176 @@
+"""`hkcq-press verify` and `build --verify`: the validators as part of the product.
+
+Each check is shown to pass on the editions hkcq-press builds and to catch the
+fault it is for, in a file made faulty on purpose, at the place it names."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+import weasyprint
+from conftest import ROOT, Built, copy_manuscript, editions_in, run_cli
+
+from hkcq_press.errors import ExitStatus
+from hkcq_press.pdfcheck import check_pdf
+from hkcq_press.render import HouseStyle
+
+HOUSE_SERIF = ROOT / "src" / "hkcq_press" / "layouts" / "fonts" / "NotoSerif-Regular.ttf"
+ARTICLE_LAYOUT = ROOT / "src" / "hkcq_press" / "layouts" / "epub" / "article.xhtml"
+
+
+def summary_of(epub: Path) -> str:
+    with zipfile.ZipFile(epub) as book:
+        package = book.read("EPUB/content.opf").decode()
+    return re.search(r'property="schema:accessibilitySummary">([^<]*)<', package)[1]
+
+
+@pytest.mark.parametrize("name", ["sample", "multi", "chinese", "deskweek"])
+def test_the_pdf_checks_pass_every_fixture_edition(name: str, request: pytest.FixtureRequest) -> None:
+    built: Built = request.getfixturevalue(f"{name}_edition")
+    styles = ROOT / "styles" if name == "sample" else None
+    assert check_pdf(built.pdf, built.pdf, HouseStyle(styles)) == []
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    copy_manuscript(tmp_path)
+    return tmp_path
+
+
+def test_verify_checks_the_editions_in_dist_and_says_what_ran(project: Path) -> None:
+    assert run_cli("build", cwd=project).returncode == 0
+    result = run_cli("verify", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert re.fullmatch(r"verified dist/[\w-]+\.epub: epubcheck 5\.[\d.]+ and Ace by DAISY 1\.4\.6, no errors", lines[0])
+    assert re.fullmatch(r"verified dist/[\w-]+\.pdf: the PDF checks, no errors", lines[1])
+
+
+def test_verify_catches_a_missing_picture_and_a_wrong_language(multi_edition: Built, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(multi_edition.epub) as original, zipfile.ZipFile(broken, "w") as copy:
+        pictures = [name for name in original.namelist() if name.startswith("EPUB/images/") and name.endswith(".png")]
+        assert pictures
+        article = next(name for name in original.namelist() if name.startswith("EPUB/text/") and "cafe" in name)
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == pictures[0]:
+                continue
+            if info.filename == article:
+                data = data.replace(b'xml:lang="en"', b'xml:lang="fr"', 1)
+            copy.writestr(info, data)
+    result = run_cli("verify", str(broken), cwd=tmp_path)
+    assert result.returncode == ExitStatus.INPUT_ERROR
+    problems = result.stderr
+    assert f'broken.epub: {pictures[0]}: error: [epubcheck RSC-001] File "{pictures[0]}" could not be found.' in problems
+    assert re.search(rf"broken\.epub: {re.escape(article)}:\d+: error: \[epubcheck RSC-005\] .*lang", problems)
+    assert re.search(rf"broken\.epub: {re.escape(article.removeprefix('EPUB/'))}, element html: error: "
+                     r"\[Ace \w+\] html-xml-lang-mismatch", problems)
+    assert problems.rstrip().endswith("errors in the editions.")
+
+
+def _pdf(path: Path, html: str, **options: object) -> Path:
+    weasyprint.HTML(string=html).write_pdf(path, **options)
+    return path
+
+
+def test_verify_catches_a_font_of_the_machine(tmp_path: Path) -> None:
+    """A tagged PDF/UA with a title, a language and a bookmark: only its font is wrong."""
+    pdf = _pdf(tmp_path / "system.pdf", "<html lang='en'><title>Brief</title><body style='font-family: sans-serif'>"
+               "<h1>Brief</h1><p>Words.</p></body></html>", pdf_variant="pdf/ua-1", pdf_tags=True)
+    result = run_cli("verify", str(pdf), cwd=tmp_path)
+    assert result.returncode == ExitStatus.INPUT_ERROR
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1, result.stderr
+    assert re.fullmatch(r"system\.pdf: page 1: error: the font [\w ]+ is not a house face: a font of the machine "
+                        r"that made the PDF stood in for the house style's", errors[0])
+
+
+def test_verify_catches_an_untagged_pdf(tmp_path: Path) -> None:
+    """Set in the house serif, with a title and a bookmark, but not tagged and claiming nothing."""
+    pdf = _pdf(tmp_path / "untagged.pdf", f"<html><title>Brief</title><style>@font-face {{ font-family: S; src: "
+               f"url({HOUSE_SERIF.as_uri()}) }} body {{ font-family: S }}</style><h1>Brief</h1><p>Words.</p></html>")
+    result = run_cli("verify", str(pdf), cwd=tmp_path)
+    assert result.returncode == ExitStatus.INPUT_ERROR
+    errors = {line.removeprefix("untagged.pdf: error: ") for line in result.stderr.splitlines() if ": error: " in line}
+    assert errors == {
+        "the PDF is not tagged: it has no structure for a screen reader to follow",
+        "the PDF does not say its language (/Lang), so a screen reader cannot choose a voice",
+        "a reader is not told to show the document's title (DisplayDocTitle) instead of its file name",
+        "the PDF claims no conformance: neither PDF/UA nor PDF/A markers in its metadata",
+    }, result.stderr
+
+
+def test_a_missing_validator_is_named_with_how_to_install_it(tmp_path: Path, multi_edition: Built) -> None:
+    """No Java, Node.js or Chromium on the PATH: nothing is said to have passed."""
+    shutil.copy(multi_edition.epub, tmp_path / "edition.epub")
+    shutil.copy(multi_edition.pdf, tmp_path / "edition.pdf")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    bare = {"PATH": str(empty), "ACE_BROWSER": "", "HOME": str(tmp_path)}
+    result = run_cli("verify", "edition.pdf", "edition.epub", cwd=tmp_path, env=bare)
+    assert result.returncode == ExitStatus.VALIDATOR_MISSING
+    assert "epubcheck needs a Java runtime" in result.stderr
+    assert "apt-get install default-jre-headless" in result.stderr
+    assert "Ace by DAISY cannot run; install Node.js" in result.stderr
+    assert "Chromium (`apt-get install chromium`)" in result.stderr
+    assert "verified" not in result.stdout
+    alone = run_cli("verify", "edition.pdf", cwd=tmp_path, env=bare)  # the PDF checks need no outside program
+    assert alone.returncode == 0, alone.stderr
+    assert alone.stdout == "verified edition.pdf: the PDF checks, no errors\n"
+
+
+def test_an_unverified_build_claims_no_check_and_a_verified_one_names_them(project: Path) -> None:
+    plain = run_cli("build", cwd=project)
+    assert plain.returncode == 0, plain.stderr
+    (epub,) = (project / "dist").glob("*.epub")
+    unverified = summary_of(epub)
+    assert "epubcheck" not in unverified and "Ace" not in unverified and "passed" not in unverified
+    assert "Every picture has a text description." in unverified  # the multi edition has figures
+    assert "not certified by a third party" in unverified
+
+    verified = run_cli("build", "--verify", cwd=project)
+    assert verified.returncode == 0, verified.stderr
+    assert "up to date: dist/" in verified.stdout  # the PDF is the same file: verified where it is
+    assert re.search(r"wrote dist/[\w-]+\.epub", verified.stdout)  # its summary now names the checks
+    assert re.search(r"verified dist/[\w-]+\.pdf: the PDF checks, no errors", verified.stdout)
+    assert re.search(r"This file passed epubcheck 5\.[\d.]+ and Ace by DAISY 1\.4\.6 with no problems reported\.$",
+                     summary_of(epub))
+    again = run_cli("build", "--verify", cwd=project)
+    assert again.returncode == 0
+    assert again.stdout.count("up to date: ") == 2
+    assert again.stdout.count("verified ") == 2
+
+
+def test_build_verify_writes_nothing_that_fails(project: Path) -> None:
+    """A house layout that makes the e-book invalid builds, but does not pass `--verify`."""
+    styles = project / "styles" / "epub"
+    styles.mkdir(parents=True)
+    layout = ARTICLE_LAYOUT.read_text(encoding="utf-8")
+    (styles / "article.xhtml").write_text(layout.replace(' xml:lang="{{', ' xml:lang="x{{', 1), encoding="utf-8")
+    failed = run_cli("build", "--verify", cwd=project)
+    assert failed.returncode == ExitStatus.INPUT_ERROR
+    assert not (project / "dist").exists() or editions_in(project / "dist") == []
+    assert re.search(r"^dist/[\w-]+\.epub: EPUB/text/[\w-]+\.xhtml:\d+: error: \[epubcheck RSC-005\]", failed.stderr, re.M)
+    assert ".tmp" not in failed.stderr  # named as the edition it would have been
+    assert failed.stderr.rstrip().endswith("nothing was written.")
+    assert run_cli("build", cwd=project).returncode == 0  # without --verify the same layout builds
+
+
+def test_verify_refuses_what_is_not_an_edition(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    result = run_cli("verify", "notes.txt", cwd=tmp_path)
+    assert result.returncode == ExitStatus.USAGE
+    assert "notes.txt is neither a PDF nor an EPUB" in result.stderr
+    missing = run_cli("verify", "gone.pdf", cwd=tmp_path)
+    assert missing.returncode == ExitStatus.USAGE
+    assert "gone.pdf: no such file to verify" in missing.stderr
+    empty = run_cli("verify", cwd=tmp_path)
+    assert empty.returncode == ExitStatus.USAGE
+    assert "no editions to verify in dist/: build them first, or name the files" in empty.stderr
