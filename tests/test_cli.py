@@ -277,7 +277,8 @@ def test_an_empty_manuscript_directory(tmp_path: Path) -> None:
 
 
 def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each writer waits for the other to have started: one after the other, this would time out."""
+    """Once the print edition is laid out, its PDF is written while the EPUB is made:
+    each writer waits for the other to have started; one after the other, this would time out."""
     import threading
 
     from hkcq_press import build as build_module
@@ -285,7 +286,7 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
     from hkcq_press import pdf as pdf_module
 
     started = {"pdf": threading.Event(), "epub": threading.Event()}
-    real = {"pdf": pdf_module.write_pdf, "epub": epub_module.write_epub}
+    real = {"pdf": pdf_module.PrintLayout.write, "epub": epub_module.write_epub}
 
     def writer(kind: str, other: str):
         def write(*arguments: object):
@@ -294,7 +295,7 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
             return real[kind](*arguments)
         return write
 
-    monkeypatch.setattr(pdf_module, "write_pdf", writer("pdf", "epub"))
+    monkeypatch.setattr(pdf_module.PrintLayout, "write", writer("pdf", "epub"))
     monkeypatch.setattr(epub_module, "write_epub", writer("epub", "pdf"))
     result = build_module.build(project / "manuscript", project / "dist", styles_dir=project / "styles")
     assert [output.format for output in result.outputs] == ["pdf", "epub"]
@@ -460,8 +461,9 @@ def test_new_never_writes_over_anything(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command, option", [
     ("check", ["--out", "x"]), ("check", ["--force"]), ("check", ["--pdf-variant", "pdf/a-3b"]),
-    ("check", ["--print-marks"]), ("check", ["--keep-html"]), ("epub", ["--print-marks"]),
-    ("epub", ["--page-size", "book"]), ("epub", ["--keep-html"]), ("new", ["x", "--manuscript", "m"]),
+    ("check", ["--print-marks"]), ("check", ["--keep-html"]), ("check", ["--page-size", "book"]),
+    ("epub", ["--print-marks"]), ("epub", ["--pdf-variant", "pdf/a-3b"]), ("epub", ["--keep-html"]),
+    ("new", ["x", "--manuscript", "m"]),
 ])
 def test_each_command_takes_only_its_own_options(project: Path, command: str, option: list[str]) -> None:
     result = run_cli(command, *option, cwd=project)

@@ -101,9 +101,17 @@ def test_a_change_to_a_module_in_a_subfolder_of_the_package_rebuilds(
 
 
 def test_a_print_option_rebuilds_only_the_pdf(project: Path) -> None:
-    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): True, str(EPUB): False}
-    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli("build", "--print-marks", cwd=project)) == {str(PDF): True, str(EPUB): False}
+    assert rebuilt(run_cli("build", "--print-marks", cwd=project)) == {str(PDF): False, str(EPUB): False}
     assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
+
+
+def test_the_page_size_rebuilds_both_editions(project: Path) -> None:
+    """The e-book marks where the printed pages begin: other pages, other marks."""
+    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli("epub", "--page-size", "letter", cwd=project)) == {str(EPUB): False}
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
 
 
 def test_a_different_source_date_rebuilds(project: Path) -> None:

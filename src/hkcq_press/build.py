@@ -224,26 +224,26 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         if job.keep_html and "pdf" in formats:
             staged["html"] = staging.stage(f"{edition.slug}.html")
             details["html"] = KEPT_HTML
-        # The EPUB is made beside the PDF rather than after it; WeasyPrint keeps
-        # this thread, whose log it reports to.
-        # Each writer is imported only when its edition is asked for: one alone starts sooner.
-        book = None
-        if "epub" in staged:
-            from .epub import write_epub
+        # The print edition is laid out first, even for the EPUB alone: the e-book marks
+        # where its pages begin. The EPUB is then made beside the writing of the PDF;
+        # WeasyPrint keeps this thread, whose log it reports to.
+        from .pdf import laid_out
 
-            book = beside.submit(write_epub, edition, style, staged["epub"], job.verified_by)
-        if "pdf" in staged:
-            from .pdf import write_pdf
+        with laid_out(
+            edition, style, job.print_options, staged.get("html"), progress.page if progress else None
+        ) as layout:
+            book = None
+            if "epub" in staged:
+                from .epub import write_epub
 
-            pdf = write_pdf(
-                edition, style, staged["pdf"], job.print_options, staged.get("html"),
-                progress.page if progress else None,
-            )
-            result.warnings.extend(pdf.warnings)
-            details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
-        if book is not None:
-            documents = book.result().documents
-            details["epub"] = f"{documents} article{'s' if documents != 1 else ''}"
+                book = beside.submit(write_epub, edition, style, staged["epub"], job.verified_by, layout.page_starts)
+            if "pdf" in staged:
+                pdf = layout.write(staged["pdf"])
+                result.warnings.extend(pdf.warnings)
+                details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
+            if book is not None:
+                documents = book.result().documents
+                details["epub"] = f"{documents} article{'s' if documents != 1 else ''}"
         sizes = {kind: path.stat().st_size for kind, path in staged.items()}
         if job.verify:
             finals = {path: job.out_dir / f"{edition.slug}.{kind}" for kind, path in staged.items()}

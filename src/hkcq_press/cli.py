@@ -63,12 +63,14 @@ def parser() -> argparse.ArgumentParser:
     building.add_argument("--verify", action="store_true",
                           help="verify each edition (epubcheck and Ace by DAISY for the EPUB, the PDF checks) "
                                "before it replaces the old one, and say so in the EPUB's accessibility summary")
+    paging = argparse.ArgumentParser(add_help=False)
+    paging.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
+                        help="the print edition's page size, whose pages the e-book marks too; wins over "
+                             "page_size in edition.yaml (default: a4)")
     printing = argparse.ArgumentParser(add_help=False)
     printing.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
                           help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
                                f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
-    printing.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
-                          help="the print edition's page size; wins over page_size in edition.yaml (default: a4)")
     printing.add_argument("--print-marks", action="store_true",
                           help="add crop marks and a 3 mm bleed to the print edition, for the printer")
     keeping = argparse.ArgumentParser(add_help=False)
@@ -84,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("check", parents=[reading, speaking], help=CHECK, description=CHECK)
     for name, (summary, formats) in BUILDS.items():
-        parents = [reading, building, *([printing, keeping] if "pdf" in formats else []), speaking]
+        parents = [reading, building, paging, *([printing, keeping] if "pdf" in formats else []), speaking]
         commands.add_parser(name, parents=parents, help=summary, description=summary)
     new = commands.add_parser("new", parents=[speaking], help=NEW, description=NEW)
     new.add_argument("folder", type=Path, metavar="DIR", help="the new project's folder (new, or empty)")
@@ -96,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--styles", type=Path, default=None, metavar="DIR",
                         help="the house-style overrides the editions were built with, whose fonts a PDF "
                              "may embed (default: ./styles when it exists)")
-    preview = commands.add_parser("preview", parents=[reading, printing, speaking], help=PREVIEW,
+    preview = commands.add_parser("preview", parents=[reading, paging, printing, speaking], help=PREVIEW,
                                   description=PREVIEW)
     preview.add_argument("--port", type=_port, default=0, metavar="N",
                          help="the port to serve on (default: a free one, printed)")
@@ -174,9 +176,9 @@ def _build(arguments: argparse.Namespace) -> int:
     from .build import build
 
     formats = BUILDS[arguments.command][1]
-    options = PrintOptions(*(
-        (arguments.pdf_variant, arguments.page_size, arguments.print_marks) if "pdf" in formats else ()
-    ))
+    options = PrintOptions(
+        getattr(arguments, "pdf_variant", None), arguments.page_size, getattr(arguments, "print_marks", False)
+    )
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
     try:
         result = build(

@@ -25,10 +25,12 @@ from .fonts import FontFace, chinese_fonts, house_fonts, subset_font
 from .images import MEDIA_TYPES
 from .inline import InlineMarkup
 from .model import Article, Edition, Figure
+from .pagemap import PageStart, PageTarget, mark_pages, marker_id
 from .render import HouseStyle
 from .stylesheets import FONTS_STYLESHEET, STYLESHEETS, stylesheet
 
 ARTICLE_LAYOUT = "epub/article.xhtml"
+NAV = "nav.xhtml"
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
@@ -46,9 +48,23 @@ def modification_time() -> datetime:
     return datetime.now(tz=timezone.utc)
 
 
-def write_epub(edition: Edition, style: HouseStyle, target: Path, verified_by: tuple[str, ...] = ()) -> EpubResult:
+@dataclass(frozen=True, slots=True)
+class NavEntry:
+    href: str
+    title: str
+    language: str | None = None
+    kind: str = ""
+    """A landmark's `epub:type`."""
+
+
+def write_epub(
+    edition: Edition, style: HouseStyle, target: Path, verified_by: tuple[str, ...] = (),
+    page_starts: tuple[PageStart, ...] = (),
+) -> EpubResult:
     """`verified_by` names the validators the file will pass before it is published
-    (`build --verify`), for the accessibility summary to say so."""
+    (`build --verify`), for the accessibility summary to say so; `page_starts` are
+    where the print edition's pages begin, marked in the text and listed in the
+    navigation document."""
     book = epub.EpubBook()
     book.set_identifier(book_identifier(edition))
     book.set_title(edition.title)
@@ -60,8 +76,12 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path, verified_by: t
         value = getattr(edition, field)
         if value:
             book.add_metadata("DC", field, value)
-    for prop, value, attributes in accessibility_metadata(edition, verified_by):
+    for prop, value, attributes in accessibility_metadata(edition, verified_by, bool(page_starts)):
         book.add_metadata(None, "meta", value, {"property": prop, **attributes})
+    if page_starts:
+        # The printed pages the markers and the page list follow (EPUB Accessibility 1.1).
+        book.add_metadata("DC", "source", print_identifier(edition))
+        book.add_metadata(None, "meta", print_identifier(edition), {"property": "pageBreakSource"})
 
     stylesheets = []
     for name in STYLESHEETS["epub"]:
@@ -91,35 +111,77 @@ def write_epub(edition: Edition, style: HouseStyle, target: Path, verified_by: t
         book.add_item(document)
         documents.append((article, document))
 
+    keys = frozenset(article.key for article in edition.articles)
+    pages = _mark_pages(book, page_starts, keys)
+    nav = epub.EpubItem(
+        uid="nav", file_name=NAV, media_type="application/xhtml+xml",
+        content=mark_pages(_nav_xhtml(edition, style, documents, stylesheets, pages), list(page_starts), keys)[0],
+    )
+    nav.properties = ["nav"]
+    book.add_item(nav)
     _add_fonts(book, style, [page.content.decode("utf-8") for page in book.get_items_of_media_type(
         "application/xhtml+xml")])
+    # The EPUB 2 table of contents, for older reading systems; EPUB 3 ones read `nav`.
     book.toc = [
         epub.Link(own_pages["titlepage"].file_name, "Title page", "toc-titlepage"),
         *(epub.Link(document.file_name, article.headline, document.id) for article, document in documents),
         epub.Link(own_pages["colophon"].file_name, "Colophon", "toc-colophon"),
     ]
-    # Landmarks, in EPUB 3 terms (the legacy EPUB 2 guide is not written).
-    book.guide = [
-        {"href": own_pages["cover"].file_name, "title": "Cover", "type": "cover"},
-        {"href": own_pages["titlepage"].file_name, "title": "Title page", "type": "titlepage"},
-        {"href": "nav.xhtml", "title": "Contents", "type": "toc"},
-        {"href": documents[0][1].file_name, "title": documents[0][0].headline, "type": "bodymatter"},
-    ]
     book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
     book.spine = [
         (own_pages["cover"], "no"), own_pages["titlepage"], "nav",
         *(document for _, document in documents), own_pages["colophon"],
     ]
     modified = modification_time()
-    options = {"mtime": modified, "raise_exceptions": True, "landmark_title": "Landmarks", "epub2_guide": False}
+    options = {"mtime": modified, "raise_exceptions": True, "epub2_guide": False}
     epub.write_epub(str(target), book, options)
     _finish_archive(target, modified, edition.language)
     return EpubResult(documents=len(documents))
 
 
+def _mark_pages(book: epub.EpubBook, page_starts: tuple[PageStart, ...], keys: frozenset[str]) -> list[PageTarget]:
+    """Mark where each print page begins in the documents that hold it; the page list, in page order."""
+    found: dict[int, PageTarget] = {}
+    for document in book.get_items_of_media_type("application/xhtml+xml"):
+        document.content, marked = mark_pages(document.content, list(page_starts), keys)
+        for start in marked:
+            found[start.page] = PageTarget(str(start.page), document.file_name, marker_id(start))
+    for start in page_starts:  # pages that begin in the print contents: marked in the navigation document
+        if start.region == "contents":
+            found[start.page] = PageTarget(str(start.page), NAV, marker_id(start))
+    return [found[page] for page in sorted(found)]
+
+
+def _nav_xhtml(
+    edition: Edition, style: HouseStyle, documents: list[tuple[Article, epub.EpubItem]], stylesheets: list[str],
+    pages: list[PageTarget],
+) -> bytes:
+    articles = [
+        NavEntry(document.file_name, article.headline, article.language) for article, document in documents
+    ]
+    return style.render(
+        "epub/nav.xhtml", edition=edition,
+        stylesheets=[name.removeprefix("../") for name in stylesheets],  # the navigation document is one level up
+        contents=[
+            NavEntry("text/titlepage.xhtml", "Title page"), *articles, NavEntry("text/colophon.xhtml", "Colophon"),
+        ],
+        landmarks=[
+            NavEntry("text/cover.xhtml", "Cover", kind="cover"),
+            NavEntry("text/titlepage.xhtml", "Title page", kind="titlepage"),
+            NavEntry("nav.xhtml", "Contents", kind="toc"),
+            NavEntry(articles[0].href, articles[0].title, kind="bodymatter"),
+        ],
+        pages=pages,
+    ).encode("utf-8")
+
+
+def print_identifier(edition: Edition) -> str:
+    """The print edition's identifier, as its imprint prints it: its ISBN when it has one."""
+    return f"urn:isbn:{edition.isbn_print}" if edition.isbn_print else edition.identifier
+
+
 def accessibility_metadata(
-    edition: Edition, verified_by: tuple[str, ...] = ()
+    edition: Edition, verified_by: tuple[str, ...] = (), paginated: bool = False
 ) -> list[tuple[str, str, dict[str, str]]]:
     """EPUB Accessibility 1.1 metadata: the edition's own statements, or defaults that
     follow from what hkcq-press guarantees (alt text on every figure, headings, a
@@ -130,6 +192,7 @@ def accessibility_metadata(
     features = stated.features or (
         "structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability",
         *(("alternativeText",) if has_images else ()),
+        *(("pageBreakMarkers", "pageNavigation") if paginated else ()),
     )
     modes = stated.access_mode or ("textual", *(("visual",) if has_images else ()))
     metadata: list[tuple[str, str, dict[str, str]]] = [
@@ -137,7 +200,7 @@ def accessibility_metadata(
         *(("schema:accessModeSufficient", modes, {}) for modes in stated.access_mode_sufficient or ("textual",)),
         *(("schema:accessibilityFeature", feature, {}) for feature in features),
         *(("schema:accessibilityHazard", hazard, {}) for hazard in stated.hazards or ("none",)),
-        ("schema:accessibilitySummary", stated.summary or accessibility_summary(edition, verified_by), {}),
+        ("schema:accessibilitySummary", stated.summary or accessibility_summary(edition, verified_by, paginated), {}),
         ("dcterms:conformsTo", CONFORMANCE, {"id": "conformance"}),
     ]
     certifier = stated.certified_by or edition.publisher
@@ -146,7 +209,7 @@ def accessibility_metadata(
     return metadata
 
 
-def accessibility_summary(edition: Edition, verified_by: tuple[str, ...]) -> str:
+def accessibility_summary(edition: Edition, verified_by: tuple[str, ...], paginated: bool = False) -> str:
     """What this file offers a reader, and the checks it passed: only what is true of it."""
     blocks = [block for article in edition.articles for block in walk(article.blocks)]
     offered = [
@@ -158,6 +221,8 @@ def accessibility_summary(edition: Edition, verified_by: tuple[str, ...]) -> str
         *(["Footnotes are linked both ways."] if any(article.footnotes for article in edition.articles) else []),
         *(["Pull quotes repeat words of their article and are hidden from assistive technology, "
            "so they are not read twice."] if any(isinstance(block, PullQuote) for block in blocks) else []),
+        *(["The print edition's page numbers are marked where its pages begin and listed for going to a page."]
+          if paginated else []),
     ]
     if verified_by:
         offered.append(f"This file passed {' and '.join(verified_by)} with no problems reported.")

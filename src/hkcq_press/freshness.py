@@ -89,7 +89,8 @@ def input_digests(
 ) -> dict[str, str]:
     """For each format, the digest of everything its edition is made from. The files
     are read once, whatever the number of formats; `digest_of` may know some already.
-    `verified_by` counts for the EPUB, whose accessibility summary names the validators."""
+    `verified_by` counts for the EPUB, whose accessibility summary names the validators.
+    The page size counts for both: the EPUB marks where the printed pages begin."""
     digest_of = digest_of or FileDigests()
     shared = hashlib.sha256()
     _add(shared, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
@@ -112,7 +113,10 @@ def input_digests(
     digests = {}
     for kind in kinds:
         digest = shared.copy()
-        _add(digest, kind, *((astuple(options), keep_html) if kind == "pdf" else verified_by))
+        if kind == "pdf":
+            _add(digest, kind, astuple(options), keep_html)
+        else:  # the page size shapes the printed pages, which the EPUB marks; the variant and marks do not
+            _add(digest, kind, options.page_size, *verified_by)
         digests[kind] = digest.hexdigest()
     return digests
 

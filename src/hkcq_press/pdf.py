@@ -25,6 +25,7 @@ from .fonts import FontFace, chinese_fonts
 from .inline import InlineMarkup
 from .blocks import Figure
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
+from .pagemap import PageStart, page_starts
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
 
@@ -36,6 +37,33 @@ DEFAULT_VARIANT = "pdf/ua-1"
 class PdfResult:
     pages: int
     warnings: list[Problem]
+
+
+@dataclass(frozen=True, slots=True)
+class PrintLayout:
+    """The print edition laid out by WeasyPrint: where its pages begin, and the PDF to write."""
+
+    document: Any
+    variant: str
+    page_starts: tuple[PageStart, ...]
+    reported: Callable[[], list[Problem]]
+    """What WeasyPrint has reported so far, located; it reports while it writes too."""
+    warnings: list[Problem]
+    """The layout's own: pictures too small for their printed size."""
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+    def write(self, target: Path) -> PdfResult:
+        self.document.write_pdf(target, pdf_variant=self.variant, pdf_tags=True)
+        return PdfResult(self.pages, _unless_errors(self.reported()) + self.warnings)
+
+
+def _unless_errors(problems: list[Problem]) -> list[Problem]:
+    if any(problem.severity == "error" for problem in problems):
+        raise ManuscriptError(problems)
+    return problems
 
 
 def print_html(
@@ -67,9 +95,23 @@ def write_pdf(
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
 ) -> PdfResult:
-    """Write the print edition: tagged PDF/UA-1 unless another variant (the option, else
-    the edition's `pdf_variant`) is asked for; every variant keeps the tags, so an
-    archived edition stays accessible.
+    """Lay out and write the print edition (see `laid_out`)."""
+    with laid_out(edition, style, options, html_target, on_page) as layout:
+        return layout.write(target)
+
+
+@contextmanager
+def laid_out(
+    edition: Edition,
+    style: HouseStyle,
+    options: PrintOptions = HOUSE_PRINT_OPTIONS,
+    html_target: Path | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> Iterator[PrintLayout]:
+    """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
+    (the option, else the edition's `pdf_variant`) is asked for (every variant keeps
+    the tags, so an archived edition stays accessible), and to learn where its pages
+    begin for the e-book. Its fonts live until the block ends.
 
     With `html_target`, also write the print HTML rendered, for designers to inspect
     and to render on its own: it names the styles and images by their absolute
@@ -96,19 +138,21 @@ def write_pdf(
         fetcher = _confined_fetcher(
             weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
         )
-        document = weasyprint.HTML(
-            string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher
-        ).render()
-        document.write_pdf(
-            target, pdf_variant=options.variant or edition.pdf_variant or DEFAULT_VARIANT, pdf_tags=True
+        parsed = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher)
+        document = parsed.render()
+
+        def reported() -> list[Problem]:
+            return [
+                Problem(*_asker(message, edition, style, layout_path), message, severity=level)  # type: ignore[arg-type]
+                for level, message in records
+            ]
+
+        _unless_errors(reported())
+        starts = page_starts(document, parsed.etree_element, frozenset(article.key for article in edition.articles))
+        yield PrintLayout(
+            document, options.variant or edition.pdf_variant or DEFAULT_VARIANT, starts, reported,
+            _low_resolution_pictures(edition, document),
         )
-    problems = [
-        Problem(*_asker(message, edition, style, layout_path), message, severity=level)  # type: ignore[arg-type]
-        for level, message in records
-    ]
-    if any(problem.severity == "error" for problem in problems):
-        raise ManuscriptError(problems)
-    return PdfResult(pages=len(document.pages), warnings=problems + _low_resolution_pictures(edition, document))
 
 
 MINIMUM_PPI = 150
