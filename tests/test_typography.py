@@ -137,6 +137,69 @@ def test_an_edition_chooses_other_chinese_forms(forms: str, typeface: str, tmp_p
         assert f"EPUB/styles/fonts/{typeface}-Regular.ttf" in epub.namelist()
 
 
+QUOTED_MAINLAND = "《成渝地区双城经济圈建设规划纲要》，两江新区，陈先生"
+"""A Hong Kong desk quoting a mainland document: 区 纲 规 陈 are in no Hong Kong or Taiwan face."""
+OWN_COPY = "團結村的梁錦輝說，香港和重慶的合作"
+
+
+def chinese_manuscript(root: Path, forms: str = "") -> Path:
+    manuscript = root / "manuscript"
+    (manuscript / "articles").mkdir(parents=True)
+    (manuscript / "edition.yaml").write_text(
+        f"title: Two scripts\nlanguage: en\n{forms}articles: [articles/a.md]\n", encoding="utf-8")
+    (manuscript / "articles" / "a.md").write_text(
+        f"---\nheadline: Both scripts\nbyline: Desk\n---\n\nThe desk wrote {OWN_COPY} and quoted "
+        f"{QUOTED_MAINLAND}.\n\n**Bold: {QUOTED_MAINLAND}**\n", encoding="utf-8")
+    return manuscript
+
+
+def test_a_hong_kong_edition_prints_quoted_simplified_chinese_from_the_next_face(tmp_path: Path) -> None:
+    """Each character in the first face of HK, TC, SC that has it, checked by outline;
+    the desk's own traditional copy keeps Hong Kong forms."""
+    result = build(chinese_manuscript(tmp_path), tmp_path / "dist")
+    assert result.warnings == []
+    pdf, epub = (output.path for output in result.outputs)
+    faces = {name: chinese_typeface(name) for name in ("NotoSerifHK", "NotoSerifTC", "NotoSerifSC")}
+    printed = [font for font in pdf_fonts(pdf) if font.family.startswith("Noto Serif ") and font.family[-2:].isupper()]
+    assert {font.family for font in printed} == {"Noto Serif HK"}  # one face: the others' glyphs merged into it
+    punctuation = set("《》，")
+    expected_shown = {"Regular": set(OWN_COPY + QUOTED_MAINLAND) - punctuation, "Bold": set(QUOTED_MAINLAND) - punctuation}
+    forms = {"Noto Serif HK": "hong-kong", "Noto Serif TC": "taiwan", "Noto Serif SC": "mainland"}
+    for font in printed:
+        shown = {char for char in expected_shown[font.subfamily] if char in font.to_unicode.values()}
+        assert shown == expected_shown[font.subfamily], font.subfamily
+        for char in shown:
+            # The first of HK, TC, SC that has the character, in the same weight.
+            family = next(face["name"].getDebugName(1) for face in faces.values() if ord(char) in face.getBestCmap())
+            reference = TTFont(chinese_faces(forms[family])[700 if font.subfamily == "Bold" else 400], lazy=True)
+            outline = glyph_outline(font.program, font.glyph_for(char))
+            assert outline == glyph_outline(reference, reference.getBestCmap()[ord(char)]), (char, font.subfamily)
+    with zipfile.ZipFile(epub) as book:
+        names = book.namelist()
+        embedded = TTFont(io.BytesIO(book.read("EPUB/styles/fonts/NotoSerifHK-Regular.ttf")))
+    assert not [name for name in names if "NotoSerifSC" in name or "NotoSerifTC" in name]
+    sc = faces["NotoSerifSC"]
+    for char in "区纲规陈":
+        assert glyph_outline(embedded, embedded.getBestCmap()[ord(char)]) == glyph_outline(sc, sc.getBestCmap()[ord(char)])
+    assert glyph_outline(embedded, embedded.getBestCmap()[ord("香")]) == glyph_outline(
+        faces["NotoSerifHK"], faces["NotoSerifHK"].getBestCmap()[ord("香")])
+
+
+def test_a_character_no_chinese_face_has_is_refused_with_a_true_hint(tmp_path: Path) -> None:
+    faces = [chinese_typeface(name).getBestCmap() for name in ("NotoSerifHK", "NotoSerifTC", "NotoSerifSC")]
+    rare = next(chr(code) for code in range(0x20000, 0x2A6DF) if all(code not in cmap for cmap in faces))
+    manuscript = chinese_manuscript(tmp_path)
+    article = manuscript / "articles" / "a.md"
+    article.write_text(article.read_text(encoding="utf-8") + f"\nA rare name: {rare}.\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as raised:
+        build(manuscript, tmp_path / "dist")
+    (problem,) = raised.value.problems
+    assert problem.line == 10
+    assert problem.message.startswith("this text has characters the house typefaces cannot print: U+2")
+    assert problem.hint == ("Not even Noto Serif HK, TC or SC has them: replace each with its common form, or add "
+                            "a typeface that has them to the house style (fonts.css).")
+
+
 def test_unknown_chinese_forms_are_refused_naming_the_choices(tmp_path: Path) -> None:
     manuscript = copy_manuscript(tmp_path, CHINESE, "chinese_forms: cantonese\n")
     edition_yaml = manuscript / "edition.yaml"

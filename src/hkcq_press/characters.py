@@ -40,12 +40,15 @@ def describe(chars: list[str]) -> str:
 
 
 def unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
+    from .fonts import chinese_installed
+
     hint = "Replace them, or add a typeface that has them to the house style (fonts.css)."
     if any(unicodedata.name(char, "").startswith("CJK") for char in missing):
-        hint += (
-            " Chinese is printed in Noto Serif HK, TC or SC (see `chinese_forms:`);"
-            " if those are not installed, `hkcq-press fonts install` installs them."
-        )
+        if chinese_installed():
+            hint = ("Not even Noto Serif HK, TC or SC has them: replace each with its common form, or add a "
+                    "typeface that has them to the house style (fonts.css).")
+        else:
+            hint = "The Chinese typefaces are not installed: `hkcq-press fonts install` installs them."
     return f"{what} has characters the house typefaces cannot print: {describe(missing)}", hint
 
 

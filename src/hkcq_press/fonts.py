@@ -11,6 +11,7 @@ box, so the manuscript reader refuses it by name instead.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,15 @@ from .render import HouseStyle
 from .stylesheets import FONTS_STYLESHEET, confined, references
 
 CHINESE_TYPEFACES = {"hong-kong": "NotoSerifHK", "taiwan": "NotoSerifTC", "mainland": "NotoSerifSC"}
+CHINESE_FALLBACKS = {
+    "hong-kong": ("hong-kong", "taiwan", "mainland"),
+    "taiwan": ("taiwan", "hong-kong", "mainland"),
+    "mainland": ("mainland", "taiwan", "hong-kong"),
+}
+"""For each edition's forms, the faces a Chinese character is looked for in, in order:
+the edition's own forms first, then the nearest script (traditional, then
+simplified, for a Hong Kong edition quoting a mainland document), so quoted text
+in the other script prints without changing the desk's own copy."""
 CHINESE_WEIGHTS = {400: "Regular", 700: "Bold"}
 
 
@@ -99,9 +109,16 @@ def house_characters(style: HouseStyle) -> frozenset[int]:
 
 
 def printable_characters(style: HouseStyle, chinese_forms: str) -> frozenset[int]:
-    """What an edition printing `chinese_forms` can print: the Latin faces and the
-    Chinese regular weight (the bold has the same characters), if installed."""
-    return house_characters(style) | _characters(chinese_faces(chinese_forms)[400])
+    """What an edition printing `chinese_forms` can print: the Latin faces and every
+    Chinese face it falls back on (regular weight: the bold has the same characters),
+    if installed."""
+    chinese = set().union(*(_characters(chinese_faces(forms)[400]) for forms in CHINESE_FALLBACKS[chinese_forms]))
+    return house_characters(style) | chinese
+
+
+def chinese_installed() -> bool:
+    """Whether `hkcq-press fonts install` has put every Chinese face in place."""
+    return all(path.is_file() for forms in CHINESE_TYPEFACES for path in chinese_faces(forms).values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +140,44 @@ class FontFace:
 
 
 def chinese_fonts(edition: Edition, style: HouseStyle) -> tuple[EmbeddedFont, ...]:
-    """The edition's Chinese faces, none when no Latin face lacks a character of its
-    copy. They keep every character the copy has, not only the Chinese: the
-    renderer sets the spaces and punctuation between Chinese characters in the
-    Chinese face too."""
+    """The edition's Chinese face, one file a weight, none when no Latin face lacks a
+    character of its copy. It keeps every character the copy has, not only the
+    Chinese: the renderer sets the spaces and punctuation between Chinese characters
+    in the Chinese face too. A character the face of the edition's forms lacks is
+    taken from the next face that has it (`CHINESE_FALLBACKS`) and merged into the
+    same file: one family, so both editions, and WeasyPrint, which tells fonts apart
+    by family and weight, print it without a second face to fall back on."""
     house = house_characters(style)
     characters = frozenset("".join(_strings(edition)))
     if all(ord(char) in house or char.isspace() for char in characters):
         return ()
-    return tuple(
-        EmbeddedFont(path.name, weight, subset_font(path, characters))
-        for weight, path in chinese_faces(edition.chinese_forms).items()
-    )
+    wanting = {char for char in characters if ord(char) not in house and not char.isspace()}
+    own, *others = CHINESE_FALLBACKS[edition.chinese_forms]
+    wanting -= {char for char in wanting if ord(char) in _characters(chinese_faces(own)[400])}
+    borrowed: list[tuple[str, frozenset[str]]] = []
+    for forms in others:
+        covered = _characters(chinese_faces(forms)[400])
+        if found := frozenset(char for char in wanting if ord(char) in covered):
+            borrowed.append((forms, found))
+            wanting -= found
+    fonts = []
+    for weight, path in chinese_faces(own).items():
+        parts = [subset_font(path, characters)]
+        parts += [subset_font(chinese_faces(forms)[weight], found) for forms, found in borrowed]
+        fonts.append(EmbeddedFont(path.name, weight, parts[0] if len(parts) == 1 else _merged(parts)))
+    return tuple(fonts)
+
+
+def _merged(fonts: list[bytes]) -> bytes:
+    """One font of the glyphs of all: the first keeps its names and metrics; the others
+    add only characters it lacks (fontTools' merger; the Noto CJK faces share their
+    design grid, 1,000 units to the em)."""
+    from fontTools.merge import Merger, Options
+
+    merged = Merger(options=Options(drop_tables=[])).merge([io.BytesIO(data) for data in fonts])
+    output = io.BytesIO()
+    merged.save(output)
+    return output.getvalue()
 
 
 def _strings(value: object) -> Iterator[str]:
