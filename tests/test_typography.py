@@ -200,6 +200,18 @@ def test_a_character_no_chinese_face_has_is_refused_with_a_true_hint(tmp_path: P
                             "a typeface that has them to the house style (fonts.css).")
 
 
+def test_chinese_without_the_faces_installed_says_how_to_install_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hkcq_press import fonts
+
+    monkeypatch.setattr(fonts, "chinese_font_folders", lambda: (tmp_path / "nowhere",))
+    with pytest.raises(ManuscriptError) as raised:
+        build(chinese_manuscript(tmp_path), tmp_path / "dist")
+    hints = {problem.hint for problem in raised.value.problems}
+    assert hints == {"The Chinese typefaces are not installed: `hkcq-press fonts install` installs them."}
+
+
 def test_unknown_chinese_forms_are_refused_naming_the_choices(tmp_path: Path) -> None:
     manuscript = copy_manuscript(tmp_path, CHINESE, "chinese_forms: cantonese\n")
     edition_yaml = manuscript / "edition.yaml"
