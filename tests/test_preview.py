@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -24,7 +26,7 @@ from support import browser_path
 from hkcq_press.errors import ExitStatus
 from hkcq_press.manuscript import DEFAULT_LIMITS
 from hkcq_press.model import HOUSE_PRINT_OPTIONS
-from hkcq_press.preview import Preview, PreviewError, PreviewServer
+from hkcq_press.preview import Preview, PreviewError, PreviewRequest, PreviewServer
 from hkcq_press.scaffold import new_project
 
 ARTICLE = Path("manuscript/articles/first-story.md")
@@ -153,6 +155,38 @@ def test_a_page_waiting_for_a_build_hears_of_it(served: tuple[Preview, str]) -> 
         heard.append(stream.readline())
         builder.join()
     assert heard == [b"event: build\n", f"data: {generation + 1}\n".encode()]
+
+
+def test_a_page_that_goes_away_mid_answer_is_nothing_to_report(
+    served: tuple[Preview, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reload cuts the answers still being sent; no traceback reaches the desk's terminal."""
+    preview, url = served
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(b"GET /print/1.png HTTP/1.1\r\nHost: x\r\n\r\n")
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not closed
+    assert fetch(url)[0] == 200  # still serving
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_bug_serving_a_page_is_one_line_not_a_traceback(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preview = Preview(project / "manuscript", None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private")
+    failures: list[str] = []
+    server = PreviewServer(("127.0.0.1", 0), preview, failures.append)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(PreviewRequest, "print_pages", lambda self, query: 1 / 0)
+    try:
+        with contextlib.suppress(ConnectionError, urllib.error.URLError):
+            fetch(server.url + "print")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert failures == ["ZeroDivisionError: division by zero"]
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_a_port_in_use_is_a_usage_error(project: Path, tmp_path: Path) -> None:

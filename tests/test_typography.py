@@ -12,6 +12,7 @@ import pytest
 import uharfbuzz as hb
 from conftest import CHINESE, SAMPLE, Built, copy_manuscript, print_edition_of
 from fontTools.ttLib import TTFont
+from lxml import etree
 from support import (
     RENDERER_HYPHEN,
     Line,
@@ -183,6 +184,59 @@ def test_a_hong_kong_edition_prints_quoted_simplified_chinese_from_the_next_face
         assert glyph_outline(embedded, embedded.getBestCmap()[ord(char)]) == glyph_outline(sc, sc.getBestCmap()[ord(char)])
     assert glyph_outline(embedded, embedded.getBestCmap()[ord("香")]) == glyph_outline(
         faces["NotoSerifHK"], faces["NotoSerifHK"].getBestCmap()[ord("香")])
+
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+
+
+def chinese_text_languages(epub: Path) -> list[tuple[str, str, str]]:
+    """Each text of every XHTML document that has Chinese in it: (document, language it
+    is in, text), its language being the nearest `lang` around it."""
+    found = []
+    with zipfile.ZipFile(epub) as book:
+        for name in book.namelist():
+            if not name.endswith(".xhtml"):
+                continue
+            root = etree.fromstring(book.read(name))
+
+            def visit(element: etree._Element, language: str, name: str = name) -> None:
+                if element.tag == "{http://www.w3.org/1999/xhtml}head":
+                    return
+                language = element.get(XML_LANG) or element.get("lang") or language
+                if element.text and HAN.search(element.text):
+                    found.append((name, language, element.text))
+                for child in element:
+                    visit(child, language)
+                    if child.tail and HAN.search(child.tail):
+                        found.append((name, language, child.tail))
+
+            visit(root, "")
+    return found
+
+
+def test_every_run_of_chinese_in_the_epub_says_it_is_chinese(tmp_path: Path) -> None:
+    result = build(chinese_manuscript(tmp_path), tmp_path / "dist", formats=("epub",))
+    found = chinese_text_languages(result.outputs[0].path)
+    assert found
+    assert [(text, language) for _, language, text in found if not language.startswith("zh")] == []
+    in_article = {text: language for name, language, text in found if name.endswith("/a.xhtml")}
+    assert in_article[OWN_COPY] == "zh-Hant-HK"  # the desk's traditional copy
+    assert in_article[QUOTED_MAINLAND] == "zh-Hans"  # the quoted document, from its opening bracket
+
+
+@pytest.mark.parametrize("name, headlines", [
+    ("chinese", {"港渝建立高層合作機制": "zh-Hant-HK", "重庆": "zh-Hans", "香港": "zh-Hant-HK"}),
+    ("deskweek", {}),
+])
+def test_the_fixture_editions_mark_their_chinese(name: str, headlines: dict[str, str],
+                                                 request: pytest.FixtureRequest) -> None:
+    built: Built = request.getfixturevalue(f"{name}_edition")
+    found = chinese_text_languages(built.epub)
+    assert found
+    assert [(document, text) for document, language, text in found if not language.startswith("zh")] == []
+    navigation = {text: language for document, language, text in found if document.endswith("nav.xhtml")}
+    assert navigation == headlines  # Chinese headlines in the contents are marked too
 
 
 def test_a_character_no_chinese_face_has_is_refused_with_a_true_hint(tmp_path: Path) -> None:

@@ -264,10 +264,14 @@ def _preview(arguments: argparse.Namespace) -> int:
         elif not arguments.quiet:
             print(f"{attempt.finished} built in {attempt.seconds:.1f} s", flush=True)
 
+    def failed(error: str) -> None:
+        print(f"hkcq-press: internal error while serving a page: {error}\n"
+              "This is a bug in hkcq-press, not in your manuscript; the preview goes on.", file=sys.stderr, flush=True)
+
     options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
     try:
         serve(arguments.manuscript, _styles(arguments), _limits(arguments), options,
-              (arguments.bind, arguments.port), ready=ready, built=built)
+              (arguments.bind, arguments.port), ready=ready, built=built, failed=failed)
     except (KeyboardInterrupt, Stopped):
         # Ctrl-C is how a preview ends: its private folder is gone; dist/ was never touched.
         print("preview stopped", flush=True)

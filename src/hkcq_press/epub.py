@@ -25,12 +25,15 @@ from .fonts import FontFace, chinese_fonts, house_fonts, subset_font
 from .images import MEDIA_TYPES
 from .inline import InlineMarkup
 from .model import Article, Edition, Figure
+from .chinese import mark_chinese_runs
 from .pagemap import PageStart, PageTarget, mark_pages, marker_id
 from .render import HouseStyle
 from .stylesheets import FONTS_STYLESHEET, STYLESHEETS, stylesheet
 
 ARTICLE_LAYOUT = "epub/article.xhtml"
 NAV = "nav.xhtml"
+XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
+"""As the layouts write it."""
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
@@ -112,10 +115,10 @@ def write_epub(
         documents.append((article, document))
 
     keys = frozenset(article.key for article in edition.articles)
-    pages = _mark_pages(book, page_starts, keys)
+    pages = _finish_documents(book, edition, page_starts, keys)
     nav = epub.EpubItem(
         uid="nav", file_name=NAV, media_type="application/xhtml+xml",
-        content=mark_pages(_nav_xhtml(edition, style, documents, stylesheets, pages), list(page_starts), keys)[0],
+        content=_finished(_nav_xhtml(edition, style, documents, stylesheets, pages), edition, page_starts, keys)[0],
     )
     nav.properties = ["nav"]
     book.add_item(nav)
@@ -139,17 +142,30 @@ def write_epub(
     return EpubResult(documents=len(documents))
 
 
-def _mark_pages(book: epub.EpubBook, page_starts: tuple[PageStart, ...], keys: frozenset[str]) -> list[PageTarget]:
-    """Mark where each print page begins in the documents that hold it; the page list, in page order."""
+def _finish_documents(
+    book: epub.EpubBook, edition: Edition, page_starts: tuple[PageStart, ...], keys: frozenset[str]
+) -> list[PageTarget]:
+    """Finish each document (`_finished`); the page list, in page order."""
     found: dict[int, PageTarget] = {}
     for document in book.get_items_of_media_type("application/xhtml+xml"):
-        document.content, marked = mark_pages(document.content, list(page_starts), keys)
+        document.content, marked = _finished(document.content, edition, page_starts, keys)
         for start in marked:
             found[start.page] = PageTarget(str(start.page), document.file_name, marker_id(start))
     for start in page_starts:  # pages that begin in the print contents: marked in the navigation document
         if start.region == "contents":
             found[start.page] = PageTarget(str(start.page), NAV, marker_id(start))
     return [found[page] for page in sorted(found)]
+
+
+def _finished(
+    document: bytes, edition: Edition, page_starts: tuple[PageStart, ...], keys: frozenset[str]
+) -> tuple[bytes, list[PageStart]]:
+    """A rendered XHTML document with what only the whole book knows: where the print
+    edition's pages begin, and the language of each run of Chinese in other copy."""
+    tree = etree.fromstring(document)
+    marked = mark_pages(tree, list(page_starts), keys)
+    mark_chinese_runs(tree, edition.chinese_forms)
+    return XML_DECLARATION + etree.tostring(tree.getroottree(), encoding="utf-8"), marked
 
 
 def _nav_xhtml(

@@ -236,15 +236,9 @@ def marker_id(start: PageStart) -> str:
     return f"page-{start.page}"
 
 
-def mark_pages(
-    document: bytes, starts: list[PageStart], article_keys: frozenset[str]
-) -> tuple[bytes, list[PageStart]]:
-    """The XHTML document with a page-break marker where each page of `starts` begins
-    (those whose region the document holds), and those pages; the document as it
-    was if it holds none."""
-    if not starts:
-        return document, []
-    tree = etree.fromstring(document)
+def mark_pages(tree: etree._Element, starts: list[PageStart], article_keys: frozenset[str]) -> list[PageStart]:
+    """Put a page-break marker in the XHTML document `tree` where each page of `starts`
+    begins (those whose region the document holds); the pages marked."""
     found = regions(tree, article_keys)
     marked: list[PageStart] = []
     blocks_of: dict[str, list[Element]] = {}
@@ -263,11 +257,7 @@ def mark_pages(
         else:
             _at(blocks[start.block], start.offset, start.inside_word, marker)
         marked.append(start)
-    if not marked:
-        return document, []
-    # The declaration as the layouts write it, so a marked document differs from an unmarked one only by its marks.
-    declaration = b'<?xml version="1.0" encoding="utf-8"?>\n'
-    return declaration + etree.tostring(tree.getroottree(), encoding="utf-8"), marked
+    return marked
 
 
 def _before_first(region: Element, marker: etree._Element) -> None:

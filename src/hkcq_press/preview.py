@@ -19,6 +19,7 @@ import json
 import mimetypes
 import posixpath
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -286,9 +287,12 @@ class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
     """A reader's open event stream never keeps the preview from stopping."""
 
-    def __init__(self, address: tuple[str, int], preview: Preview) -> None:
+    def __init__(
+        self, address: tuple[str, int], preview: Preview, on_failure: Callable[[str], None] = lambda _: None
+    ) -> None:
         self.preview = preview
         self.pages = PreviewPages()
+        self.on_failure = on_failure
         try:
             super().__init__(address, PreviewRequest)
         except OSError as error:
@@ -298,6 +302,13 @@ class PreviewServer(ThreadingHTTPServer):
                     "or leave --port out for a free one"
                 ) from error
             raise PreviewError(f"cannot serve the preview on {address[0]}: {error.strerror}") from error
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A page that went away mid-answer (a reload, a closed tab) is nothing to report;
+        anything else is a bug, reported in one line instead of a traceback."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            self.on_failure(f"{type(error).__name__}: {error}")
 
     @property
     def url(self) -> str:
@@ -439,14 +450,16 @@ def serve(
     *,
     ready: Callable[[str], None],
     built: Callable[[Attempt], None],
+    failed: Callable[[str], None],
 ) -> None:
     """Serve the preview until Ctrl-C (KeyboardInterrupt) or SIGTERM, then remove its folder.
 
-    `ready` hears the address once the server listens; `built` hears each build's outcome.
+    `ready` hears the address once the server listens; `built` hears each build's
+    outcome; `failed`, a page that could not be served (a bug).
     """
     with tempfile.TemporaryDirectory(prefix="hkcq-press-preview-") as folder:
         preview = Preview(manuscript_dir, styles_dir, limits, print_options, Path(folder))
-        server = PreviewServer(address, preview)
+        server = PreviewServer(address, preview, failed)
         serving = threading.Thread(target=server.serve_forever, name="hkcq-press-preview", daemon=True)
         watched = [manuscript_dir, *([styles_dir] if styles_dir is not None and styles_dir.is_dir() else [])]
         try:
