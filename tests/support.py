@@ -8,6 +8,7 @@ own model, so a bug in the pipeline cannot agree with itself.
 from __future__ import annotations
 
 import os
+import datetime
 import re
 import shutil
 import subprocess
@@ -73,6 +74,13 @@ def expected_from_manuscript(manuscript: Path) -> list[ExpectedArticle]:
     return [_expected_article(manuscript / entry, edition["language"]) for entry in edition["articles"]]
 
 
+def desk_date(iso: str) -> str:
+    """A day as an English-language desk prints it: `5 January 2026` (written here,
+    independently of hkcq-press, with the C locale's month names)."""
+    day = datetime.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
 def _expected_article(path: Path, edition_language: str) -> ExpectedArticle:
     text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     _, front, body = text.split("---\n", 2)
@@ -81,7 +89,7 @@ def _expected_article(path: Path, edition_language: str) -> ExpectedArticle:
     texts = [meta[key] for key in ("kicker", "headline", "dek") if meta.get(key)]
     texts.append(byline)
     if meta.get("date"):
-        texts.append(meta["date"])
+        texts.append(desk_date(meta["date"]))
     pull_quotes = []
     dateline = meta.get("dateline")
     for chunk in (chunk.strip() for chunk in body.split("\n\n")):

@@ -111,10 +111,10 @@ def page_text(epub: Path, name: str) -> str:
 
 def test_title_page_and_colophon(multi_edition: Built) -> None:
     assert page_text(multi_edition.epub, "titlepage") == (
-        "Test Edition: Two Cities, Three Stories A fixture with several articles Fixture Press & Co. 2026-01-05"
+        "Test Edition: Two Cities, Three Stories A fixture with several articles Fixture Press & Co. 5 January 2026"
     )
     colophon = page_text(multi_edition.epub, "colophon")
-    assert "Test Edition: Two Cities, Three Stories, published by Fixture Press & Co., 2026-01-05." in colophon
+    assert "Test Edition: Two Cities, Three Stories, published by Fixture Press & Co., 5 January 2026." in colophon
     assert "For testing only." in colophon
     assert "The Daily Mail-China Daily news exchange item (2 articles)" in colophon
     assert "Identifier: 9789629370000" in colophon

@@ -72,8 +72,7 @@ def write_epub(
     book.set_identifier(book_identifier(edition))
     book.set_title(edition.title)
     book.set_language(edition.language)
-    authors = dict.fromkeys(name for article in edition.articles for name in article.byline)
-    for number, name in enumerate(authors, 1):
+    for number, name in enumerate(edition.creators, 1):
         book.add_author(name, uid=f"creator-{number}")
     for field in ("publisher", "date", "rights", "description"):
         value = getattr(edition, field)

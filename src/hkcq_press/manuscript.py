@@ -22,6 +22,7 @@ from .characters import (
     unprintable_message,
 )
 from .blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTarget, PullQuote, walk
+from .dates import unknown_fields
 from .errors import Diagnostics, Problem
 from .images import damage, looks_like_image, pixels, svg_hazards
 from .markdown import BodyParser, body_paragraph_texts
@@ -43,10 +44,10 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
-    "page_size", "chinese_forms",
+    "page_size", "chinese_forms", "date_format",
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
-ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker", "language")
+ARTICLE_KEYS = ("headline", "dek", "byline", "authors", "unsigned", "dateline", "date", "credit", "kicker", "language")
 PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
 PRINTED_ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker")
 
@@ -164,6 +165,15 @@ class _EditionReader:
         accessibility = self._accessibility(fields)
         pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
         page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
+        date_format = fields.text("date_format")
+        if date_format is not None and (unknown := unknown_fields(date_format)):
+            self.report.error(
+                edition_path, fields.line("date_format"),
+                f"`date_format` names what a date does not have: {', '.join(unknown)}",
+                "Use {weekday}, {day}, {month}, {month_number} and {year}, e.g. `date_format: "
+                "\"{weekday}, {day} {month} {year}\"`.",
+            )
+            date_format = None
         cover_name = fields.text("cover")
         cover = (
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
@@ -192,6 +202,7 @@ class _EditionReader:
             pdf_variant=pdf_variant,
             page_size=page_size,
             chinese_forms=chinese_forms,
+            date_format=date_format,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:
@@ -342,11 +353,19 @@ class _ArticleReader:
         if not headline:
             self.report.error(self.path, 1, "the article has no headline", "Add `headline: …` to the front matter.")
         byline = [name for name, _ in fields.texts("byline") or []]
-        if not byline:
+        unsigned = self._unsigned(fields)
+        if not byline and not unsigned:
             self.report.error(
                 self.path, 1, "the article has no byline",
-                "Add `byline: …` to the front matter: a name, a list of names, or the agency.",
+                "Add `byline: …` to the front matter: a name, a list of names, or the agency; a piece "
+                "published unsigned on purpose (a letter, a leader, a brief) says `unsigned: true` instead.",
             )
+        if byline and unsigned:
+            self.report.error(
+                self.path, fields.line("unsigned") or 1, "the article says it is unsigned but has a byline",
+                "Remove `unsigned: true` to print the byline, or the byline to publish the piece unsigned.",
+            )
+        authors = tuple(name for name, _ in fields.texts("authors") or [])
         language = fields.language(required=False)
         date = fields.date()
         body = self.body_parser.parse(
@@ -363,13 +382,14 @@ class _ArticleReader:
         # Read every field before giving up, so each one's problems are reported.
         dek, dateline = fields.text("dek"), fields.text("dateline")
         credit, kicker = fields.text("credit"), fields.text("kicker")
-        if not headline or not byline:
+        if not headline or not (byline or unsigned):
             return None
         return Article(
             source=self.path,
             key=self.key,
             headline=headline,
             byline=tuple(byline),
+            authors=authors,
             blocks=body.blocks,
             corrections=body.corrections,
             footnotes=body.footnotes,
@@ -380,6 +400,20 @@ class _ArticleReader:
             kicker=kicker,
             language=language if language and language != self.edition_language else None,
         )
+
+    def _unsigned(self, fields: Fields) -> bool:
+        """`unsigned: true`: a piece published without a byline on purpose, never by forgetting one."""
+        value = fields.text("unsigned")
+        if value is None:
+            return False
+        if value.lower() in ("true", "yes"):
+            return True
+        if value.lower() not in ("false", "no"):
+            self.report.error(
+                self.path, fields.line("unsigned") or 1, f"`unsigned` is `true` or `false`, not `{value}`",
+                "Write `unsigned: true` for a piece published without a byline, or leave the key out.",
+            )
+        return False
 
     def _image(self, written: str, line: int) -> Path:
         return check_image(written, self.path, line, self.root, self.rules.limits, self.report)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .blocks import Block, Correction, Figure, Footnote, walk
+from .dates import printed_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class Article:
     """Stable, unique, file-name-safe name, used for ids and EPUB file names."""
     headline: str
     byline: tuple[str, ...]
+    """As printed: names, prose ("Reporting by …"), or nothing for an unsigned piece."""
     blocks: tuple[Block, ...]
     corrections: tuple[Correction, ...] = ()
     """Set at the foot of the article, after the credit."""
@@ -31,6 +33,8 @@ class Article:
     kicker: str | None = None
     language: str | None = None
     """Set only when the article's language differs from the edition's."""
+    authors: tuple[str, ...] = ()
+    """The people who wrote it, for the metadata (`authors:`); a byline is prose."""
 
     @property
     def byline_text(self) -> str:
@@ -121,14 +125,32 @@ class Edition:
     pdf_variant: str | None = None
     page_size: str | None = None
     chinese_forms: str = DEFAULT_CHINESE_FORMS
+    date_format: str | None = None
+    """How a day is printed, e.g. `{weekday}, {day} {month} {year}`; None: the language's house form."""
+
+    @property
+    def creators(self) -> tuple[str, ...]:
+        """Who the metadata names as the edition's creators: the articles' authors, each
+        once, else the publisher; never byline prose, which stores list as authors."""
+        authors = tuple(dict.fromkeys(name for article in self.articles for name in article.authors))
+        return authors or ((self.publisher,) if self.publisher else ())
+
+    def printed_date(self, iso: str, language: str | None = None) -> str:
+        """`iso` as the edition prints it, in `language` (an article's), else the edition's."""
+        return printed_date(iso, language or self.language, self.date_format)
 
     @property
     def credits(self) -> tuple[tuple[str, int], ...]:
-        """Each news-exchange credit of the edition with the number of its articles."""
+        """Each news-exchange credit of the edition once, with the number of its articles:
+        credits that differ only by a leading dash or by letter case are one, listed as
+        first written, without the dash."""
         counts: dict[str, int] = {}
+        shown: dict[str, str] = {}
         for article in self.articles:
             if article.credit:
-                counts[article.credit] = counts.get(article.credit, 0) + 1
+                name = article.credit.lstrip("–—- ").strip()
+                key = shown.setdefault(name.casefold(), name)
+                counts[key] = counts.get(key, 0) + 1
         return tuple(sorted(counts.items()))
 
     @property
