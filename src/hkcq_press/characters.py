@@ -60,3 +60,21 @@ def normalise_words(text: str) -> str:
 def pull_quote_words(text: str) -> str:
     """A pull quote's words without the quotation marks that frame it."""
     return normalise_words(text).strip(QUOTATION_MARKS + " ").strip()
+
+
+LOOK_ALIKES = (frozenset("'’‘′"), frozenset('"“”″'), frozenset("-‐‑–—−"), frozenset(",，"), frozenset(":："))
+"""Characters a sub-editor cannot tell apart on screen: one typed for the other is the
+usual reason a pull quote does not match its article."""
+
+
+def difference(quoted: str, original: str, at: int) -> str:
+    """The first character that differs, named, and whether the two look alike."""
+    mine = quoted[at] if at < len(quoted) else ""
+    theirs = original[at] if at < len(original) else ""
+    if not mine:
+        return "the quote ends where the article goes on"
+    if not theirs:
+        return f"the quote goes on with {describe([mine])} where the passage ends"
+    alike = any(mine in group and theirs in group for group in LOOK_ALIKES)
+    return (f"the quote has {describe([mine])} where the article has {describe([theirs])}"
+            + (" (they look alike)" if alike else ""))

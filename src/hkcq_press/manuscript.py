@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from .characters import (
     FORBIDDEN,
+    difference,
     forbidden_characters,
     pull_quote_words,
     unprintable_characters,
@@ -25,7 +26,7 @@ from .blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTar
 from .dates import unknown_fields
 from .errors import Diagnostics, Problem
 from .images import damage, looks_like_image, pixels, svg_hazards
-from .markdown import BodyParser, body_paragraph_texts
+from .markdown import Body, BodyParser, body_paragraph_texts
 from .model import (
     CHINESE_FORMS,
     DEFAULT_CHINESE_FORMS,
@@ -48,6 +49,18 @@ EDITION_KEYS = (
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = ("headline", "dek", "byline", "authors", "unsigned", "dateline", "date", "credit", "kicker", "language")
+ARTICLE_KEY_ALIASES = {
+    "author": "byline", "writer": "byline", "writers": "byline", "reporter": "byline", "by": "byline",
+    "title": "headline", "hed": "headline", "head": "headline", "heading": "headline",
+    "subhead": "dek", "standfirst": "dek", "subtitle": "dek", "section": "kicker",
+}
+"""Keys a desk types for the ones hkcq-press knows; `author` and `writer` may mean the
+metadata's `authors` too, which the hint says."""
+PICTURE_CREDIT = ("A picture's credit is not a key: write it as the last line under the picture in the "
+                  "body, `Photo: …` (see the README on figures). `credit:` is the story's news-exchange credit.")
+ARTICLE_KEYS_EXPLAINED = {
+    key: PICTURE_CREDIT for key in ("photo_credit", "photo", "photographer", "picture_credit", "image_credit")
+}
 PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
 PRINTED_ARTICLE_KEYS = ("headline", "dek", "byline", "dateline", "date", "credit", "kicker")
 
@@ -344,9 +357,10 @@ class _ArticleReader:
             return None
         mapping = read_mapping("\n".join(lines[1:closing]), self.path, 2, self.report)
         if mapping is None:
+            self._body(lines, closing)  # a front matter that does not parse hides none of the body's problems
             return None
         fields = Fields(mapping, self.path, 2, self.report)
-        fields.warn_unknown(ARTICLE_KEYS)
+        fields.warn_unknown(ARTICLE_KEYS, ARTICLE_KEY_ALIASES, ARTICLE_KEYS_EXPLAINED)
         _check_printable(fields, PRINTED_ARTICLE_KEYS, self.rules.printable)
 
         headline = fields.text("headline")
@@ -368,17 +382,7 @@ class _ArticleReader:
         authors = tuple(name for name, _ in fields.texts("authors") or [])
         language = fields.language(required=False)
         date = fields.date()
-        body = self.body_parser.parse(
-            "\n".join(lines[closing + 1:]), self.path, self.key, closing + 2, self.report, self._image
-        )
-        if not any(block.text.strip() for block in body.blocks if not isinstance(block, (Figure, PullQuote))):
-            self.report.error(
-                self.path, closing + 2, "the article has no text", "Write the body after the front matter."
-            )
-        self._check_pull_quotes(body.blocks)
-        self._check_printable_blocks(walk(body.blocks + body.corrections))
-        for note in body.footnotes:
-            self._check_printable(note.line, note.content)
+        body = self._body(lines, closing)
         # Read every field before giving up, so each one's problems are reported.
         dek, dateline = fields.text("dek"), fields.text("dateline")
         credit, kicker = fields.text("credit"), fields.text("kicker")
@@ -400,6 +404,21 @@ class _ArticleReader:
             kicker=kicker,
             language=language if language and language != self.edition_language else None,
         )
+
+    def _body(self, lines: list[str], closing: int) -> Body:
+        """The body after the front matter (which ends at line index `closing`), checked."""
+        body = self.body_parser.parse(
+            "\n".join(lines[closing + 1:]), self.path, self.key, closing + 2, self.report, self._image
+        )
+        if not any(block.text.strip() for block in body.blocks if not isinstance(block, (Figure, PullQuote))):
+            self.report.error(
+                self.path, closing + 2, "the article has no text", "Write the body after the front matter."
+            )
+        self._check_pull_quotes(body.blocks)
+        self._check_printable_blocks(walk(body.blocks + body.corrections))
+        for note in body.footnotes:
+            self._check_printable(note.line, note.content)
+        return body
 
     def _unsigned(self, fields: Fields) -> bool:
         """`unsigned: true`: a piece published without a byline on purpose, never by forgetting one."""
@@ -449,11 +468,13 @@ class _ArticleReader:
             if not quoted:
                 self.report.error(self.path, block.line, "the pull quote has only quotation marks, no words")
             elif not story.quotes(quoted):
-                self.report.error(
-                    self.path, block.line, f"the pull quote is not in the article: “{quoted}”",
-                    "A pull quote must repeat, character for character, words of one paragraph of "
-                    "this article (no elisions). Check spelling, punctuation and quotation marks.",
-                )
+                hint = ("A pull quote must repeat, character for character, words of one paragraph of "
+                        "this article (no elisions). Check spelling, punctuation and quotation marks.")
+                if (closest := story.closest(quoted)) is not None:
+                    at = closest.differs_at
+                    hint = (f"The closest passage of the article: “{closest.passage}”. From “{quoted[:at][-20:]}” "
+                            f"on, {difference(quoted, closest.passage, at)}.")
+                self.report.error(self.path, block.line, f"the pull quote is not in the article: “{quoted}”", hint)
 
 
 # --- Text rules shared by the checks --------------------------------------------------

@@ -8,9 +8,22 @@ words: the check stays near-linear in the article's length, however many quotes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from .characters import normalise_words
+
+
+@dataclass(frozen=True, slots=True)
+class Closest:
+    """The passage of the article a wrong pull quote comes nearest to."""
+
+    passage: str
+    """As long as the quote, from where it would begin in the article."""
+    differs_at: int
+    """The index, in the quote, of the first character that differs."""
 
 
 class QuotableText:
@@ -34,3 +47,18 @@ class QuotableText:
             return quoted in self.joined
         candidates = min((self.by_word.get(word, []) for word in inner), key=len)
         return any(quoted in self.paragraphs[number] for number in candidates)
+
+    def closest(self, quoted: str) -> Closest | None:
+        """The passage that shares the longest run of characters with `quoted`, aligned
+        with it, if one shares a few words' worth: the place a sub-editor looks for
+        the character that differs."""
+        best: tuple[int, str, int] | None = None
+        for paragraph in self.paragraphs:
+            match = SequenceMatcher(None, paragraph, quoted, autojunk=False).find_longest_match()
+            if best is None or match.size > best[0]:
+                best = (match.size, paragraph, max(match.a - match.b, 0))
+        if best is None or best[0] < min(len(quoted) // 2, 12):
+            return None
+        _, paragraph, start = best
+        passage = paragraph[start:start + len(quoted)]
+        return Closest(passage, len(os.path.commonprefix([quoted, passage])))

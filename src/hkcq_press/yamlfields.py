@@ -41,6 +41,23 @@ class Located:
     line: int
 
 
+NEAR_SPELLING = 0.8
+"""How alike (difflib's ratio) an unknown key must be to a known one to be suggested."""
+
+
+def _key_hint(key: str, known: tuple[str, ...], aliases: dict[str, str]) -> str:
+    folded = key.lower().replace("-", "_")
+    if folded in known:
+        return f"Keys are written in lower case with underscores: `{folded}`."
+    if folded.rstrip("s") in ("author", "writer") and "authors" in known:
+        return ("Did you mean `byline` (printed as written) or `authors` (the names the metadata lists as the "
+                "article's authors)?")
+    if folded in aliases:
+        return f"Did you mean `{aliases[folded]}`?"
+    close = difflib.get_close_matches(folded, known, n=1, cutoff=NEAR_SPELLING)
+    return f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
+
+
 def read_mapping(text: str, path: Path, first_line: int, report: Diagnostics) -> dict[str, Located] | None:
     try:
         try:
@@ -98,12 +115,17 @@ class Fields:
         self.first_line = first_line
         self.report = report
 
-    def warn_unknown(self, known: tuple[str, ...]) -> None:
-        """A warning at each unknown key, up to `UNKNOWN_KEYS_SHOWN`; one more counts the rest."""
+    def warn_unknown(
+        self, known: tuple[str, ...], aliases: dict[str, str] | None = None, explained: dict[str, str] | None = None
+    ) -> None:
+        """A warning at each unknown key, up to `UNKNOWN_KEYS_SHOWN`; one more counts the rest.
+
+        A key is suggested only for a near spelling (`bylin`) or a word a desk types for
+        it (`author`), never for a key that only shares letters and means something
+        else (`photo_credit` is not `credit`); `explained` keys get their own hint."""
         unknown = [(key, located) for key, located in self.fields.items() if key not in known]
         for key, located in unknown[:UNKNOWN_KEYS_SHOWN]:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
+            hint = (explained or {}).get(key.lower()) or _key_hint(key, known, aliases or {})
             self.report.warning(self.path, located.line, f"unknown key `{key}` is ignored", hint)
         if len(unknown) > UNKNOWN_KEYS_SHOWN:
             rest = unknown[UNKNOWN_KEYS_SHOWN:]
@@ -122,7 +144,11 @@ class Fields:
             return None
         node = located.node
         if not isinstance(node, yaml.ScalarNode):
-            self.report.error(self.path, located.line, f"`{key}` must be text, not a list or a mapping")
+            self.report.error(
+                self.path, located.line, f"`{key}` must be text, not a list or a mapping",
+                f"Write it on one line, `{key}: …`; to give several, join them in that line as they "
+                "should print (`A and B`).",
+            )
             return None
         if node.style is None and node.value in _NULLS:
             return None

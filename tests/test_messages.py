@@ -1,0 +1,78 @@
+"""Messages a desk can act on: each names the file and line and says what to do,
+suggests only keys that mean what the desk meant, and points at the character
+that keeps a pull quote from matching its article. Tested word for word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+EDITION = "title: M\nlanguage: en\narticles: [articles/a.md]\n"
+
+
+def check(tmp_path: Path, article: str) -> list[str]:
+    """`hkcq-press check` on a one-article manuscript: its messages, each with its hint."""
+    (tmp_path / "manuscript" / "articles").mkdir(parents=True)
+    (tmp_path / "manuscript" / "edition.yaml").write_text(EDITION, encoding="utf-8")
+    (tmp_path / "manuscript" / "articles" / "a.md").write_text(article, encoding="utf-8")
+    result = run_cli("check", cwd=tmp_path)
+    return result.stderr.split("\nmanuscript/")
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("bylin", "Did you mean `byline`?"),
+    ("hed", "Did you mean `headline`?"),
+    ("standfirst", "Did you mean `dek`?"),
+    ("Headline", "Keys are written in lower case with underscores: `headline`."),
+    ("author", "Did you mean `byline` (printed as written) or `authors` (the names the metadata lists as the "
+               "article's authors)?"),
+    ("writers", "Did you mean `byline` (printed as written) or `authors` (the names the metadata lists as the "
+                "article's authors)?"),
+    ("photo_credit", "A picture's credit is not a key: write it as the last line under the picture in the body, "
+                     "`Photo: …` (see the README on figures). `credit:` is the story's news-exchange credit."),
+    ("dateline_city", "Known keys: headline, dek, byline, authors, unsigned, dateline, date, credit, kicker, "
+                      "language."),
+])
+def test_an_unknown_key_suggests_only_what_the_desk_meant(tmp_path: Path, key: str, hint: str) -> None:
+    messages = check(tmp_path, f"---\nheadline: H\nbyline: Desk\n{key}: x\n---\n\nWords.\n")
+    assert messages == [f"manuscript/articles/a.md:4: warning: unknown key `{key}` is ignored\n  {hint}\n"]
+
+
+def test_a_list_where_one_line_belongs_says_how_to_write_it(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\ncredit: [Xinhua, Reuters]\n---\n\nWords.\n")
+    assert messages[0] == (
+        "manuscript/articles/a.md:4: error: `credit` must be text, not a list or a mapping\n"
+        "  Write it on one line, `credit: …`; to give several, join them in that line as they should print "
+        "(`A and B`).\nhkcq-press: 1 error.\n"
+    )
+
+
+@pytest.mark.parametrize("quoted, difference", [
+    ("It's Chongqing’s time to grow",
+     "From “It” on, the quote has U+0027 (APOSTROPHE) ' where the article has U+2019 (RIGHT SINGLE QUOTATION "
+     "MARK) ’ (they look alike)."),
+    ("It’s Chongqing’s time - to grow",
+     "From “’s Chongqing’s time ” on, the quote has U+002D (HYPHEN-MINUS) - where the article has U+2013 "
+     "(EN DASH) – (they look alike)."),
+    ("It’s Chongqing’s tine – to grow",
+     "From “It’s Chongqing’s ti” on, the quote has U+006E (LATIN SMALL LETTER N) n where the article has U+006D "
+     "(LATIN SMALL LETTER M) m."),
+])
+def test_a_misquote_points_at_the_character_that_differs(tmp_path: Path, quoted: str, difference: str) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nIt’s Chongqing’s time – to grow, the "
+                               f"mayor said.\n\n::: pullquote\n{quoted}\n:::\n")
+    assert messages[0] == (
+        f"manuscript/articles/a.md:8: error: the pull quote is not in the article: “{quoted}”\n"
+        f"  The closest passage of the article: “{'It’s Chongqing’s time – to grow'[:len(quoted)]}”. {difference}\n"
+        "hkcq-press: 1 error.\n"
+    )
+
+
+def test_a_front_matter_that_does_not_parse_hides_none_of_the_body(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: [unclosed\nbyline: Desk\n---\n\nWords.\n\n::: pullquote\n"
+                               "Not in the text\n:::\n")
+    assert messages[0].startswith("manuscript/articles/a.md:2: error: the YAML cannot be read")
+    assert messages[1].startswith("articles/a.md:8: error: the pull quote is not in the article: “Not in the text”")
+    assert messages[1].endswith("hkcq-press: 2 errors.\n")
