@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import uharfbuzz as hb
-from conftest import CHINESE, SAMPLE, Built, copy_manuscript, print_edition_of
+from conftest import CHINESE, SAMPLE, Built, copy_manuscript, print_edition_of, run_cli
 from fontTools.ttLib import TTFont
 from lxml import etree
 from support import (
@@ -71,6 +71,55 @@ def test_body_copy_is_hyphenated_and_names_are_not(sample_edition: Built) -> Non
     for line in lines:
         if line.endswith(RENDERER_HYPHEN):
             assert not any(collapse(line[:-1]) in collapse(text) for text in unbreakable if text), line
+
+
+LONG_WORD = "internationalisation"
+PARAGRAPH = " ".join(["An", LONG_WORD, "of", "the", "market"] * 40) + "."
+
+
+def broken_at(pdf: Path, word: str) -> set[str]:
+    """How `word` is broken at the end of a line in the PDF: the part before the hyphen."""
+    lines = pdf_lines(pdf)
+    return {
+        line.split()[-1][:-1] for line, following in zip(lines, lines[1:], strict=False)
+        if line.endswith(RENDERER_HYPHEN) and word.startswith(line.split()[-1][:-1])
+        and word.endswith(following.split()[0].rstrip(".,"))
+    }
+
+
+def test_a_hyphenation_exception_is_obeyed(tmp_path: Path) -> None:
+    """Without an exception the patterns break the word in several places; with one,
+    only where the house's list says; listed without a break, never."""
+    article = f"---\nheadline: H\nbyline: B\n---\n\n{PARAGRAPH}\n"
+    control = print_edition_of(tmp_path / "control" / "m", "Control", [article])
+    assert len(broken_at(control, LONG_WORD)) >= 2, "the patterns break it in more than one place"
+
+    styles = tmp_path / "listed" / "styles"
+    styles.mkdir(parents=True)
+    (styles / "hyphenation.txt").write_text("# ours\ninternational-isation\n", encoding="utf-8")
+    manuscript = tmp_path / "listed" / "m"
+    print_edition_of(manuscript, "Listed", [article])
+    listed = build(manuscript, tmp_path / "listed" / "dist", formats=("pdf",), styles_dir=styles).outputs[0].path
+    assert broken_at(listed, LONG_WORD) == {"international"}
+    assert LONG_WORD in flow(pdf_lines(listed)).replace(RENDERER_HYPHEN + "\n", "")
+
+    (styles / "hyphenation.txt").write_text("internationalisation\n", encoding="utf-8")
+    never = build(manuscript, tmp_path / "listed" / "never", formats=("pdf",), styles_dir=styles).outputs[0].path
+    assert broken_at(never, LONG_WORD) == set()
+
+
+def test_a_malformed_exception_is_refused_at_its_line(tmp_path: Path) -> None:
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (styles / "hyphenation.txt").write_text("start-ed\nstar ted\n", encoding="utf-8")
+    with pytest.raises(ManuscriptError) as raised:
+        build(SAMPLE, tmp_path / "dist", formats=("pdf",), styles_dir=styles)
+    (problem,) = raised.value.problems
+    assert (problem.path, problem.line, problem.message) == (
+        styles / "hyphenation.txt", 2, "`star ted` is not a word with its breaks")
+    checked = run_cli("check", "--manuscript", str(SAMPLE), "--styles", str(styles), cwd=tmp_path)
+    assert checked.returncode == 1
+    assert "styles/hyphenation.txt:2: error: `star ted` is not a word with its breaks" in checked.stderr
 
 
 # --- Small capitals and italics from the fonts' own glyphs --------------------------------

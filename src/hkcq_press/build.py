@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from .errors import Problem
 from .fonts import printable_characters
 from .freshness import BuildRecord, Recorded, file_digest, input_digests
+from .hyphenation import hyphenation_exceptions
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .blocks import PullQuote, walk
 from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
@@ -87,6 +88,7 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
     style = HouseStyle(styles_dir)
     edition, warnings = load_edition(manuscript_dir, limits, partial(printable_characters, style))
     check_stylesheets(style)
+    hyphenation_exceptions(style)  # read as the print edition reads it: a bad line is refused here too
     return CheckResult(edition, list(warnings), summarise(edition))
 
 

@@ -19,6 +19,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from .blocks import Crosshead, Inline, InternalTarget, walk
+from .hyphenation import HyphenationExceptions
 from .model import Article, Edition
 
 EditionKind = Literal["print", "epub"]
@@ -29,10 +30,16 @@ ADDRESS_BREAKS = re.compile(r"(?<=[/.@])(?=.)")
 class InlineMarkup:
     """Renders runs of inline copy for one edition: `markup(run, article)`."""
 
-    def __init__(self, edition: Edition, kind: EditionKind, document: Callable[[Article], str]) -> None:
+    def __init__(
+        self, edition: Edition, kind: EditionKind, document: Callable[[Article], str],
+        hyphenation: HyphenationExceptions | None = None,
+    ) -> None:
         """`document` names the file an article is in, as its links address it
-        (empty when the whole edition is one document)."""
+        (empty when the whole edition is one document); `hyphenation`, the words the
+        print edition breaks only where the house's list says."""
         self.kind = kind
+        self.edition_language = edition.language
+        self.hyphenation = hyphenation
         self._md = MarkdownIt("commonmark", {"xhtmlOut": True})
         self._renderer = _EditionRenderer()
         self._addresses: dict[object, str] = {}
@@ -71,8 +78,12 @@ class _EditionRenderer(RendererHTML):
 
     def text(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         link: Token | None = env.get("link")
-        if link is not None and link.markup == "autolink" and env["markup"].kind == "print":
+        markup: InlineMarkup = env["markup"]
+        if link is not None and link.markup == "autolink" and markup.kind == "print":
             return breakable_address(tokens[idx].content, decoded=False)
+        article: Article = env["article"]
+        if markup.hyphenation is not None and (article.language or markup.edition_language).startswith("en"):
+            return str(markup.hyphenation.apply(tokens[idx].content))
         return str(escape(tokens[idx].content))
 
     def s_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:

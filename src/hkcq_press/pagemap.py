@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from lxml import etree
 
 RENDERER_HYPHEN = "\u2010"
+SOFT_HYPHEN = "\u00ad"
 """What WeasyPrint adds where it hyphenates a word at the end of a line."""
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -58,9 +59,19 @@ class PageStart:
     block: int
     """The copy block's number in its region, from 0; `REGION_START` for the region's start."""
     offset: int
-    """Characters of the block's copy, spaces aside, printed before the page's first."""
+    """Characters of the block's copy (`copy_length`) printed before the page's first."""
     inside_word: bool = False
     """The page begins with the rest of a word the renderer hyphenated."""
+
+
+def _counts(char: str) -> bool:
+    return not char.isspace() and char != SOFT_HYPHEN
+
+
+def copy_length(text: str) -> int:
+    """The characters of copy in `text`, as both editions count them: not spaces (set
+    differently in each), nor soft hyphens (the print edition adds its own)."""
+    return sum(map(_counts, text))
 
 
 def _local(tag: Any) -> str:
@@ -181,7 +192,7 @@ def page_starts(document: Any, root: Element, article_keys: frozenset[str]) -> t
                     hyphenated.add(block_id)
                 else:
                     hyphenated.discard(block_id)
-                printed[block_id] = printed.get(block_id, 0) + sum(not char.isspace() for char in text)
+                printed[block_id] = printed.get(block_id, 0) + copy_length(text)
             elif isinstance(box, ReplacedBox):
                 printed.setdefault(block_id, 0)
     return tuple(starts)
@@ -278,7 +289,7 @@ def _at(block: etree._Element, offset: int, inside_word: bool, marker: etree._El
         block.addprevious(marker)  # between blocks: no heading or paragraph begins with a page number
         return
     for owner, is_tail, text in _text_slots(block):
-        count = sum(not char.isspace() for char in text)
+        count = copy_length(text)
         if offset >= count:
             offset -= count
             continue
@@ -292,10 +303,10 @@ def _at(block: etree._Element, offset: int, inside_word: bool, marker: etree._El
 
 
 def _index_of(text: str, offset: int) -> int:
-    """The index in `text` of its non-space character number `offset`."""
+    """The index in `text` of its copy character number `offset` (see `copy_length`)."""
     seen = 0
     for index, char in enumerate(text):
-        if not char.isspace():
+        if _counts(char):
             if seen == offset:
                 return index
             seen += 1

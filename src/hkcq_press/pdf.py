@@ -22,6 +22,7 @@ from urllib.request import url2pathname
 
 from .errors import ManuscriptError, Problem
 from .fonts import FontFace, chinese_fonts
+from .hyphenation import hyphenation_exceptions
 from .inline import InlineMarkup
 from .blocks import Figure
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
@@ -81,7 +82,7 @@ def print_html(
         chinese_fonts=fonts,
         edition_kind="print",
         # The whole edition is one document: a link needs only the element's id.
-        inline=InlineMarkup(edition, "print", lambda article: ""),
+        inline=InlineMarkup(edition, "print", lambda article: "", hyphenation_exceptions(style)),
         stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["print"]],
         image_url=lambda figure: figure.source.as_uri(),
     )
