@@ -315,6 +315,49 @@ def test_chinese_without_the_faces_installed_says_how_to_install_them(
     assert hints == {"The Chinese typefaces are not installed: `hkcq-press fonts install` installs them."}
 
 
+NAMES = ["周晓梅", "梁錦輝", "川劇", "磁器口", "洪崖洞", "李家超"]
+NAMED = " ".join(f"The delegate {name} met the team of {name}s office and" for name in NAMES * 8) + " left."
+
+
+def split_names(pdf: Path) -> list[tuple[str, str]]:
+    """Pairs of lines where one line ends and the next begins inside a run of Chinese."""
+    lines = pdf_lines(pdf)
+    return [(line, following) for line, following in zip(lines, lines[1:], strict=False)
+            if HAN.match(line[-1]) and HAN.match(following[0])]
+
+
+def test_a_short_chinese_name_in_english_is_never_broken(tmp_path: Path) -> None:
+    article = f"---\nheadline: Names\nbyline: Desk\n---\n\n{NAMED}\n"
+    kept = print_edition_of(tmp_path / "kept" / "m", "Names", [article])
+    assert split_names(kept) == []
+    assert "周晓梅" in flow(pdf_lines(kept))
+    broken = print_edition_of(tmp_path / "control" / "m", "Names", [article],
+                              house_css=".chinese-name { white-space: normal; }")
+    assert split_names(broken), "without the house rule, a name does break: the check can fail"
+
+
+def test_a_chinese_dateline_ends_in_the_full_width_colon(tmp_path: Path) -> None:
+    article = "---\nheadline: 港渝合作\nbyline: 中國日報\ndateline: 香港\nlanguage: zh-Hant-HK\n---\n\n香港與重慶建立合作。\n"
+    pdf = print_edition_of(tmp_path / "m", "Dateline", [article])
+    assert "香港：香港與重慶建立合作。" in flow(pdf_lines(pdf))
+
+
+def test_chinese_punctuation_in_a_chinese_article_comes_from_the_chinese_face(tmp_path: Path) -> None:
+    """Ellipsis and dash are in the Latin faces too, where they sit on the baseline; a
+    Chinese article takes them, and its quotation marks, from the Chinese face."""
+    article = "---\nheadline: 港渝合作\nbyline: 中國日報\nlanguage: zh-Hant-HK\n---\n\n他說：「合作……才剛開始——未來可期。」\n"
+    pdf = print_edition_of(tmp_path / "m", "Punctuation", [article])
+    shown_by = {
+        char: {font.family for font in pdf_fonts(pdf) if any(char in text for text in font.to_unicode.values())}
+        for char in "…—「」"
+    }
+    assert shown_by == {char: {"Noto Serif HK"} for char in "…—「」"}
+    latin_first = print_edition_of(tmp_path / "control" / "m", "Punctuation", [article], house_css=(
+        '.article:lang(zh) .article-body { font-family: "Noto Serif", "Noto Serif CJK"; }'))
+    assert any("…" in text for font in pdf_fonts(latin_first) if font.family == "Noto Serif"
+               for text in font.to_unicode.values()), "without the rule the Latin face sets it: the check can fail"
+
+
 def test_unknown_chinese_forms_are_refused_naming_the_choices(tmp_path: Path) -> None:
     manuscript = copy_manuscript(tmp_path, CHINESE, "chinese_forms: cantonese\n")
     edition_yaml = manuscript / "edition.yaml"

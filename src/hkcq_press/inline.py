@@ -19,10 +19,13 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from .blocks import Crosshead, Inline, InternalTarget, walk
+from .chinese import RUN, run_language
 from .hyphenation import HyphenationExceptions
 from .model import Article, Edition
 
 EditionKind = Literal["print", "epub"]
+SHORT_CHINESE = 8
+"""Up to this many characters, a run of Chinese in other copy is a name, kept on one line."""
 ADDRESS_BREAKS = re.compile(r"(?<=[/.@])(?=.)")
 """Where a printed address may break: after a slash, a dot or an at sign."""
 
@@ -39,6 +42,7 @@ class InlineMarkup:
         print edition breaks only where the house's list says."""
         self.kind = kind
         self.edition_language = edition.language
+        self.chinese_forms = edition.chinese_forms
         self.hyphenation = hyphenation
         self._md = MarkdownIt("commonmark", {"xhtmlOut": True})
         self._renderer = _EditionRenderer()
@@ -52,6 +56,12 @@ class InlineMarkup:
     def __call__(self, run: Inline, article: Article) -> Markup:
         env = {"markup": self, "article": article}
         return Markup(self._renderer.renderInline(list(run.tokens), self._md.options, env))
+
+    def plain(self, text: str, language: str) -> str:
+        """Copy as the print edition sets it: English words with the house's hyphenation."""
+        if self.hyphenation is not None and language.lower().startswith("en"):
+            return str(self.hyphenation.apply(text))
+        return str(escape(text))
 
     def address(self, token: Token) -> str:
         target = token.meta.get("target")
@@ -82,9 +92,23 @@ class _EditionRenderer(RendererHTML):
         if link is not None and link.markup == "autolink" and markup.kind == "print":
             return breakable_address(tokens[idx].content, decoded=False)
         article: Article = env["article"]
-        if markup.hyphenation is not None and (article.language or markup.edition_language).startswith("en"):
-            return str(markup.hyphenation.apply(tokens[idx].content))
-        return str(escape(tokens[idx].content))
+        language = article.language or markup.edition_language
+        if markup.kind != "print" or language.lower().startswith("zh"):
+            return str(escape(tokens[idx].content))
+        # Short Chinese names in other copy are kept whole on their line, marked with their language.
+        pieces = []
+        text = tokens[idx].content
+        position = 0
+        for run in RUN.finditer(text):
+            pieces.append(markup.plain(text[position:run.start()], language))
+            if len(run.group()) <= SHORT_CHINESE:
+                tag = run_language(run.group(), markup.chinese_forms)
+                pieces.append(f'<span class="chinese-name" lang="{tag}">{escape(run.group())}</span>')
+            else:
+                pieces.append(str(escape(run.group())))
+            position = run.end()
+        pieces.append(markup.plain(text[position:], language))
+        return "".join(pieces)
 
     def s_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         return "<del>"
