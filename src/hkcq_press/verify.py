@@ -74,18 +74,16 @@ def verify(
 ) -> Verification:
     """Check each PDF and EPUB; `shown_as` names a file as the user should read it (a
     staged file by its final name). `validators` are the EPUB's, when already found."""
-    shown_as = shown_as or {}
-    for path in files:
-        name = shown_as.get(path, path)
+    names = {path: (shown_as or {}).get(path, path) for path in files}
+    for path, name in names.items():
         if name.suffix.lower() not in (".pdf", ".epub"):
             raise NothingToVerify(f"{name} is neither a PDF nor an EPUB; verify checks the editions hkcq-press builds")
         if not path.is_file():
             raise NothingToVerify(f"{name}: no such file to verify")
-    if validators is None and any(shown_as.get(path, path).suffix.lower() == ".epub" for path in files):
+    if validators is None and any(name.suffix.lower() == ".epub" for name in names.values()):
         validators = epub_validators()
     verification = Verification()
-    for path in files:
-        name = shown_as.get(path, path)
+    for path, name in names.items():
         if name.suffix.lower() == ".pdf":
             verification.problems.extend(check_pdf(path, name, style))
             verification.checked[name] = [PDF_CHECKS]
