@@ -358,6 +358,28 @@ def test_chinese_punctuation_in_a_chinese_article_comes_from_the_chinese_face(tm
                for text in font.to_unicode.values()), "without the rule the Latin face sets it: the check can fail"
 
 
+CHINESE_COPY = "香港與重慶建立高層合作機制，雙方將在經貿金融科技創新物流文化旅遊教育和人才交流等範疇加強合作並定期會面"
+
+
+def test_a_chinese_paragraph_never_ends_with_a_lone_character(tmp_path: Path) -> None:
+    """Paragraphs of every length from 20 to 60 characters: each last line (the one
+    ending in 。) has at least its last four characters."""
+    body = "\n\n".join(CHINESE_COPY[:length] + "。" for length in range(20, 61))
+    article = f"---\nheadline: 港渝合作\nbyline: 中國日報\nlanguage: zh-Hant-HK\n---\n\n{body}\n"
+
+    def last_lines(pdf: Path) -> list[str]:
+        return [line for line in pdf_lines(pdf) if line.endswith("。")]
+
+    kept_pdf = print_edition_of(tmp_path / "kept" / "m", "Ends", [article])
+    kept = last_lines(kept_pdf)
+    assert len(kept) == 41
+    assert [line for line in kept if len(line) < 4] == []
+    assert [line for line in pdf_lines(kept_pdf) if line[0] in "，。、」》）"] == []  # no closing mark starts a line
+    loose = last_lines(print_edition_of(tmp_path / "loose" / "m", "Ends", [article],
+                                        house_css=".paragraph-end { white-space: normal; }"))
+    assert [line for line in loose if len(line) < 3], "without the rule a lone character ends a paragraph"
+
+
 def test_unknown_chinese_forms_are_refused_naming_the_choices(tmp_path: Path) -> None:
     manuscript = copy_manuscript(tmp_path, CHINESE, "chinese_forms: cantonese\n")
     edition_yaml = manuscript / "edition.yaml"

@@ -24,6 +24,8 @@ from .hyphenation import HyphenationExceptions
 from .model import Article, Edition
 
 EditionKind = Literal["print", "epub"]
+PARAGRAPH_END = 4
+"""The characters a Chinese paragraph's last line has at least (its full stop among them)."""
 SHORT_CHINESE = 8
 """Up to this many characters, a run of Chinese in other copy is a name, kept on one line."""
 ADDRESS_BREAKS = re.compile(r"(?<=[/.@])(?=.)")
@@ -93,8 +95,10 @@ class _EditionRenderer(RendererHTML):
             return breakable_address(tokens[idx].content, decoded=False)
         article: Article = env["article"]
         language = article.language or markup.edition_language
-        if markup.kind != "print" or language.lower().startswith("zh"):
+        if markup.kind != "print":
             return str(escape(tokens[idx].content))
+        if language.lower().startswith("zh"):
+            return _chinese(tokens[idx].content, last=idx == len(tokens) - 1)
         # Short Chinese names in other copy are kept whole on their line, marked with their language.
         pieces = []
         text = tokens[idx].content
@@ -127,6 +131,14 @@ class _EditionRenderer(RendererHTML):
             f'<a class="noteref" href="#{note.id}" id="{note.id}-ref" epub:type="noteref" '
             f'role="doc-noteref">{note.number}</a>'
         )
+
+
+def _chinese(text: str, last: bool) -> str:
+    """Chinese copy as the print edition sets it: the run's last characters kept on one
+    line, so no paragraph ends with a line of one character and its full stop."""
+    if not last or len(text) <= PARAGRAPH_END:
+        return str(escape(text))
+    return f'{escape(text[:-PARAGRAPH_END])}<span class="paragraph-end">{escape(text[-PARAGRAPH_END:])}</span>'
 
 
 def breakable_address(address: str, decoded: bool = True) -> str:
