@@ -41,32 +41,30 @@ def mark_chinese_runs(root: etree._Element, forms: str) -> None:
         language = element.get(XML_LANG) or element.get("lang") or language
         foreign = not language.lower().startswith("zh")
         if foreign and element.text:
-            element.text = _wrapped(element.text, forms, lambda span, index: element.insert(index, span))
+            element.text, spans = _split_runs(element.text, forms)
+            for index, span in enumerate(spans):
+                element.insert(index, span)
         for child in list(element):
             visit(child, language)
             if foreign and child.tail:
-                anchor = [child]
-
-                def after(span: etree._Element, index: int, anchor: list[etree._Element] = anchor) -> None:
-                    anchor[0].addnext(span)
-                    anchor[0] = span
-
-                child.tail = _wrapped(child.tail, forms, after)
+                child.tail, spans = _split_runs(child.tail, forms)
+                previous = child
+                for span in spans:
+                    previous.addnext(span)
+                    previous = span
 
     visit(root, "")
 
 
-def _wrapped(text: str, forms: str, place) -> str | None:  # type: ignore[no-untyped-def]
-    """The text before the first run; each run placed as a span (`place(span, index)`)
-    whose tail is the text up to the next run."""
+def _split_runs(text: str, forms: str) -> tuple[str | None, list[etree._Element]]:
+    """The text before the first run of Chinese, and a span for each run, whose tail is
+    the text up to the next run."""
     pieces = RUN.split(text)
-    runs = RUN.findall(text)
-    if not runs:
-        return text
-    for index, (run, following) in enumerate(zip(runs, pieces[1:], strict=True)):
+    spans = []
+    for run, following in zip(RUN.findall(text), pieces[1:], strict=True):
         language = run_language(run, forms)
         span = etree.Element(f"{XHTML}span", {"lang": language, XML_LANG: language})
         span.text = run
         span.tail = following or None
-        place(span, index)
-    return pieces[0] or None
+        spans.append(span)
+    return pieces[0] or None, spans
