@@ -251,6 +251,122 @@ def _wide(char: str) -> bool:
     return bool(char) and unicodedata.east_asian_width(char) in ("W", "F")
 
 
+# --- How full the pages are -----------------------------------------------------------
+
+LINE = 9.5 * 1.42
+"""A line of body copy in the house style, in points."""
+
+
+@dataclass(frozen=True)
+class PageFill:
+    """What a page's text area holds, in each half of its width (the columns; a
+    one-column page's lines lie in both): the vertical spans where something is
+    printed (text, pictures, rules), merged where less than a line apart."""
+
+    top: float
+    bottom: float
+    halves: tuple[list[tuple[float, float]], list[tuple[float, float]]]
+
+    @property
+    def emptiness(self) -> float:
+        """The share of the text area left white, in both halves together."""
+        height = self.bottom - self.top
+        filled = sum(min(end, self.bottom) - max(start, self.top) for half in self.halves for start, end in half)
+        return 1 - filled / (2 * height)
+
+    def white_at_foot(self) -> tuple[float, float]:
+        """How far, in points, each half's last printing is above the text area's foot."""
+        return tuple(self.bottom - (half[-1][1] if half else self.top) for half in self.halves)  # type: ignore[return-value]
+
+
+def page_fill(pdf: Path) -> list[PageFill]:
+    """Each page's `PageFill`, from the positions of what PDFium finds drawn on it (page
+    furniture in the margins aside); the text area is the span the edition's pages
+    print in, its fullest pages' extent."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        pages = []
+        for page in document:
+            width, height = page.get_size()
+            spans: tuple[list[tuple[float, float]], list[tuple[float, float]]] = ([], [])
+            for item in page.get_objects(max_depth=8):
+                if item.type == pypdfium2.raw.FPDF_PAGEOBJ_FORM:
+                    continue
+                left, bottom, right, top = item.get_bounds()
+                start, end = height - top, height - bottom  # from the top edge, downwards
+                if start < FURNITURE_BAND or end > height - FURNITURE_BAND:
+                    continue
+                for number, (half_left, half_right) in enumerate(((0, width / 2), (width / 2, width))):
+                    if left < half_right and right > half_left:
+                        spans[number].append((start, end))
+            pages.append(tuple(_merged(sorted(half)) for half in spans))
+    finally:
+        document.close()
+    top = min(half[0][0] for halves in pages for half in halves if half)
+    bottom = max(half[-1][1] for halves in pages for half in halves if half)
+    return [PageFill(top, bottom, halves) for halves in pages]  # type: ignore[arg-type]
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start - merged[-1][1] < LINE:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+WORD_STOCK = (
+    "the council said on monday that trade between chongqing and hong kong rose again in october as "
+    "rail freight grew and new services opened for small firms who ship parts and food across the border "
+    "officials expect the figures to hold through winter while lenders warn of slower demand next year"
+)
+
+
+def generated_article(seed: int, paragraphs: int, front_matter: str = "", figure_after: int | None = None,
+                      image: str = "../images/picture.png") -> str:
+    """An article of `paragraphs` paragraphs of 30 to 110 words, the same for the same
+    seed, with a figure after paragraph `figure_after` (0: before the first)."""
+    import random
+
+    chance = random.Random(seed)
+    stock = WORD_STOCK.split()
+    lines = [f"---\nheadline: Generated story {seed} on trade and freight\nbyline: Desk {seed}\n{front_matter}---\n"]
+    for number in range(paragraphs):
+        if figure_after == number:
+            lines.append(f"![A picture for story {seed}]({image})\nThe picture of story {seed}.\nPhoto: Desk\n")
+        words = [chance.choice(stock) for _ in range(chance.randint(30, 110))]
+        lines.append(" ".join(words).capitalize() + ".\n")
+    if figure_after == paragraphs:
+        lines.append(f"![A picture for story {seed}]({image})\nThe picture of story {seed}.\nPhoto: Desk\n")
+    return "\n".join(lines)
+
+
+def generated_edition(root: Path, articles: list[str], edition_lines: str = "",
+                      picture: tuple[int, int] = (1200, 800)) -> Path:
+    """A manuscript at `root` of the given article files, with a picture of `picture`
+    pixels at images/picture.png."""
+    from PIL import Image
+
+    (root / "articles").mkdir(parents=True)
+    (root / "images").mkdir()
+    Image.new("RGB", picture, (90, 110, 140)).save(root / "images" / "picture.png")
+    names = []
+    for number, text in enumerate(articles, 1):
+        name = f"articles/story-{number:02d}.md"
+        (root / name).write_text(text, encoding="utf-8")
+        names.append(name)
+    listing = "".join(f"  - {name}\n" for name in names)
+    (root / "edition.yaml").write_text(
+        f"title: The Generated Edition of a Week of Trade News\nlanguage: en\npublisher: Test Desk\ndate: 2026-11-23\n{edition_lines}"
+        f"articles:\n{listing}", encoding="utf-8",
+    )
+    return root
+
+
 # --- Reading the fonts and glyphs of the built PDF -------------------------------------
 
 

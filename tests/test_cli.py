@@ -40,7 +40,8 @@ def test_build_writes_both_editions_and_says_so(project: Path) -> None:
     with zipfile.ZipFile(epub) as archive:
         assert archive.namelist()[0] == "mimetype"
         assert archive.read("mimetype") == b"application/epub+zip"
-    assert f"wrote {Path('dist') / pdf.name} (3 pages," in result.stdout
+    with pikepdf.open(pdf) as printed:
+        assert f"wrote {Path('dist') / pdf.name} ({len(printed.pages)} pages," in result.stdout
     assert f"wrote {Path('dist') / epub.name} (1 article," in result.stdout
     assert editions_in(project / "dist") == sorted([pdf.name, epub.name])
 
@@ -195,7 +196,7 @@ def test_builds_running_at_once_never_leave_a_corrupt_edition(project: Path) -> 
     names = editions_in(project / "dist")
     assert names == ["hong-kong-chongqing-dispatch.epub", "hong-kong-chongqing-dispatch.pdf"]
     with pikepdf.open(project / "dist" / names[1]) as pdf:
-        assert len(pdf.pages) == 3
+        assert len(pdf.pages) == 2  # the sample edition's, whole
     assert epubcheck_messages(project / "dist" / names[0]) == []
 
 

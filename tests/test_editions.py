@@ -235,7 +235,7 @@ def test_epub_identifier_is_the_epub_isbn_when_given(tmp_path) -> None:
 def test_contents_list_every_article_with_its_page(multi_edition: Built) -> None:
     articles = manuscript_articles(multi_edition)
     opening = opening_pages(multi_edition.pdf)
-    assert opening == [1, 2, 3]
+    assert len(opening) == 3 and opening == sorted(opening)
     first_page = subprocess.run(["pdftotext", "-layout", "-l", "1", str(multi_edition.pdf), "-"],
                                 capture_output=True, text=True, check=True).stdout
     for article, page in zip(articles, opening, strict=True):

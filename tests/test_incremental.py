@@ -210,7 +210,7 @@ def test_a_terminal_shows_progress_and_the_time_taken(tmp_path: Path) -> None:
                                       "--out", "out", cwd=tmp_path)
     assert status == 0, shown
     assert "reading articles: 3 of 3" in shown
-    assert "laying out the print edition: page 4" in shown
+    assert "laying out the print edition: page 2" in shown
     assert "done in " in shown
     assert "wrote " in shown
 

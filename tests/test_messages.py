@@ -33,11 +33,20 @@ def check(tmp_path: Path, article: str) -> list[str]:
     ("photo_credit", "A picture's credit is not a key: write it as the last line under the picture in the body, "
                      "`Photo: …` (see the README on figures). `credit:` is the story's news-exchange credit."),
     ("dateline_city", "Known keys: headline, dek, byline, authors, unsigned, dateline, date, credit, kicker, "
-                      "language."),
+                      "language, start."),
 ])
 def test_an_unknown_key_suggests_only_what_the_desk_meant(tmp_path: Path, key: str, hint: str) -> None:
     messages = check(tmp_path, f"---\nheadline: H\nbyline: Desk\n{key}: x\n---\n\nWords.\n")
     assert messages == [f"manuscript/articles/a.md:4: warning: unknown key `{key}` is ignored\n  {hint}\n"]
+
+
+def test_where_an_article_starts_is_one_of_three_places(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\nstart: next page\n---\n\nWords.\n")
+    assert messages == [
+        "manuscript/articles/a.md:4: error: `next page` is not where hkcq-press can start an article\n"
+        "  Choose one of flow, page, column.\n"
+        "hkcq-press: 1 error.\n"
+    ]
 
 
 def test_a_list_where_one_line_belongs_says_how_to_write_it(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_new_then_build_from_the_wheel(installed: Path, tmp_path: Path) -> None:
 
 def test_preview_from_the_wheel_serves_its_own_pages(installed: Path, tmp_path: Path) -> None:
     assert run(installed, "new", "my-edition", cwd=tmp_path).returncode == 0
-    preview = subprocess.Popen([str(installed / "bin" / "python"), "-m", "hkcq_press", "preview"],
+    preview = subprocess.Popen([str(installed / "bin" / "python"), "-m", "hkcq_press", "preview", "--page-size", "book"],
                                cwd=tmp_path / "my-edition", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert preview.stdout is not None

@@ -37,8 +37,10 @@ WAIT_MS = 60_000
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A new edition as `hkcq-press new` makes it."""
+    """A new edition as `hkcq-press new` makes it, at the book size, where it fills two pages."""
     new_project(tmp_path / "edition")
+    with (tmp_path / "edition" / "manuscript" / "edition.yaml").open("a", encoding="utf-8") as edition:
+        edition.write("page_size: book\n")
     return tmp_path / "edition"
 
 
@@ -83,12 +85,12 @@ def test_print_pages_are_pictures_of_the_pdf_with_their_text(served: tuple[Previ
     preview, url = served
     page = fetch(url + "print")[2].decode()
     assert page.count('<section class="page"') == 2
-    assert "Your headline here, as it should print" in page  # the text PDFium reads back from page 1
+    assert "Your headline here, as it" in page  # the text PDFium reads back from page 1
     status, media_type, picture = fetch(url + "print/1.png")
     assert (status, media_type) == (200, "image/png")
     assert picture.startswith(b"\x89PNG")
     width = int.from_bytes(picture[16:20], "big")
-    assert width == round(595.28 * 2)  # an A4 page at 144 dpi
+    assert width == 6 * 144  # a book page, 6 inches wide, at 144 dpi
     assert fetch(url + "print/3.png")[0] == 404
     assert fetch(url + "print/0.png")[0] == 404
 
@@ -314,7 +316,7 @@ def _every_page_picture_loads(page: Page) -> None:
     for picture in pictures.all():
         picture.scroll_into_view_if_needed()
         expect(picture).to_have_js_property("complete", True)
-        assert picture.evaluate("image => image.naturalWidth") == 1191
+        assert picture.evaluate("image => image.naturalWidth") == 6 * 144  # a book page at 144 dpi
 
 
 def test_preview_stops_cleanly_on_sigterm_before_any_browser(project: Path) -> None:

@@ -456,7 +456,9 @@ def breaking_edition(root: Path, styles: str | None = None) -> list[list[list[Li
         body = [FILLER] * (17 + number // 4) + [f"Line {n}." for n in range(number % 4)]
         body += [f"## Crosshead {number}", f"::: pullquote\n{QUOTE}\n:::",
                  "“Hong Kong and Chongqing have always been very close,” Lee said.", *[FILLER] * 12]
-        articles.append(f"---\nheadline: Article {number}\nbyline: China Daily\n---\n\n" + "\n\n".join(body) + "\n")
+        articles.append(
+            f"---\nheadline: Article {number}\nbyline: China Daily\nstart: page\n---\n\n" + "\n\n".join(body) + "\n"
+        )
     return column_lines(print_edition_of(root, "Breaks", articles, styles))
 
 

@@ -351,6 +351,7 @@ def _article_xhtml(
         image_url=lambda figure: f"../{image_names[figure.source]}",
         edition_kind="epub",
         inline=inline,
+        placed_blocks=lambda article: article.blocks,
     )
 
 

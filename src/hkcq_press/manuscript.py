@@ -28,7 +28,9 @@ from .errors import Diagnostics, Problem
 from .images import damage, looks_like_image, pixels, svg_hazards
 from .markdown import Body, BodyParser, body_paragraph_texts
 from .model import (
+    ARTICLE_STARTS,
     CHINESE_FORMS,
+    DEFAULT_ARTICLE_START,
     DEFAULT_CHINESE_FORMS,
     PAGE_SIZES,
     PDF_VARIANTS,
@@ -45,10 +47,12 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
-    "page_size", "chinese_forms", "date_format",
+    "page_size", "chinese_forms", "date_format", "article_start",
 )
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
-ARTICLE_KEYS = ("headline", "dek", "byline", "authors", "unsigned", "dateline", "date", "credit", "kicker", "language")
+ARTICLE_KEYS = (
+    "headline", "dek", "byline", "authors", "unsigned", "dateline", "date", "credit", "kicker", "language", "start",
+)
 ARTICLE_KEY_ALIASES = {
     "author": "byline", "writer": "byline", "writers": "byline", "reporter": "byline", "by": "byline",
     "title": "headline", "hed": "headline", "head": "headline", "heading": "headline",
@@ -187,6 +191,9 @@ class _EditionReader:
                 "\"{weekday}, {day} {month} {year}\"`.",
             )
             date_format = None
+        article_start = fields.choice(
+            "article_start", ARTICLE_STARTS, "where hkcq-press can start an article", fold_case=True
+        )
         cover_name = fields.text("cover")
         cover = (
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
@@ -216,6 +223,7 @@ class _EditionReader:
             page_size=page_size,
             chinese_forms=chinese_forms,
             date_format=date_format,
+            article_start=article_start or DEFAULT_ARTICLE_START,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:
@@ -386,6 +394,7 @@ class _ArticleReader:
         # Read every field before giving up, so each one's problems are reported.
         dek, dateline = fields.text("dek"), fields.text("dateline")
         credit, kicker = fields.text("credit"), fields.text("kicker")
+        start = fields.choice("start", ARTICLE_STARTS, "where hkcq-press can start an article", fold_case=True)
         if not headline or not (byline or unsigned):
             return None
         return Article(
@@ -402,6 +411,7 @@ class _ArticleReader:
             date=date,
             credit=credit,
             kicker=kicker,
+            start=start,
             language=language if language and language != self.edition_language else None,
         )
 

@@ -35,6 +35,8 @@ class Article:
     """Set only when the article's language differs from the edition's."""
     authors: tuple[str, ...] = ()
     """The people who wrote it, for the metadata (`authors:`); a byline is prose."""
+    start: str | None = None
+    """Where the print edition starts it (`start:`, one of `ARTICLE_STARTS`); None: as the edition says."""
 
     @property
     def byline_text(self) -> str:
@@ -69,6 +71,13 @@ written tagged, so an archived edition stays accessible."""
 
 PAGE_SIZES = {"a4": "A4", "letter": "letter", "tabloid": "11in 17in", "book": "6in 9in"}
 """Page sizes by the names editors use, as CSS `size` values (A4 is the house default)."""
+
+
+ARTICLE_STARTS = ("flow", "page", "column")
+"""Where the print edition starts an article: after the one before, under a rule, with
+its headline across the columns (`flow`, the house default); on a new page; or at the
+top of a new column, set in that column's width (for briefs, letters, corrections)."""
+DEFAULT_ARTICLE_START = "flow"
 
 
 CHINESE_FORMS = ("hong-kong", "taiwan", "mainland")
@@ -127,6 +136,24 @@ class Edition:
     chinese_forms: str = DEFAULT_CHINESE_FORMS
     date_format: str | None = None
     """How a day is printed, e.g. `{weekday}, {day} {month} {year}`; None: the language's house form."""
+    article_start: str = DEFAULT_ARTICLE_START
+    """Where the print edition starts each article that does not say (`ARTICLE_STARTS`)."""
+
+    def start_of(self, article: Article) -> str:
+        return article.start or self.article_start
+
+    @property
+    def print_runs(self) -> tuple[tuple[Article, ...], ...]:
+        """The articles in print order, those that start in a new column grouped with the
+        ones right after them that do too: such a run shares one set of columns."""
+        runs: list[list[Article]] = []
+        for article in self.articles:
+            column = self.start_of(article) == "column"
+            if column and runs and self.start_of(runs[-1][-1]) == "column":
+                runs[-1].append(article)
+            else:
+                runs.append([article])
+        return tuple(tuple(run) for run in runs)
 
     @property
     def creators(self) -> tuple[str, ...]:

@@ -128,13 +128,23 @@ def _own_text(element: Element) -> bool:
 
 
 def copy_blocks(region: Element) -> list[Element]:
-    """The region's blocks of copy in reading order: elements (not inline) with text of
-    their own, and pictures; the numbering both editions share."""
+    """The region's blocks of copy in the order the desk wrote them: elements (not
+    inline) with text of their own, and pictures; the numbering both editions share.
+    A figure the print edition set further down (`moved-figure`) counts where it was
+    written (its `figure-origin`), as the e-book sets it."""
     blocks: list[Element] = []
+    moved = {
+        element.get("data-figure-line"): element for element in _all(region) if "moved-figure" in _classes(element)
+    }
 
     def visit(element: Element) -> None:
         tag = _local(element.tag)
-        if not tag or _one_edition_only(element):
+        if not tag or _one_edition_only(element) or "moved-figure" in _classes(element):
+            return
+        if "figure-origin" in _classes(element):
+            if (figure := moved.get(element.get("data-figure-line"))) is not None:
+                for child in figure:
+                    visit(child)
             return
         if tag == "img":
             blocks.append(element)
@@ -196,6 +206,12 @@ def page_starts(document: Any, root: Element, article_keys: frozenset[str]) -> t
             elif isinstance(box, ReplacedBox):
                 printed.setdefault(block_id, 0)
     return tuple(starts)
+
+
+def _all(element: Element) -> Iterator[Element]:
+    for child in element:
+        yield child
+        yield from _all(child)
 
 
 def _descendants(element: Element, tag: str) -> Iterator[Element]:

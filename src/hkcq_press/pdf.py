@@ -27,6 +27,7 @@ from .inline import InlineMarkup
 from .blocks import Figure
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
 from .pagemap import PageStart, page_starts
+from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
 
@@ -68,10 +69,12 @@ def _unless_errors(problems: list[Problem]) -> list[Problem]:
 
 
 def print_html(
-    edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS, fonts: tuple[FontFace, ...] = ()
+    edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS, fonts: tuple[FontFace, ...] = (),
+    placement: Placement = AS_WRITTEN,
 ) -> str:
     """The print layout rendered: one HTML document holding the whole edition.
-    `fonts` are the edition's Chinese faces."""
+    `fonts` are the edition's Chinese faces; `placement` says which figures are set
+    further down than written."""
     page_size = options.page_size or edition.page_size
     return style.render(
         PRINT_LAYOUT,
@@ -85,6 +88,7 @@ def print_html(
         inline=InlineMarkup(edition, "print", lambda article: "", hyphenation_exceptions(style)),
         stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["print"]],
         image_url=lambda figure: figure.source.as_uri(),
+        placed_blocks=placement.blocks,
     )
 
 
@@ -132,15 +136,24 @@ def laid_out(
         for font in fonts:
             (Path(fonts_dir) / font.file_name).write_bytes(font.data)
         faces = tuple(FontFace(font.weight, (Path(fonts_dir) / font.file_name).as_uri()) for font in fonts)
-        html = print_html(edition, style, options, faces)
-        if html_target is not None:
-            kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
-            html_target.write_text(print_html(edition, style, options, kept) if fonts else html, encoding="utf-8")
         fetcher = _confined_fetcher(
             weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
         )
-        parsed = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher)
-        document = parsed.render()
+        placement = AS_WRITTEN
+        for layouts in range(1, MOST_LAYOUTS + 1):
+            records.clear()  # what WeasyPrint reports is the last layout's
+            html = print_html(edition, style, options, faces, placement)
+            parsed = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher)
+            document = parsed.render()
+            gaps = figure_gaps(document, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
+            if not gaps:
+                break
+            placement = placement.moved_further(gaps)
+        if html_target is not None:
+            kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
+            html_target.write_text(
+                print_html(edition, style, options, kept, placement) if fonts else html, encoding="utf-8"
+            )
 
         def reported() -> list[Problem]:
             return [
@@ -179,7 +192,8 @@ def _low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
             source = box.element.get("src") if box.element is not None else None
             if source not in figures or source in warnings:
                 continue
-            inches = box.width / 96  # CSS pixels
+            # The picture is drawn inside its box at its own proportions (`object-fit: contain`).
+            inches = min(box.width, box.height * box.replacement.width / box.replacement.height) / 96  # CSS pixels
             ppi = box.replacement.width / inches
             if ppi < MINIMUM_PPI:
                 article, figure = figures[source]
