@@ -30,6 +30,7 @@ from .pagemap import PageStart, page_starts
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
+from .weasyprint_tuning import tuned_writing
 
 PRINT_LAYOUT = "print/edition.html"
 DEFAULT_VARIANT = "pdf/ua-1"
@@ -58,7 +59,8 @@ class PrintLayout:
         return len(self.document.pages)
 
     def write(self, target: Path) -> PdfResult:
-        self.document.write_pdf(target, pdf_variant=self.variant, pdf_tags=True)
+        with tuned_writing():
+            self.document.write_pdf(target, pdf_variant=self.variant, pdf_tags=True)
         return PdfResult(self.pages, _unless_errors(self.reported()) + self.warnings)
 
 
