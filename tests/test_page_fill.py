@@ -143,3 +143,30 @@ def test_a_moved_figure_keeps_its_place_in_the_e_book(tmp_path: Path) -> None:
     following = " ".join(blocks[caption + 1].split()[:6])
     printed = " ".join(" ".join(pdf_lines(outputs["pdf"])).split())
     assert printed.index(following) < printed.index("The picture of story 7."), "in print it comes later"
+
+
+def test_layouts_that_do_not_place_figures_are_laid_out_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A house `partials/article.html` from before `placed_blocks` sets every figure where
+    it was written: finding the same gaps again would only cost more layouts."""
+    import weasyprint
+
+    from hkcq_press.render import HouseStyle
+
+    renders = []
+    stock = weasyprint.HTML.render
+
+    def counted(self: weasyprint.HTML, *arguments: object, **options: object) -> object:
+        renders.append(1)
+        return stock(self, *arguments, **options)
+
+    monkeypatch.setattr(weasyprint.HTML, "render", counted)
+    manuscript = generated_edition(tmp_path / "manuscript", [_long_story(9)], "page_size: book\n", picture=(800, 1200))
+    build(manuscript, tmp_path / "placed", formats=("pdf",))
+    assert len(renders) > 1, "the house layouts move the figure"
+    styles = tmp_path / "styles" / "partials"
+    styles.mkdir(parents=True)
+    article = HouseStyle(None).find("partials/article.html").read_text(encoding="utf-8")
+    (styles / "article.html").write_text(article.replace("placed_blocks(article)", "article.blocks"), encoding="utf-8")
+    renders.clear()
+    build(manuscript, tmp_path / "as-written", formats=("pdf",), styles_dir=tmp_path / "styles")
+    assert len(renders) == 1

@@ -142,15 +142,19 @@ def laid_out(
             weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
         )
         placement = AS_WRITTEN
+        html = print_html(edition, style, options, faces, placement)
         for layouts in range(1, MOST_LAYOUTS + 1):
             records.clear()  # what WeasyPrint reports is the last layout's
-            html = print_html(edition, style, options, faces, placement)
             parsed = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher)
             document = parsed.render()
             gaps = figure_gaps(document, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
             if not gaps:
                 break
-            placement = placement.moved_further(gaps)
+            moved = placement.moved_further(gaps)
+            moved_html = print_html(edition, style, options, faces, moved)
+            if moved_html == html:  # the layouts do not place figures (an override without `placed_blocks`)
+                break
+            placement, html = moved, moved_html
         if html_target is not None:
             kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
             html_target.write_text(
