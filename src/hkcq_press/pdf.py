@@ -30,7 +30,7 @@ from .pagemap import PageStart, page_starts
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
-from .weasyprint_tuning import tuned_writing
+from .weasyprint_tuning import tuned_layout, tuned_writing
 
 PRINT_LAYOUT = "print/edition.html"
 DEFAULT_VARIANT = "pdf/ua-1"
@@ -146,7 +146,8 @@ def laid_out(
         for layouts in range(1, MOST_LAYOUTS + 1):
             records.clear()  # what WeasyPrint reports is the last layout's
             parsed = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher)
-            document = parsed.render()
+            with tuned_layout():
+                document = parsed.render()
             gaps = figure_gaps(document, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
             if not gaps:
                 break

@@ -2,6 +2,17 @@
 WeasyPrint versions in `PROVEN_ON`, to leave the PDF byte for byte as stock
 WeasyPrint writes it (tests/test_tuning.py), and is left off on any other version.
 
+- Lines laid out once. Multi-column layout lays out each page's columns as a trial
+  and again for real, and balances an article's last columns in more passes: the
+  same text is broken into lines with the same style and width again and again.
+  WeasyPrint's `split_first_line` is a function of its arguments (the text, the
+  style, the width, the justification spacing, whether the line starts, whether the
+  minimum is asked, and the layout context, whose hyphenation dictionaries are a
+  cache); its result is data (the pango layout it returns is deactivated, plain
+  values until drawn). During one layout, results are kept by the arguments, the
+  style and context by identity and held so no other takes their place, and each
+  hit returns its own copy of the layout. The cache lives for one layout, and is
+  emptied whenever it holds `MOST_LINES` results.
 - Tagging in linear time. The tag writer asks pydyf for a page's reference once
   per tagged element, and pydyf rebuilds the tuple of every page's reference at each
   ask: tagging is quadratic in pages (15 s of a 1,000-page edition's 36 s of CPU).
@@ -10,6 +21,7 @@ WeasyPrint writes it (tests/test_tuning.py), and is left off on any other versio
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,8 +30,11 @@ from typing import Any
 PROVEN_ON = frozenset({"70.0"})
 """The WeasyPrint versions whose output these changes are proven not to change."""
 
+MOST_LINES = 200_000
+"""Line-breaking results kept at most (some 100 MB), however long the edition."""
+
 _SWAPPING = threading.Lock()
-"""Held while WeasyPrint's tag writer is swapped for the tuned one: one write at a time."""
+"""Held while a WeasyPrint function is swapped for a tuned one: one layout or write at a time."""
 
 
 def applies() -> bool:
@@ -44,6 +59,54 @@ def tuned_writing() -> Iterator[None]:
             yield
         finally:
             weasyprint_pdf.add_tags = stock
+
+
+@contextmanager
+def tuned_layout() -> Iterator[None]:
+    """Within the block, WeasyPrint lays documents out breaking each line once, when
+    proven on the installed version; otherwise as it always does."""
+    if not applies():
+        yield
+        return
+    from weasyprint.layout import inline, preferred
+
+    with _SWAPPING:
+        stock = inline.split_first_line
+        remembering = _LineMemory(stock)
+        inline.split_first_line = preferred.split_first_line = remembering
+        try:
+            yield
+        finally:
+            inline.split_first_line = preferred.split_first_line = stock
+
+
+class _LineMemory:
+    """`split_first_line`, each result kept by its arguments for the layout's while."""
+
+    def __init__(self, split_first_line: Callable[..., Any]) -> None:
+        self.split_first_line = split_first_line
+        self.kept: dict[tuple[Any, ...], tuple[Any, Any, tuple[Any, ...]]] = {}
+        self.hits = 0
+
+    def __call__(
+        self, text: str, style: Any, context: Any, max_width: Any, justification_spacing: Any,
+        is_line_start: bool = True, minimum: bool = False,
+    ) -> tuple[Any, ...]:
+        key = (text, id(style), id(context), max_width, justification_spacing, is_line_start, minimum)
+        kept = self.kept.get(key)
+        if kept is None:
+            result = self.split_first_line(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            if len(self.kept) >= MOST_LINES:
+                self.kept.clear()
+            # The style and context are held with the result, so their ids name them while kept.
+            self.kept[key] = (style, context, result)
+            kept = self.kept[key]
+        else:
+            self.hits += 1
+        layout, *measures = kept[2]
+        return (copy.copy(layout), *measures)
 
 
 def _with_page_references_once(add_tags: Callable[..., Any]) -> Callable[..., Any]:
