@@ -11,10 +11,11 @@ Peers, on the very same input:
   * pandoc (PyPI `pypandoc-binary`) making an EPUB, and a PDF through WeasyPrint,
     from the same articles as one Markdown file.
 
-Editions: the sample, and anthologies of 50, 200 and 500 copies of the sample
-article with distinct headlines.
+Editions: the sample (1), a week of 10 generated articles of varied lengths (10),
+and anthologies of 50, 200 and 500 copies of the sample article with distinct
+headlines.
 
-    python bench/run.py [--sizes 1,50,200,500] [--runs 3] [--record bench/RESULTS.md]
+    python bench/run.py [--sizes 1,10,50,200,500] [--runs 3] [--record bench/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "manuscript"
 ARTICLE = SAMPLE / "articles" / "chongqing-hong-kong-cooperation.md"
+VARIED_WEEK = 10
+"""The size that names the generated week (briefs to long reads) rather than copies of one article."""
 BARE_WEASYPRINT = (
     "import sys, weasyprint; "
     "weasyprint.HTML(sys.argv[1]).write_pdf(sys.argv[2], pdf_variant='pdf/ua-1', pdf_tags=True)"
@@ -50,10 +53,12 @@ class Timing:
     peak_mb: float
     """Largest peak resident memory of the runs."""
     runs: int
+    cpu_seconds: float = 0.0
+    """Median CPU time (user and system) of the process."""
 
 
-def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock seconds and peak resident memory (MB) of one whole process."""
+def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall-clock seconds, peak resident memory (MB) and CPU seconds of one whole process."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -62,26 +67,34 @@ def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float,
     error = process.stderr.read().decode() if process.stderr else ""
     if status != 0:
         raise SystemExit(f"failed ({status}): {' '.join(command)}\n{error}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def measure(commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str, str]) -> dict[str, Timing]:
     """Each command `runs` times, taking turns, so that a slow spell of a shared machine
     falls on all of them alike rather than on one."""
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
             samples[name].append(run_once(command, cwd, env))
     return {
-        name: Timing(statistics.median(t for t, _ in runs_), max(m for _, m in runs_), len(runs_))
+        name: Timing(statistics.median(t for t, _, _ in runs_), max(m for _, m, _ in runs_), len(runs_),
+                     statistics.median(c for _, _, c in runs_))
         for name, runs_ in samples.items()
     }
 
 
 def anthology(folder: Path, size: int) -> Path:
-    """The sample edition, or `size` copies of its article with distinct headlines."""
+    """The sample edition, the generated week of varied lengths (10), or `size` copies
+    of the sample's article with distinct headlines."""
     if size == 1:
         return SAMPLE
+    if size == VARIED_WEEK:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from support import generated_article, generated_edition
+
+        lengths = (1, 2, 3, 5, 8, 12, 20, 3, 2, 8)
+        return generated_edition(folder / "week", [generated_article(seed, n) for seed, n in enumerate(lengths)])
     manuscript = folder / f"anthology-{size}"
     (manuscript / "articles").mkdir(parents=True)
     text = ARTICLE.read_text(encoding="utf-8")
@@ -117,7 +130,8 @@ def pandoc_markdown(manuscript: Path, target: Path) -> None:
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    options.add_argument("--sizes", default="1,50,200,500", help="edition sizes in articles (1 = the sample)")
+    options.add_argument("--sizes", default="1,10,50,200,500",
+                         help="edition sizes in articles (1 = the sample, 10 = a week of varied lengths)")
     options.add_argument("--runs", type=int, default=3, help="runs of each command (the median is reported)")
     options.add_argument("--record", type=Path, help="also write the results as Markdown to this file")
     arguments = options.parse_args()
@@ -148,8 +162,8 @@ def main() -> None:
         help_time = measure({"help": [*press, "--help"]}, max(5, arguments.runs), work, env)["help"]
         say(f"`hkcq-press --help`: {help_time.seconds:.3f} s, {help_time.peak_mb:.0f} MB (target < 0.2 s)")
         say()
-        say("| articles | command | median s | peak MB | s per article | peer | peer s | ratio |")
-        say("| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+        say("| articles | command | median s | CPU s | peak MB | s per article | peer | peer s | ratio |")
+        say("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
         per_article: dict[str, dict[int, float]] = {"pdf": {}, "epub": {}}
         for size in sizes:
             manuscript = anthology(work, size)
@@ -183,13 +197,14 @@ def main() -> None:
                 ("pandoc → PDF (WeasyPrint)", pandoc_pdf, "`pdf`", pdf),
             ]
             for name, timing, peer_name, peer in rows:
-                say(f"| {size} | {name} | {timing.seconds:.2f} | {timing.peak_mb:.0f} | "
+                say(f"| {size} | {name} | {timing.seconds:.2f} | {timing.cpu_seconds:.2f} | {timing.peak_mb:.0f} | "
                     f"{timing.seconds / size:.4f} | {peer_name} | {peer.seconds:.2f} | "
                     f"{timing.seconds / peer.seconds:.2f}× |")
             shutil.rmtree(out)
         say()
         for kind, times in per_article.items():
-            large, small = max(times), min(size for size in times if size > 1) if len(times) > 1 else None
+            copies = [size for size in times if size not in (1, VARIED_WEEK)]  # the same article, copied
+            large, small = (max(copies), min(copies)) if copies else (None, None)
             if small is not None and large != small:
                 say(f"`{kind}` time per article at {large} articles / at {small}: "
                     f"{times[large] / times[small]:.2f} (target ≤ 1.3)")
