@@ -15,7 +15,9 @@ from conftest import DESKWEEK, MULTI, SAMPLE
 from support import generated_article, generated_edition
 
 from weasyprint.layout import block, inline, preferred
+from weasyprint import pdf as weasyprint_pdf
 from weasyprint.pdf.tags import add_tags
+from weasyprint.text.line_break import split_first_line as split_first_line_stock
 
 from hkcq_press import weasyprint_tuning
 from hkcq_press.manuscript import load_edition
@@ -130,9 +132,16 @@ def test_weasyprint_balances_as_it_always_did_when_its_source_is_not_as_proven(
     assert weasyprint_tuning._balancing_searched() is None
 
 
-def test_the_tuning_is_proven_on_the_weasyprint_installed() -> None:
-    """A new WeasyPrint is tuned only once this file's tests have run on it and its
-    version is added to `PROVEN_ON`; until then it runs stock, which this test says."""
+def test_weasyprint_runs_stock_on_a_version_the_tuning_is_not_proven_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new WeasyPrint is tuned only once the tests above have run on it and its version
+    is added to `PROVEN_ON` (they force the tuning on, whatever the version)."""
     import weasyprint
 
-    assert weasyprint_tuning.applies(), f"WeasyPrint {weasyprint.__version__} runs untuned: prove it and list it"
+    monkeypatch.setattr(weasyprint, "__version__", "70.0")
+    assert weasyprint_tuning.applies()
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    assert not weasyprint_tuning.applies()
+    with weasyprint_tuning.tuned_layout():
+        assert inline.split_first_line is split_first_line_stock
+    with weasyprint_tuning.tuned_writing():
+        assert weasyprint_pdf.add_tags is add_tags
