@@ -49,6 +49,8 @@ class Element(Protocol):
 
     def __iter__(self) -> Iterator[Any]: ...
 
+    def iter(self) -> Iterator[Any]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PageStart:
@@ -134,7 +136,7 @@ def copy_blocks(region: Element) -> list[Element]:
     written (its `figure-origin`), as the e-book sets it."""
     blocks: list[Element] = []
     moved = {
-        element.get("data-figure-line"): element for element in _all(region) if "moved-figure" in _classes(element)
+        element.get("data-figure-line"): element for element in region.iter() if "moved-figure" in _classes(element)
     }
 
     def visit(element: Element) -> None:
@@ -206,12 +208,6 @@ def page_starts(document: Any, root: Element, article_keys: frozenset[str]) -> t
             elif isinstance(box, ReplacedBox):
                 printed.setdefault(block_id, 0)
     return tuple(starts)
-
-
-def _all(element: Element) -> Iterator[Element]:
-    for child in element:
-        yield child
-        yield from _all(child)
 
 
 def _descendants(element: Element, tag: str) -> Iterator[Element]:
