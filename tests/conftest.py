@@ -38,6 +38,8 @@ CHINESE = FIXTURES / "chinese"
 DESKWEEK = FIXTURES / "deskweek"
 """A desk's week: tables, footnotes, a photo with its credit, a factbox, a correction,
 links, lists, quotations and code."""
+SECTIONS = FIXTURES / "sections"
+"""Three sections of the multi and desk's-week articles."""
 SOURCE_ARTICLE = FIXTURES / "source" / "chongqing-hong-kong-cooperation.txt"
 
 

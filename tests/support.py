@@ -68,10 +68,15 @@ def expected_from_source(path: Path) -> ExpectedArticle:
     )
 
 
-def expected_from_manuscript(manuscript: Path) -> list[ExpectedArticle]:
-    """A small reader of the manuscript format, enough for the fixtures."""
+def expected_from_manuscript(manuscript: Path, only: tuple[str, ...] | None = None) -> list[ExpectedArticle]:
+    """A small reader of the manuscript format, enough for the fixtures (`only`: the
+    articles of these file names, for an edition it cannot read whole)."""
     edition = yaml.load((manuscript / "edition.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
-    return [_expected_article(manuscript / entry, edition["language"]) for entry in edition["articles"]]
+    entries = edition.get("articles") or [entry for section in edition["sections"] for entry in section["articles"]]
+    return [
+        _expected_article(manuscript / entry, edition["language"])
+        for entry in entries if only is None or Path(entry).stem in only
+    ]
 
 
 def desk_date(iso: str) -> str:
@@ -346,9 +351,10 @@ def generated_article(seed: int, paragraphs: int, front_matter: str = "", figure
 
 
 def generated_edition(root: Path, articles: list[str], edition_lines: str = "",
-                      picture: tuple[int, int] = (1200, 800)) -> Path:
+                      picture: tuple[int, int] = (1200, 800), sections: list[int] | None = None) -> Path:
     """A manuscript at `root` of the given article files, with a picture of `picture`
-    pixels at images/picture.png."""
+    pixels at images/picture.png; in `sections` of these many articles each, titled
+    `Section 1`, `Section 2`…, if given."""
     from PIL import Image
 
     (root / "articles").mkdir(parents=True)
@@ -359,10 +365,18 @@ def generated_edition(root: Path, articles: list[str], edition_lines: str = "",
         name = f"articles/story-{number:02d}.md"
         (root / name).write_text(text, encoding="utf-8")
         names.append(name)
-    listing = "".join(f"  - {name}\n" for name in names)
+    if sections is None:
+        listing = "articles:\n" + "".join(f"  - {name}\n" for name in names)
+    else:
+        assert sum(sections) == len(names)
+        starts = [sum(sections[:number]) for number in range(len(sections))]
+        listing = "sections:\n" + "".join(
+            f"  - title: Section {number}\n    articles:\n" + "".join(f"      - {name}\n" for name in names[start:start + size])
+            for number, (start, size) in enumerate(zip(starts, sections, strict=True), 1)
+        )
     (root / "edition.yaml").write_text(
         f"title: The Generated Edition of a Week of Trade News\nlanguage: en\npublisher: Test Desk\ndate: 2026-11-23\n{edition_lines}"
-        f"articles:\n{listing}", encoding="utf-8",
+        f"{listing}", encoding="utf-8",
     )
     return root
 

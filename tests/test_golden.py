@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CHINESE, DESKWEEK, MULTI, ROOT, SAMPLE
+from conftest import CHINESE, DESKWEEK, MULTI, ROOT, SAMPLE, SECTIONS
 
 from hkcq_press.build import build
 from hkcq_press.manuscript import load_edition
@@ -28,7 +28,7 @@ from hkcq_press.pdf import print_html
 from hkcq_press.render import HouseStyle
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-EDITIONS = {"sample": SAMPLE, "multi": MULTI, "chinese": CHINESE, "deskweek": DESKWEEK}
+EDITIONS = {"sample": SAMPLE, "multi": MULTI, "chinese": CHINESE, "deskweek": DESKWEEK, "sections": SECTIONS}
 TEXT_MEMBERS = (".xhtml", ".opf", ".ncx", ".css", ".xml", ".svg", "mimetype")
 EPOCH = "1767571200"
 

@@ -58,6 +58,8 @@ class NavEntry:
     language: str | None = None
     kind: str = ""
     """A landmark's `epub:type`."""
+    entries: tuple[NavEntry, ...] = ()
+    """A section's articles, listed under it."""
 
 
 def write_epub(
@@ -101,23 +103,30 @@ def write_epub(
         name: _own_page(book, edition, style, name, stylesheets, cover_url=f"../{cover_name}")
         for name in ("cover", "titlepage", "colophon")
     }
-    documents = []
     # Articles are documents side by side in text/: a link names the other's file.
     inline = InlineMarkup(edition, "epub", lambda article: f"{article.key}.xhtml")
-    for article in edition.articles:
-        document = epub.EpubItem(
-            uid=f"article-{article.key}", file_name=f"text/{article.key}.xhtml",
-            media_type="application/xhtml+xml",
-            content=_article_xhtml(edition, article, style, stylesheets, image_names, inline).encode("utf-8"),
+    documents = {
+        article.key: _add_document(
+            book, f"article-{article.key}", f"text/{article.key}.xhtml",
+            _article_xhtml(edition, article, style, stylesheets, image_names, inline),
         )
-        book.add_item(document)
-        documents.append((article, document))
+        for article in edition.articles
+    }
+    section_pages = {
+        section.key: _add_document(
+            book, section.key, f"text/{section.key}.xhtml",
+            style.render("epub/section.xhtml", edition=edition, section=section, stylesheets=stylesheets),
+        )
+        for section in edition.sections
+    }
+    contents = _contents(edition, documents, section_pages)
+    by_name = {document.file_name: document for document in (*documents.values(), *section_pages.values())}
 
-    keys = frozenset(article.key for article in edition.articles)
+    keys = edition.region_keys
     pages = _finish_documents(book, edition, page_starts, keys)
     nav = epub.EpubItem(
         uid="nav", file_name=NAV, media_type="application/xhtml+xml",
-        content=_finished(_nav_xhtml(edition, style, documents, stylesheets, pages), edition, page_starts, keys)[0],
+        content=_finished(_nav_xhtml(edition, style, contents, stylesheets, pages), edition, page_starts, keys)[0],
     )
     nav.properties = ["nav"]
     book.add_item(nav)
@@ -126,19 +135,51 @@ def write_epub(
     # The EPUB 2 table of contents, for older reading systems; EPUB 3 ones read `nav`.
     book.toc = [
         epub.Link(own_pages["titlepage"].file_name, "Title page", "toc-titlepage"),
-        *(epub.Link(document.file_name, article.headline, document.id) for article, document in documents),
+        *(_ncx_entry(entry, by_name) for entry in contents),
         epub.Link(own_pages["colophon"].file_name, "Colophon", "toc-colophon"),
     ]
     book.add_item(epub.EpubNcx())
     book.spine = [
         (own_pages["cover"], "no"), own_pages["titlepage"], "nav",
-        *(document for _, document in documents), own_pages["colophon"],
+        *(by_name[href] for entry in contents for href in (entry.href, *(held.href for held in entry.entries))),
+        own_pages["colophon"],
     ]
     modified = modification_time()
     options = {"mtime": modified, "raise_exceptions": True, "epub2_guide": False}
     epub.write_epub(str(target), book, options)
     _finish_archive(target, modified, edition.language)
     return EpubResult(documents=len(documents))
+
+
+def _add_document(book: epub.EpubBook, uid: str, file_name: str, content: str) -> epub.EpubItem:
+    document = epub.EpubItem(uid=uid, file_name=file_name, media_type="application/xhtml+xml",
+                             content=content.encode("utf-8"))
+    book.add_item(document)
+    return document
+
+
+def _contents(
+    edition: Edition, documents: dict[str, epub.EpubItem], section_pages: dict[str, epub.EpubItem]
+) -> list[NavEntry]:
+    """The book's contents in reading order: the articles, under their sections if it has any."""
+    def listed(articles: tuple[Article, ...]) -> list[NavEntry]:
+        return [NavEntry(documents[article.key].file_name, article.headline, article.language) for article in articles]
+
+    if not edition.sections:
+        return listed(edition.articles)
+    return [
+        NavEntry(section_pages[section.key].file_name, section.title, entries=tuple(listed(section.articles)))
+        for section in edition.sections
+    ]
+
+
+def _ncx_entry(
+    entry: NavEntry, by_name: dict[str, epub.EpubItem]
+) -> epub.Link | tuple[epub.Section, list[epub.Link]]:
+    """The EPUB 2 table of contents' entry: a section holds its articles."""
+    if not entry.entries:
+        return epub.Link(entry.href, entry.title, by_name[entry.href].id)
+    return (epub.Section(entry.title, entry.href), [_ncx_entry(article, by_name) for article in entry.entries])
 
 
 def _finish_documents(
@@ -168,23 +209,19 @@ def _finished(
 
 
 def _nav_xhtml(
-    edition: Edition, style: HouseStyle, documents: list[tuple[Article, epub.EpubItem]], stylesheets: list[str],
-    pages: list[PageTarget],
+    edition: Edition, style: HouseStyle, contents: list[NavEntry], stylesheets: list[str], pages: list[PageTarget],
 ) -> bytes:
-    articles = [
-        NavEntry(document.file_name, article.headline, article.language) for article, document in documents
-    ]
     return style.render(
         "epub/nav.xhtml", edition=edition,
         stylesheets=[name.removeprefix("../") for name in stylesheets],  # the navigation document is one level up
         contents=[
-            NavEntry("text/titlepage.xhtml", "Title page"), *articles, NavEntry("text/colophon.xhtml", "Colophon"),
+            NavEntry("text/titlepage.xhtml", "Title page"), *contents, NavEntry("text/colophon.xhtml", "Colophon"),
         ],
         landmarks=[
             NavEntry("text/cover.xhtml", "Cover", kind="cover"),
             NavEntry("text/titlepage.xhtml", "Title page", kind="titlepage"),
             NavEntry("nav.xhtml", "Contents", kind="toc"),
-            NavEntry(articles[0].href, articles[0].title, kind="bodymatter"),
+            NavEntry(contents[0].href, contents[0].title, kind="bodymatter"),
         ],
         pages=pages,
     ).encode("utf-8")

@@ -37,6 +37,7 @@ from .model import (
     Accessibility,
     Article,
     Edition,
+    Section,
 )
 from .naming import slugify, unique
 from .pullquotes import QuotableText
@@ -47,8 +48,9 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
-    "page_size", "chinese_forms", "date_format", "article_start",
+    "page_size", "chinese_forms", "date_format", "article_start", "sections",
 )
+SECTION_KEYS = ("title", "articles")
 ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "hazards", "summary", "certified_by")
 ARTICLE_KEYS = (
     "headline", "dek", "byline", "authors", "unsigned", "dateline", "date", "credit", "kicker", "language", "start",
@@ -174,7 +176,7 @@ class _EditionReader:
         slug = self._slug(fields, title or "")
         publisher = fields.text("publisher")
         date = fields.date()
-        articles = self._articles(fields, language or "")
+        contents = self._contents(fields, language or "")
         # Read every field before giving up, so each one's problems are reported.
         identifier = fields.text("identifier")
         subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
@@ -199,10 +201,11 @@ class _EditionReader:
             check_image(cover_name, edition_path, fields.line("cover") or 1, self.root, self.rules.limits, self.report)
             if cover_name else None
         )
-        if articles:
-            _check_internal_links(articles, self.report)
-        if not title or not language or slug is None or articles is None:
+        if contents:
+            _check_internal_links(contents[0], self.report)
+        if not title or not language or slug is None or contents is None:
             return None
+        articles, sections = contents
         return Edition(
             source_dir=self.root,
             title=title,
@@ -224,6 +227,7 @@ class _EditionReader:
             chinese_forms=chinese_forms,
             date_format=date_format,
             article_start=article_start or DEFAULT_ARTICLE_START,
+            sections=sections,
         )
 
     def _accessibility(self, fields: Fields) -> Accessibility:
@@ -257,21 +261,88 @@ class _EditionReader:
             return None
         return slug
 
-    def _articles(self, fields: Fields, edition_language: str) -> tuple[Article, ...] | None:
+    def _contents(
+        self, fields: Fields, edition_language: str
+    ) -> tuple[tuple[Article, ...], tuple[Section, ...]] | None:
+        """The articles in reading order, and the sections that hold them, if the edition
+        has `sections:` instead of `articles:`."""
+        listed = self._listed(fields)
+        if listed is None:
+            return None
+        entries = [entry for _, entries in listed for entry in entries]
+        read = self._articles(fields, entries, edition_language)
+        articles = tuple(article for article in read.values() if article is not None)
+        if not fields.fields.get("sections"):
+            return articles, ()
+        taken = {article.key for article in articles}
+        sections = []
+        for title, section_entries in listed:
+            held = tuple(article for entry in section_entries if (article := read.get(entry)) is not None)
+            key = unique("section-" + slugify(title or "", fallback="untitled"), taken)
+            sections.append(Section(key, title or "", held))
+        return articles, tuple(sections)
+
+    def _listed(self, fields: Fields) -> list[tuple[str | None, list[tuple[str, int]]]] | None:
+        """What the edition lists: (section title, [(article path, line)]) in order; one
+        untitled part when it lists `articles:`. None when nothing can be read (reported)."""
+        if "sections" in fields.fields:
+            if "articles" in fields.fields:
+                self.report.error(
+                    fields.path, fields.line("sections"), "the edition lists both `articles:` and `sections:`",
+                    "An edition of sections lists each section's articles under it: move the `articles:` "
+                    "entries into the sections, or drop `sections:`.",
+                )
+                return None
+            sections = fields.mappings("sections", "section")
+            if not sections:
+                if sections is not None:
+                    self.report.error(
+                        fields.path, fields.line("sections"), "the edition lists no sections",
+                        "Give each section a `title:` and its `articles:`, or list the articles under "
+                        "`articles:` for an edition of one part.",
+                    )
+                return None
+            listed = []
+            for section in sections:
+                section.warn_unknown(SECTION_KEYS)
+                _check_printable(section, ("title",), self.rules.printable)
+                title = section.text("title")
+                if not title:
+                    self.report.error(
+                        fields.path, section.line("title") or section.at, "this section has no `title:`",
+                        "Name it as the running head and the contents should print it, e.g. `title: Hong Kong`.",
+                    )
+                entries = section.texts("articles")
+                if not entries:
+                    self.report.error(
+                        fields.path, section.line("articles") or section.at,
+                        f"the section `{title or '(untitled)'}` lists no articles",
+                        "List its article files under its `articles:`, one `- path/to/article.md` a line.",
+                    )
+                listed.append((title, entries or []))
+            return listed
         entries = fields.texts("articles")
         if not entries:
             if entries is not None or "articles" not in fields.fields:
                 self.report.error(
                     fields.path, fields.line("articles") or 1, "the edition lists no articles",
-                    "List the article files under `articles:`, one `- path/to/article.md` a line.",
+                    "List the article files under `articles:`, one `- path/to/article.md` a line, "
+                    "or under each of its `sections:`.",
                 )
             return None
-        articles: list[Article] = []
+        return [(None, entries)]
+
+    def _articles(
+        self, fields: Fields, entries: list[tuple[str, int]], edition_language: str
+    ) -> dict[tuple[str, int], Article | None]:
+        """Each listed article read, by its entry; None for one that could not be."""
+        read: dict[tuple[str, int], Article | None] = {}
         seen: dict[Path, int] = {}
         keys: set[str] = set()
         for number, (entry, line) in enumerate(entries, 1):
             if self.on_article is not None:
                 self.on_article(number - 1, len(entries))
+            read[(entry, line)] = None
             path = self._article_path(entry, line, fields.path)
             if path is None:
                 continue
@@ -282,15 +353,13 @@ class _EditionReader:
                 continue
             seen[path] = line
             key = unique(slugify(path.stem, fallback="article"), keys)
-            article = _ArticleReader(
+            read[(entry, line)] = _ArticleReader(
                 path, key, edition_language, self.root, self.body_parser, self.rules, self.report
             ).read()
-            if article is not None:
-                articles.append(article)
         if self.on_article is not None:
             self.on_article(len(entries), len(entries))
         self._warn_unlisted(set(seen))
-        return tuple(articles)
+        return read
 
     def _article_path(self, entry: str, line: int, edition_path: Path) -> Path | None:
         try:

@@ -61,6 +61,18 @@ class Article:
         return tuple(block for block in walk(self.blocks + self.corrections) if isinstance(block, Figure))
 
 
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A part of the edition with a title of its own (`sections:`): it starts a new page
+    in print, names itself in the running head and the contents, and has a title page
+    of its own in the e-book."""
+
+    key: str
+    """Unique among the edition's sections and articles: the id of its title."""
+    title: str
+    articles: tuple[Article, ...]
+
+
 PDF_VARIANTS = (
     "pdf/ua-1", "pdf/ua-2", "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4f",
@@ -138,16 +150,32 @@ class Edition:
     """How a day is printed, e.g. `{weekday}, {day} {month} {year}`; None: the language's house form."""
     article_start: str = DEFAULT_ARTICLE_START
     """Where the print edition starts each article that does not say (`ARTICLE_STARTS`)."""
+    sections: tuple[Section, ...] = ()
+    """The edition's sections, which hold every article in order; none: one part, untitled."""
+
+    @property
+    def region_keys(self) -> frozenset[str]:
+        """The ids of the parts both editions share, whose pages the e-book marks: articles and section titles."""
+        return frozenset(part.key for part in (*self.articles, *self.sections))
 
     def start_of(self, article: Article) -> str:
         return article.start or self.article_start
 
-    @property
-    def print_runs(self) -> tuple[tuple[Article, ...], ...]:
-        """The articles in print order, those that start in a new column grouped with the
+    def section_of(self, article: Article) -> Section | None:
+        return next(
+            (section for section in self.sections if any(held.key == article.key for held in section.articles)), None
+        )
+
+    def running_head(self, article: Article) -> str:
+        """What the print edition's running head says over the article: its section, else the edition."""
+        section = self.section_of(article)
+        return section.title if section else self.title
+
+    def print_runs(self, articles: tuple[Article, ...]) -> tuple[tuple[Article, ...], ...]:
+        """`articles` in print order, those that start in a new column grouped with the
         ones right after them that do too: such a run shares one set of columns."""
         runs: list[list[Article]] = []
-        for article in self.articles:
+        for article in articles:
             column = self.start_of(article) == "column"
             if column and runs and self.start_of(runs[-1][-1]) == "column":
                 runs[-1].append(article)

@@ -57,7 +57,7 @@ class PageStart:
     page: int
     """The page's number, as its folio prints it."""
     region: str
-    """An article's key, or `masthead`, `contents`, `imprint`."""
+    """An article's or a section's key, or `masthead`, `contents`, `imprint`."""
     block: int
     """The copy block's number in its region, from 0; `REGION_START` for the region's start."""
     offset: int
@@ -91,7 +91,7 @@ def _one_edition_only(element: Element) -> bool:
 def region_of(element: Element, article_keys: frozenset[str]) -> str | None:
     """The region an element opens, in either edition's markup, if it opens one."""
     tag, classes = _local(element.tag), _classes(element)
-    if tag == "article" and element.get("id") in article_keys:
+    if (tag == "article" or (tag == "header" and "section-head" in classes)) and element.get("id") in article_keys:
         return str(element.get("id"))
     if (tag == "header" and "masthead" in classes) or (tag == "section" and "titlepage" in classes):
         return "masthead"

@@ -169,7 +169,7 @@ def laid_out(
             ]
 
         _unless_errors(reported())
-        starts = page_starts(document, parsed.etree_element, frozenset(article.key for article in edition.articles))
+        starts = page_starts(document, parsed.etree_element, edition.region_keys)
         yield PrintLayout(
             document, options.variant or edition.pdf_variant or DEFAULT_VARIANT, starts, reported,
             _low_resolution_pictures(edition, document),

@@ -109,11 +109,15 @@ UNKNOWN_KEYS_SHOWN = 10
 class Fields:
     """Typed access to one YAML mapping, reporting wrong types at their line."""
 
-    def __init__(self, fields: dict[str, Located], path: Path, first_line: int, report: Diagnostics) -> None:
+    def __init__(
+        self, fields: dict[str, Located], path: Path, first_line: int, report: Diagnostics, at: int | None = None
+    ) -> None:
         self.fields = fields
         self.path = path
         self.first_line = first_line
         self.report = report
+        self.at = at or first_line
+        """The line the mapping starts at, for what is missing from it."""
 
     def warn_unknown(
         self, known: tuple[str, ...], aliases: dict[str, str] | None = None, explained: dict[str, str] | None = None
@@ -195,12 +199,33 @@ class Fields:
         if not isinstance(located.node, yaml.MappingNode):
             self.report.error(self.path, located.line, f"`{key}` must be a mapping of `name: value` lines")
             return None
-        nested = {
+        return Fields(self._located(located.node), self.path, self.first_line, self.report)
+
+    def mappings(self, key: str, what: str) -> list[Fields] | None:
+        """A `key:` list of mappings (`what` names one, for the message), each typed the
+        same way; None (reported) if it is not a list, and an item that is no mapping is
+        reported and left out."""
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        if not isinstance(located.node, yaml.SequenceNode):
+            self.report.error(self.path, located.line, f"`{key}` must be a list of {what}s, each item starting `- `")
+            return None
+        found: list[Fields] = []
+        for item in located.node.value:
+            line = self.first_line + item.start_mark.line
+            if not isinstance(item, yaml.MappingNode):
+                self.report.error(self.path, line, f"each entry of `{key}` must be a {what} of `name: value` lines")
+                continue
+            found.append(Fields(self._located(item), self.path, self.first_line, self.report, line))
+        return found
+
+    def _located(self, node: yaml.MappingNode) -> dict[str, Located]:
+        return {
             str(key_node.value): Located(value_node, self.first_line + key_node.start_mark.line)
-            for key_node, value_node in located.node.value
+            for key_node, value_node in node.value
             if isinstance(key_node, yaml.ScalarNode)
         }
-        return Fields(nested, self.path, self.first_line, self.report)
 
     def scalars(self, key: str) -> list[tuple[str, int]]:
         """The text values under `key` with their lines, reporting nothing (for checks
