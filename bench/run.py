@@ -13,9 +13,12 @@ Peers, on the very same input:
 
 Editions: the sample (1), a week of 10 generated articles of varied lengths (10),
 and anthologies of 50, 200 and 500 copies of the sample article with distinct
-headlines.
+headlines; with `--sections N`, the anthologies are in N sections, which `pdf`
+lays out side by side on every core (`--jobs`), and `pdf --jobs 1` is timed too.
+(CPU time counts this process and its own children: the processes that lay out
+the parts are the fork server's, and are not counted.)
 
-    python bench/run.py [--sizes 1,10,50,200,500] [--runs 3] [--record bench/RESULTS.md]
+    python bench/run.py [--sizes 1,10,50,200,500] [--runs 3] [--sections N] [--record bench/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -84,9 +87,9 @@ def measure(commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str,
     }
 
 
-def anthology(folder: Path, size: int) -> Path:
+def anthology(folder: Path, size: int, sections: int = 1) -> Path:
     """The sample edition, the generated week of varied lengths (10), or `size` copies
-    of the sample's article with distinct headlines."""
+    of the sample's article with distinct headlines, in `sections` sections."""
     if size == 1:
         return SAMPLE
     if size == VARIED_WEEK:
@@ -105,9 +108,17 @@ def anthology(folder: Path, size: int) -> Path:
             re.sub(r"^headline: (.*)$", rf"headline: \1 (No. {number})", text, count=1, flags=re.M), encoding="utf-8"
         )
         names.append(name)
+    if sections > 1:
+        runs = [names[part * size // sections:(part + 1) * size // sections] for part in range(sections)]
+        listing = "sections:\n" + "".join(
+            f"  - title: Section {number}\n    articles:\n" + "".join(f"      - {name}\n" for name in run)
+            for number, run in enumerate(runs, 1)
+        )
+    else:
+        listing = "articles:\n" + "".join(f"  - {name}\n" for name in names)
     (manuscript / "edition.yaml").write_text(
         f"title: Hong Kong–Chongqing Anthology of {size}\nlanguage: en\npublisher: Hong Kong–Chongqing News Desk\n"
-        "articles:\n" + "".join(f"  - {name}\n" for name in names),
+        + listing,
         encoding="utf-8",
     )
     return manuscript
@@ -134,6 +145,8 @@ def main() -> None:
                          help="edition sizes in articles (1 = the sample, 10 = a week of varied lengths)")
     options.add_argument("--runs", type=int, default=3, help="runs of each command (the median is reported)")
     options.add_argument("--record", type=Path, help="also write the results as Markdown to this file")
+    options.add_argument("--sections", type=int, default=1,
+                         help="the anthologies' sections, laid out side by side (also times `pdf --jobs 1`)")
     arguments = options.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",")]
 
@@ -166,7 +179,7 @@ def main() -> None:
         say("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
         per_article: dict[str, dict[int, float]] = {"pdf": {}, "epub": {}}
         for size in sizes:
-            manuscript = anthology(work, size)
+            manuscript = anthology(work, size, arguments.sections)
             out = work / f"out-{size}"
             common = ["--manuscript", str(manuscript), "--out", str(out), "--force"]
             subprocess.run([*press, "pdf", *common, "--keep-html"], cwd=work, env={**os.environ, **env},
@@ -175,9 +188,11 @@ def main() -> None:
             markdown = work / f"pandoc-{size}.md"
             pandoc_markdown(manuscript, markdown)
 
+            in_parts = arguments.sections > 1 and size not in (1, VARIED_WEEK)
             timings = measure({
                 "bare": [sys.executable, "-c", BARE_WEASYPRINT, str(html), str(work / "bare.pdf")],
                 "pdf": [*press, "pdf", *common],
+                **({"pdf, one process": [*press, "pdf", *common, "--jobs", "1"]} if in_parts else {}),
                 "pandoc epub": [pandoc, str(markdown), "-o", str(work / "pandoc.epub")],
                 "epub": [*press, "epub", *common],
                 "pandoc pdf": [pandoc, str(markdown), "-o", str(work / "pandoc.pdf"), "--pdf-engine=weasyprint"],
@@ -190,7 +205,10 @@ def main() -> None:
             per_article["pdf"][size] = pdf.seconds / size
             per_article["epub"][size] = epub.seconds / size
             rows = [
-                ("`pdf`", pdf, "bare WeasyPrint, same HTML", bare),
+                ("`pdf`" + (f", {arguments.sections} sections side by side" if in_parts else ""), pdf,
+                 "bare WeasyPrint, same HTML", bare),
+                *([("`pdf --jobs 1`", timings["pdf, one process"], "bare WeasyPrint, same HTML", bare)]
+                  if in_parts else []),
                 ("`epub`", epub, "pandoc → EPUB", pandoc_epub),
                 ("`build`", both, "`pdf` + `epub` one after the other", Timing(pdf.seconds + epub.seconds, 0, 0)),
                 ("`build`, nothing changed", unchanged, "`build`", both),

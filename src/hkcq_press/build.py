@@ -122,6 +122,7 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
     verify: bool = False,
+    jobs: int = 1,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
@@ -135,6 +136,11 @@ def build(
     (`VerificationFailed` if it has errors: nothing is written), and each one up to
     date is verified where it is; `MissingValidator` before anything is read if a
     validator is not installed.
+
+    With `jobs` above 1, an edition of sections is laid out in that many processes
+    side by side (see `parts.py`); the PDF reads and checks as if laid out in one.
+    A script that calls this must guard its own code with `if __name__ ==
+    "__main__":`, as Python's processes that start anew import it again.
     """
     validators: tuple[Validator, ...] = ()
     if verify and "epub" in formats:
@@ -142,7 +148,7 @@ def build(
 
         validators = epub_validators()
     job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
-               verify, validators)
+               verify, validators, jobs)
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
@@ -190,6 +196,8 @@ class _Job:
     progress: Progress | None
     verify: bool
     validators: tuple[Validator, ...]
+    jobs: int
+    """Processes that lay out the print edition's parts side by side."""
 
     @property
     def verified_by(self) -> tuple[str, ...]:
@@ -232,7 +240,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         from .pdf import laid_out
 
         with laid_out(
-            edition, style, job.print_options, staged.get("html"), progress.page if progress else None
+            edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.jobs
         ) as layout:
             book = None
             if "epub" in staged:

@@ -7,6 +7,7 @@ has errors, 2 wrong usage, 3 an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -63,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
     building.add_argument("--verify", action="store_true",
                           help="verify each edition (epubcheck and Ace by DAISY for the EPUB, the PDF checks) "
                                "before it replaces the old one, and say so in the EPUB's accessibility summary")
+    building.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                          help="lay out an edition of sections in N processes side by side, each a run of its "
+                               "sections (default: the cores hkcq-press may use; 1: in one process)")
     paging = argparse.ArgumentParser(add_help=False)
     paging.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
                         help="the print edition's page size, whose pages the e-book marks too; wins over "
@@ -184,7 +188,7 @@ def _build(arguments: argparse.Namespace) -> int:
         result = build(
             arguments.manuscript, arguments.out, formats, _styles(arguments), _limits(arguments), options,
             keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
-            verify=arguments.verify,
+            verify=arguments.verify, jobs=arguments.jobs or _cores(),
         )
     finally:
         if progress is not None:
@@ -349,6 +353,20 @@ def _megabytes(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be a positive number of megabytes")
+    return value
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more processes")
     return value
 
 

@@ -73,6 +73,18 @@ class Section:
     articles: tuple[Article, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PrintPart:
+    """What one document of the print edition lays out: all of it, or a run of its
+    sections, laid out beside the others and joined to them."""
+
+    sections: tuple[Section, ...]
+    front: bool = True
+    """It opens the edition: the masthead and the contents."""
+    back: bool = True
+    """It closes the edition: the imprint."""
+
+
 PDF_VARIANTS = (
     "pdf/ua-1", "pdf/ua-2", "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4f",
@@ -152,6 +164,10 @@ class Edition:
     """Where the print edition starts each article that does not say (`ARTICLE_STARTS`)."""
     sections: tuple[Section, ...] = ()
     """The edition's sections, which hold every article in order; none: one part, untitled."""
+
+    @property
+    def whole(self) -> PrintPart:
+        return PrintPart(self.sections)
 
     @property
     def region_keys(self) -> frozenset[str]:

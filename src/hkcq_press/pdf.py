@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -25,12 +25,15 @@ from .fonts import FontFace, chinese_fonts
 from .hyphenation import hyphenation_exceptions
 from .inline import InlineMarkup
 from .blocks import Figure
-from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions
+from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions, PrintPart
 from .pagemap import PageStart, page_starts
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
 from .weasyprint_tuning import tuned_layout, tuned_writing
+
+if TYPE_CHECKING:
+    from .parts import JoinedLayout
 
 PRINT_LAYOUT = "print/edition.html"
 DEFAULT_VARIANT = "pdf/ua-1"
@@ -72,15 +75,16 @@ def _unless_errors(problems: list[Problem]) -> list[Problem]:
 
 def print_html(
     edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS, fonts: tuple[FontFace, ...] = (),
-    placement: Placement = AS_WRITTEN,
+    placement: Placement = AS_WRITTEN, part: PrintPart | None = None,
 ) -> str:
-    """The print layout rendered: one HTML document holding the whole edition.
-    `fonts` are the edition's Chinese faces; `placement` says which figures are set
-    further down than written."""
+    """The print layout rendered: one HTML document holding the whole edition, or the
+    `part` of it laid out beside the others. `fonts` are the edition's Chinese faces;
+    `placement` says which figures are set further down than written."""
     page_size = options.page_size or edition.page_size
     return style.render(
         PRINT_LAYOUT,
         edition=edition,
+        part=part or edition.whole,
         page_size=page_size or "a4",
         page_size_css=PAGE_SIZES[page_size] if page_size else None,
         print_marks=options.print_marks,
@@ -94,6 +98,26 @@ def print_html(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class JoinedPrintLayout:
+    """The print edition laid out in parts side by side, to write as one PDF."""
+
+    joined: JoinedLayout
+    problems: list[Problem]
+    """What WeasyPrint reported, located; warnings only."""
+
+    @property
+    def pages(self) -> int:
+        return self.joined.pages
+
+    @property
+    def page_starts(self) -> tuple[PageStart, ...]:
+        return self.joined.page_starts
+
+    def write(self, target: Path) -> PdfResult:
+        return PdfResult(self.joined.write(target), self.problems + self.joined.warnings)
+
+
 def write_pdf(
     edition: Edition,
     style: HouseStyle,
@@ -101,9 +125,10 @@ def write_pdf(
     options: PrintOptions = HOUSE_PRINT_OPTIONS,
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> PdfResult:
     """Lay out and write the print edition (see `laid_out`)."""
-    with laid_out(edition, style, options, html_target, on_page) as layout:
+    with laid_out(edition, style, options, html_target, on_page, jobs) as layout:
         return layout.write(target)
 
 
@@ -114,7 +139,8 @@ def laid_out(
     options: PrintOptions = HOUSE_PRINT_OPTIONS,
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
-) -> Iterator[PrintLayout]:
+    jobs: int = 1,
+) -> Iterator[PrintLayout | JoinedPrintLayout]:
     """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
     (the option, else the edition's `pdf_variant`) is asked for (every variant keeps
     the tags, so an archived edition stays accessible), and to learn where its pages
@@ -124,6 +150,10 @@ def laid_out(
     and to render on its own: it names the styles and images by their absolute
     `file:` URLs and carries the edition's Chinese faces, if any, as `data:` URLs.
     `on_page` hears the number of each page as it is laid out.
+
+    With `jobs` above 1, an edition of sections is laid out in as many parts side
+    by side, one process each, and joined (`parts.py`); otherwise, and whenever its
+    parts cannot be laid out apart, in this process, whole.
     """
     # Imported here, not at the top: loading WeasyPrint costs more than half a
     # second, which `--help`, `check` and the EPUB build should not pay.
@@ -132,23 +162,50 @@ def laid_out(
     layout_path = style.find(PRINT_LAYOUT)
     with (
         tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir,
-        _weasyprint_log(on_page) as records,
+        weasyprint_log(on_page) as records,
     ):
         fonts = chinese_fonts(edition, style)
         for font in fonts:
             (Path(fonts_dir) / font.file_name).write_bytes(font.data)
         faces = tuple(FontFace(font.weight, (Path(fonts_dir) / font.file_name).as_uri()) for font in fonts)
-        fetcher = _confined_fetcher(
-            weasyprint.URLFetcher, (edition.source_dir, *style.directories, Path(fonts_dir))
-        )
+        roots = (edition.source_dir, *style.directories, Path(fonts_dir))
+        base_url = edition.source_dir.as_uri() + "/"
+        variant = options.variant or edition.pdf_variant or DEFAULT_VARIANT
+
+        def located(records: list[tuple[str, str]]) -> list[Problem]:
+            return [
+                Problem(*_asker(message, edition, style, layout_path), message, severity=level)  # type: ignore[arg-type]
+                for level, message in records
+            ]
+
+        def keep_html(placement: Placement) -> None:
+            if html_target is not None:
+                kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
+                html_target.write_text(print_html(edition, style, options, kept, placement), encoding="utf-8")
+
+        if jobs > 1:
+            from .parts import laid_out_in_parts, print_parts
+
+            parts = print_parts(edition, jobs)
+            if len(parts) > 1:
+                def render(part: PrintPart, placement: Placement) -> str:
+                    return print_html(edition, style, options, faces, placement, part)
+
+                with laid_out_in_parts(edition, parts, render, base_url, roots, variant, on_page) as joined:
+                    if joined is not None:
+                        keep_html(joined.placement)
+                        yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
+                        return
+        fetcher = confined_fetcher(weasyprint.URLFetcher, roots)
         placement = AS_WRITTEN
         html = print_html(edition, style, options, faces, placement)
         for layouts in range(1, MOST_LAYOUTS + 1):
             records.clear()  # what WeasyPrint reports is the last layout's
-            parsed = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/", url_fetcher=fetcher)
+            parsed = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
             with tuned_layout():
                 document = parsed.render()
-            gaps = figure_gaps(document, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
+            pages = [page._page_box for page in document.pages]
+            gaps = figure_gaps(pages, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
             if not gaps:
                 break
             moved = placement.moved_further(gaps)
@@ -156,31 +213,21 @@ def laid_out(
             if moved_html == html:  # the layouts do not place figures (an override without `placed_blocks`)
                 break
             placement, html = moved, moved_html
-        if html_target is not None:
-            kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
-            html_target.write_text(
-                print_html(edition, style, options, kept, placement) if fonts else html, encoding="utf-8"
-            )
+        keep_html(placement)
 
         def reported() -> list[Problem]:
-            return [
-                Problem(*_asker(message, edition, style, layout_path), message, severity=level)  # type: ignore[arg-type]
-                for level, message in records
-            ]
+            return located(records)
 
         _unless_errors(reported())
         starts = page_starts(document, parsed.etree_element, edition.region_keys)
-        yield PrintLayout(
-            document, options.variant or edition.pdf_variant or DEFAULT_VARIANT, starts, reported,
-            _low_resolution_pictures(edition, document),
-        )
+        yield PrintLayout(document, variant, starts, reported, low_resolution_pictures(edition, document))
 
 
 MINIMUM_PPI = 150
 """Below this many pixels per inch at its printed size, a photograph prints soft."""
 
 
-def _low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
+def low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
     """A warning at each figure whose picture, at the size the layout gives it, has
     fewer than `MINIMUM_PPI` pixels an inch. Only the laid-out document knows that
     size: it depends on the page, the columns and the house style."""
@@ -259,7 +306,7 @@ def _style_files(style: HouseStyle) -> list[Path]:
     ]
 
 
-def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+def confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
     """A WeasyPrint fetcher that opens only regular files under `roots`: no network,
     no device, nothing outside the manuscript and the house style."""
     allowed = tuple(root.resolve() for root in roots)
@@ -287,7 +334,7 @@ _LAID_OUT = re.compile(r"Step 5 - Creating layout - Page (\d+)")
 
 
 @contextmanager
-def _weasyprint_log(on_page: Callable[[int], None] | None) -> Iterator[list[tuple[str, str]]]:
+def weasyprint_log(on_page: Callable[[int], None] | None) -> Iterator[list[tuple[str, str]]]:
     """Collect WeasyPrint's log while it renders: ('error'|'warning', message) pairs;
     pass the pages its progress log reports on to `on_page`."""
     records: list[tuple[str, str]] = []

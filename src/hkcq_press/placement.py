@@ -10,7 +10,7 @@ counts its copy there, where the e-book sets it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -73,6 +73,10 @@ class Placement:
             placed.extend(landing.get(index, ()))
         return tuple(placed)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Plain mappings, for the processes that lay out an edition's parts."""
+        return (_placement, ({key: dict(lines) for key, lines in self.moves.items()},))
+
     def moved_further(self, gaps: Mapping[tuple[str, int], int]) -> Placement:
         """This placement with each figure of `gaps` (article key, line) moved past that
         many more blocks."""
@@ -85,14 +89,19 @@ class Placement:
 AS_WRITTEN = Placement()
 
 
+def _placement(moves: dict[str, dict[int, int]]) -> Placement:
+    return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}))
+
+
 # --- Finding the gaps in WeasyPrint's laid-out pages ---------------------------------
 
 
-def figure_gaps(document: Any, root: Any, edition: Edition, placement: Placement) -> dict[tuple[str, int], int]:
+def figure_gaps(pages: Sequence[Any], root: Any, edition: Edition, placement: Placement) -> dict[tuple[str, int], int]:
     """The figures (article key, line) that open a column or page after one that ends
     more than `MOST_LINES_LEFT_EMPTY` lines short, with how many more blocks each
     should move past to fill that gap: as few of those after it as fill it by their
-    laid-out heights. `root` is the element tree of the laid-out HTML."""
+    laid-out heights. `pages` are WeasyPrint's laid-out page boxes (with or without
+    their margin boxes); `root` is the element tree of the laid-out HTML."""
     from weasyprint.formatting_structure.boxes import BlockLevelBox, FootnoteAreaBox, MarginBox
 
     figures = {
@@ -103,9 +112,11 @@ def figure_gaps(document: Any, root: Any, edition: Edition, placement: Placement
     openings: list[tuple[float, Any]] = []  # (the gap before it, the first box of a column or page)
     heights: dict[int, float] = {}
     page_end_gap = 0.0
-    for page in document.pages:
-        page_box = page._page_box
-        flow = [child for child in page_box.children if not isinstance(child, (MarginBox, FootnoteAreaBox))]
+    for page_box in pages:
+        flow = [  # the page's own box, and a note area if it holds anything
+            child for index, child in enumerate(page_box.children)
+            if not isinstance(child, (MarginBox, FootnoteAreaBox)) and (index == 0 or child.children)
+        ]
         if not flow:
             continue
         openings.append((page_end_gap, flow[0]))

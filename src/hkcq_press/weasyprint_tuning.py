@@ -27,14 +27,24 @@ WeasyPrint writes it (tests/test_tuning.py), and is left off on any other versio
   per tagged element, and pydyf rebuilds the tuple of every page's reference at each
   ask: tagging is quadratic in pages (15 s of a 1,000-page edition's 36 s of CPU).
   While the tags are written, no page is added, so here the tuple is built once.
+- A part laid out on its own (`tuned_layout(part)`). An edition of sections is laid
+  out in parts side by side, each a document of its own, and joined. A part's
+  layout does not depend on the page numbers it will have nor on where the other
+  parts' targets fall, only what it prints of them does (folios, the contents'
+  page numbers, "page N" of a link): WeasyPrint lays the part out, then, before it
+  draws a margin box, learns its first page and the other parts' targets and
+  re-makes only the pages that print them, as it does for any forward reference.
+  Tested (tests/test_parallel.py) by comparing the joined PDF with the one laid
+  out whole: pages, text, outline, destinations, links and structure.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 PROVEN_ON = frozenset({"70.0"})
@@ -72,11 +82,14 @@ def tuned_writing() -> Iterator[None]:
 
 
 @contextmanager
-def tuned_layout() -> Iterator[None]:
+def tuned_layout(part: PartOfEdition | None = None) -> Iterator[None]:
     """Within the block, WeasyPrint lays documents out breaking each line once and
     balancing columns in a few passes, when proven on the installed version;
-    otherwise as it always does."""
+    otherwise as it always does. With `part`, it lays out that part of an edition
+    (see `PartOfEdition`), which only a proven version can."""
     if not applies():
+        if part is not None:
+            raise RuntimeError(f"laying out in parts is proven only on WeasyPrint {', '.join(sorted(PROVEN_ON))}")
         yield
         return
     from weasyprint.layout import block, inline, preferred
@@ -86,7 +99,11 @@ def tuned_layout() -> Iterator[None]:
         inline.split_first_line = preferred.split_first_line = _LineMemory(stock_lines)
         block.columns_layout = _balancing_searched() or stock_columns
         try:
-            yield
+            if part is None:
+                yield
+            else:
+                with _laid_out_as(part):
+                    yield
         finally:
             inline.split_first_line = preferred.split_first_line = stock_lines
             block.columns_layout = stock_columns
@@ -192,3 +209,152 @@ def _with_page_references_once(add_tags: Callable[..., Any]) -> Callable[..., An
             pdf.__class__ = stock
 
     return add_tags_in_linear_time
+
+
+@dataclass(frozen=True, slots=True)
+class PartPages:
+    """What a part learns of the whole edition once its own pages are laid out."""
+
+    first_page: int
+    """The number its first page prints."""
+    total_pages: int
+    targets: Mapping[str, int] = field(default_factory=dict)
+    """The page number of each target in another part that this part refers to."""
+
+
+class PartDiverged(Exception):
+    """Printing the whole edition's page numbers moved the part's pages; it must be laid out whole."""
+
+
+Paginated = Callable[[list[Any], dict[str, int]], PartPages]
+"""Called once the part's pages are laid out, with the pages (without margin boxes)
+and the page (from 1) of each of its targets; returns what it learns of the whole,
+or raises to stop the layout."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartOfEdition:
+    """One part of an edition, laid out as a document of its own and joined to the
+    others: `elsewhere` names the targets of its links that other parts hold;
+    `paginated` tells it, once its pages are made, where it stands in the whole.
+    The layout raises PartDiverged if the page numbers learned then moved its pages."""
+
+    elsewhere: frozenset[str]
+    paginated: Paginated
+
+
+@contextmanager
+def _laid_out_as(part: PartOfEdition) -> Iterator[None]:
+    from weasyprint import layout
+    from weasyprint.css.targets import TargetCollector
+
+    state = _Part(part.elsewhere, part.paginated)
+    stock = (layout.make_all_pages, layout.make_margin_boxes, TargetCollector.__init__,
+             TargetCollector.cache_target_page_counters)
+    layout.make_all_pages = state.make_all_pages(stock[0])
+    layout.make_margin_boxes = state.make_margin_boxes(stock[1])
+    TargetCollector.__init__ = state.collector_init(stock[2])
+    TargetCollector.cache_target_page_counters = state.cache_target_page_counters(stock[3])
+    try:
+        yield
+    finally:
+        (layout.make_all_pages, layout.make_margin_boxes, TargetCollector.__init__,
+         TargetCollector.cache_target_page_counters) = stock
+
+
+class _Part:
+    """The state of one part's layout: its place in the whole, once learned."""
+
+    def __init__(self, elsewhere: frozenset[str], paginated: Paginated) -> None:
+        self.elsewhere = elsewhere
+        self.paginated = paginated
+        self.learned: PartPages | None = None
+        self.reported: tuple[int, dict[str, int]] | None = None
+        self.cache_unshifted: Callable[..., None] = lambda *arguments: None
+
+    def shifted(self, counters: dict[str, Any]) -> dict[str, Any]:
+        """Page counter values as the whole edition has them."""
+        if self.learned is None or "page" not in counters:
+            return counters
+        page = counters["page"]
+        return {**counters, "page": [*page[:-1], page[-1] + self.learned.first_page - 1],
+                "pages": [self.learned.total_pages]}
+
+    def collector_init(self, stock: Callable[..., None]) -> Callable[..., None]:
+        from weasyprint.css.targets import TargetLookupItem
+
+        elsewhere = self.elsewhere
+
+        def collector_with_targets_elsewhere(collector: Any) -> None:
+            stock(collector)
+            for name in elsewhere:  # known, laid out elsewhere: page numbers learned later
+                item = TargetLookupItem("up-to-date")
+                item.target_box = _Elsewhere()
+                item.cached_page_counter_values = {"page": [0]}
+                collector.target_lookup_items[name] = item
+
+        return collector_with_targets_elsewhere
+
+    def cache_target_page_counters(self, stock: Callable[..., None]) -> Callable[..., None]:
+        self.cache_unshifted = stock
+
+        def cache_shifted(collector: Any, anchor: str, counters: dict[str, Any], *arguments: Any) -> None:
+            stock(collector, anchor, self.shifted(counters), *arguments)
+
+        return cache_shifted
+
+    def make_all_pages(self, stock: Callable[..., Any]) -> Callable[..., Any]:
+        def make_all_pages_then_learn(context: Any, root_box: Any, html: Any, pages: list[Any]) -> Iterator[Any]:
+            made = list(stock(context, root_box, html, pages))
+            settled = not any(state[-1]["content_changed"] or state[-1]["pages_wanted"] for state in context.page_maker)
+            if settled:
+                found = (len(made), self._targets(context.target_collector))
+                if self.learned is None:
+                    self.reported = found
+                    self.learned = self.paginated(made, found[1])
+                    self._spread(context)
+                elif found != self.reported:
+                    raise PartDiverged(f"{self.reported[0] if self.reported else 0} pages became {found[0]}")
+            yield from made
+
+        return make_all_pages_then_learn
+
+    def make_margin_boxes(self, stock: Callable[..., Any]) -> Callable[..., Any]:
+        def margin_boxes_numbered(context: Any, page: Any, state: tuple[Any, ...]) -> Any:
+            return stock(context, page, (state[0], self.shifted(state[1]), *state[2:]))
+
+        return margin_boxes_numbered
+
+    def _targets(self, collector: Any) -> dict[str, int]:
+        return {
+            name: item.page_maker_index + 1 for name, item in collector.target_lookup_items.items()
+            if name not in self.elsewhere and item.state == "up-to-date" and item.page_maker_index is not None
+        }
+
+    def _spread(self, context: Any) -> None:
+        """Give every target its page number in the whole edition, as WeasyPrint does
+        when a target moves: the pages that print it are made again."""
+        assert self.learned is not None
+        collector, total = context.target_collector, self.learned.total_pages
+        for name, item in list(collector.target_lookup_items.items()):
+            if name in self.elsewhere:
+                page = {"page": [self.learned.targets.get(name, 0)], "pages": [total]}
+                self.cache_unshifted(collector, name, page, -1, context.page_maker)
+            elif item.state == "up-to-date" and item.page_maker_index is not None:
+                counters = self.shifted(item.cached_page_counter_values)
+                self.cache_unshifted(collector, name, counters, item.page_maker_index, context.page_maker)
+        # WeasyPrint files a `target-counter(attr(href), page)` under no target name, so
+        # it cannot tell which page prints a target's number: every page that prints
+        # one is made again, with the numbers as they now are.
+        for (_, css_token), lookup in collector.counter_lookup_items.items():
+            index = lookup.page_maker_index
+            if css_token == "content" and lookup.missing_target_counters and index is not None \
+                    and index < len(context.page_maker):
+                context.page_maker[index][-1]["content_changed"] = True
+                lookup.parse_again(self.shifted(lookup.cached_page_counter_values))
+
+
+class _Elsewhere:
+    """The box of a target laid out in another part: it has no counters of its own."""
+
+    cached_counter_values: dict[str, Any] = {}

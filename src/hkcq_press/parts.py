@@ -1,0 +1,332 @@
+"""The print edition laid out in parts, side by side (`--jobs`), and joined.
+
+An edition of sections splits into runs of whole sections of about equal copy, one
+for each process: a section starts a new page, so each run lays out as a document
+of its own. Each process lays its part out; once its pages are made it says how
+many and where its targets fall, waits to learn its first page and where the other
+parts' targets fall, and WeasyPrint re-makes only the pages that print those numbers
+(see `weasyprint_tuning.PartOfEdition`). Figures are placed part by part, as the
+whole edition would place them (a section's pages are its own). The parts' PDFs are
+then joined (`pdfjoin.py`). If the page numbers learned move a part's pages (a
+contents line that wraps once its numbers are known), the edition is laid out whole.
+
+This module imports WeasyPrint as it loads: the processes are forked from a server
+that loads it once, while the manuscript is read.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import weasyprint
+from lxml import html as lxml_html
+
+from .errors import Problem
+from .model import Edition, PrintPart
+from .pagemap import PageStart, page_starts
+from .pdfjoin import LaidOutPart, join_parts
+from .placement import MOST_LAYOUTS, Placement, figure_gaps
+from .weasyprint_tuning import (
+    Paginated,
+    PartDiverged,
+    PartOfEdition,
+    PartPages,
+    applies,
+    tuned_layout,
+    tuned_writing,
+)
+
+
+def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
+    """The edition in at most `jobs` parts: runs of whole sections whose copy is as
+    even as the sections allow; the whole edition when it has fewer than two
+    sections, or where WeasyPrint is not proven to lay out in parts."""
+    sections = edition.sections
+    if jobs < 2 or len(sections) < 2 or not applies():
+        return (edition.whole,)
+    sizes = [sum(article.source.stat().st_size for article in section.articles) for section in sections]
+    bounds = _even_runs(sizes, min(jobs, len(sections)))
+    return tuple(
+        PrintPart(sections[start:end], front=start == 0, back=end == len(sections))
+        for start, end in zip(bounds, bounds[1:], strict=False)
+    )
+
+
+def _even_runs(sizes: list[int], count: int) -> list[int]:
+    """Where `count` runs of `sizes` start (and the last ends), the largest run as
+    small as it can be (the linear partition problem; a few dozen sections)."""
+    total = len(sizes)
+    ends = [0]
+    for size in sizes:
+        ends.append(ends[-1] + size)
+    # best[k][i]: the smallest largest run splitting the first i sizes into k runs.
+    best = [[float("inf")] * (total + 1) for _ in range(count + 1)]
+    split = [[0] * (total + 1) for _ in range(count + 1)]
+    best[0][0] = 0
+    for runs in range(1, count + 1):
+        for end in range(runs, total + 1):
+            for start in range(runs - 1, end):
+                largest = max(best[runs - 1][start], ends[end] - ends[start])
+                if largest < best[runs][end]:
+                    best[runs][end], split[runs][end] = largest, start
+    bounds = [total]
+    for runs in range(count, 0, -1):
+        bounds.append(split[runs][bounds[-1]])
+    return bounds[::-1]
+
+
+# --- The parent: parts rendered, processes started, page numbers told --------------
+
+
+RenderPart = Callable[[PrintPart, Placement], str]
+"""The print HTML of a part, its figures placed as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class _PartJob:
+    number: int
+    html: str
+    base_url: str
+    roots: tuple[Path, ...]
+    """What the part's layout may read: the manuscript, the house style, the fonts."""
+    edition: Edition
+    elsewhere: frozenset[str]
+    variant: str
+    target: Path
+
+
+@dataclass(frozen=True, slots=True)
+class _PartLaidOut:
+    pages: int
+    page_starts: tuple[PageStart, ...]
+    reported: list[tuple[str, str]]
+    warnings: list[Problem]
+    placement: Placement
+    targets: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedLayout:
+    """The print edition laid out in parts, to join into one PDF."""
+
+    parts: tuple[LaidOutPart, ...]
+    page_starts: tuple[PageStart, ...]
+    reported: list[tuple[str, str]]
+    """What WeasyPrint reported, (level, message), for the caller to locate."""
+    warnings: list[Problem]
+    placement: Placement
+    """Every part's figures as placed."""
+    pages: int
+
+    def write(self, target: Path) -> int:
+        """Write the joined PDF; its pages."""
+        return join_parts(self.parts, target)
+
+
+@contextmanager
+def laid_out_in_parts(
+    edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
+    variant: str, on_page: Callable[[int], None] | None = None,
+) -> Iterator[JoinedLayout | None]:
+    """The edition's `parts` laid out each in its own process; None when the house
+    layouts do not lay out parts (an override that ignores `part`) or a part's pages
+    moved once it learned the page numbers: then it must be laid out whole."""
+    from .placement import AS_WRITTEN
+
+    htmls = [render(part, AS_WRITTEN) for part in parts]
+    if len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls:
+        yield None
+        return
+    holds = [_ids(html) for html in htmls]
+    with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
+        jobs = [
+            _PartJob(
+                number, html, base_url, roots, edition,
+                (_links(html) - holds[number]) & frozenset().union(*holds),
+                variant, Path(folder) / f"part-{number}.pdf",
+            )
+            for number, html in enumerate(htmls)
+        ]
+        done = _run(jobs, parts, render, on_page)
+        if done is None:
+            yield None
+            return
+        offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
+        moves: dict[str, Any] = {}
+        for result in done:
+            moves.update(result.placement.moves)
+        yield JoinedLayout(
+            tuple(LaidOutPart(job.target, result.targets) for job, result in zip(jobs, done, strict=True)),
+            tuple(replace(start, page=start.page + offset)
+                  for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
+            [record for result in done for record in result.reported],
+            [warning for result in done for warning in result.warnings],
+            Placement(MappingProxyType(moves)),
+            sum(result.pages for result in done),
+        )
+
+
+def _ids(html: str) -> frozenset[str]:
+    return frozenset(str(name) for name in lxml_html.fromstring(html).xpath("//@id"))
+
+
+def _links(html: str) -> frozenset[str]:
+    return frozenset(str(href)[1:] for href in lxml_html.fromstring(html).xpath("//a/@href") if str(href)[:1] == "#")
+
+
+def _run(
+    jobs: list[_PartJob], parts: tuple[PrintPart, ...], render: RenderPart, on_page: Callable[[int], None] | None,
+) -> list[_PartLaidOut] | None:
+    """Lay the parts out, one process each; tell each its place once all are paginated."""
+    context = _fork_server()
+    connections: dict[Connection, int] = {}
+    processes = []
+    for job in jobs:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_lay_out, args=(theirs, job), daemon=True, name=f"part {job.number + 1}")
+        process.start()
+        theirs.close()
+        connections[ours] = job.number
+        processes.append(process)
+    paginated: dict[int, tuple[int, dict[str, int]]] = {}
+    done: dict[int, _PartLaidOut] = {}
+    pages_made = [0] * len(jobs)
+    try:
+        while len(done) < len(jobs):
+            for connection in wait(list(connections)):
+                number = connections[connection]
+                try:
+                    kind, *content = connection.recv()
+                except EOFError:
+                    raise RuntimeError(f"the process laying out part {number + 1} of the edition ended") from None
+                if kind == "page":
+                    pages_made[number] = max(pages_made[number], content[0])
+                    if on_page is not None:
+                        on_page(sum(pages_made))
+                elif kind == "render":
+                    connection.send(render(parts[number], content[0]))
+                elif kind == "paginated":
+                    paginated[number] = content[0], content[1]
+                    if len(paginated) == len(jobs):
+                        _tell_places(jobs, paginated, {connections[c]: c for c in connections})
+                elif kind == "done":
+                    done[number] = content[0]
+                    del connections[connection]
+                elif kind == "diverged":
+                    return None
+                else:
+                    raise RuntimeError(f"laying out part {number + 1} of the edition failed:\n{content[0]}")
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+            process.join()
+    return [done[number] for number in range(len(jobs))]
+
+
+def _fork_server() -> Any:
+    """Processes forked from a server that has loaded this module, and WeasyPrint with
+    it, once for the life of this process. Python keeps the server's socket in a
+    folder it makes once a process: made in the system's temporary folder, not in
+    the build's scratch folder (`outputs.scratch_folder`), which goes with the build."""
+    from multiprocessing import util
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    scratch, tempfile.tempdir = tempfile.tempdir, None
+    try:
+        util.get_temp_dir()
+    finally:
+        tempfile.tempdir = scratch
+    return context
+
+
+def _tell_places(
+    jobs: list[_PartJob], paginated: dict[int, tuple[int, dict[str, int]]], connections: dict[int, Connection]
+) -> None:
+    firsts = [1 + sum(paginated[number][0] for number in range(part)) for part in range(len(jobs))]
+    total = sum(pages for pages, _ in paginated.values())
+    pages = {
+        name: firsts[number] - 1 + page for number, (_, targets) in paginated.items() for name, page in targets.items()
+    }
+    for job in jobs:
+        targets = {name: pages[name] for name in job.elsewhere if name in pages}
+        connections[job.number].send(PartPages(firsts[job.number], total, targets))
+
+
+# --- A part's process -------------------------------------------------------------
+
+
+class _FiguresMoved(Exception):
+    def __init__(self, placement: Placement, html: str) -> None:
+        super().__init__("figures moved")
+        self.placement, self.html = placement, html
+
+
+def _lay_out(connection: Connection, job: _PartJob) -> None:
+    try:
+        connection.send(("done", _laid_out(connection, job)))
+    except PartDiverged as diverged:
+        connection.send(("diverged", str(diverged)))
+    except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
+        connection.send(("failed", traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def _laid_out(connection: Connection, job: _PartJob) -> _PartLaidOut:
+    """The part laid out and written, its figures placed as the whole edition places them."""
+    from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
+    from .placement import AS_WRITTEN
+
+    html, placement = job.html, AS_WRITTEN
+    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
+    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
+        for layouts in range(1, MOST_LAYOUTS + 1):
+            records.clear()  # what WeasyPrint reports is the last layout's
+            parsed = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
+
+            try:
+                told = _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
+                with tuned_layout(PartOfEdition(job.elsewhere, told)):
+                    document = parsed.render()
+                break
+            except _FiguresMoved as moved:
+                placement, html = moved.placement, moved.html
+        starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
+        warnings = low_resolution_pictures(job.edition, document)
+        targets = frozenset(name for page in document.pages for name in page.anchors)
+        for name in job.elsewhere:  # links to other parts lead here until the parts are joined
+            document.pages[-1].anchors.setdefault(name, (0, 0, 0, 0))
+        with tuned_writing():
+            document.write_pdf(job.target, pdf_variant=job.variant, pdf_tags=True)
+        return _PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets)
+
+
+def _told(
+    connection: Connection, job: _PartJob, root: Any, placement: Placement, html: str, places_figures: bool
+) -> Paginated:
+    """Once the part is paginated: its figures moved if they leave gaps (the layout
+    stops and starts again), else its pages told to the parent, which answers with
+    the part's place in the whole."""
+    def paginated(pages: list[Any], targets: dict[str, int]) -> PartPages:
+        gaps = figure_gaps(pages, root, job.edition, placement) if places_figures else {}
+        if gaps:
+            moved = placement.moved_further(gaps)
+            connection.send(("render", moved))
+            moved_html = connection.recv()
+            if moved_html != html:  # else the layouts do not place figures (an override without `placed_blocks`)
+                raise _FiguresMoved(moved, moved_html)
+        connection.send(("paginated", len(pages), targets))
+        return connection.recv()
+
+    return paginated

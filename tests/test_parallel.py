@@ -1,0 +1,229 @@
+"""An edition of sections laid out in parts side by side (`--jobs`) and joined reads
+and checks as the one laid out whole: the same pages, each with the same text, the
+same bookmarks, destinations, links and structure tree, the same metadata; and the
+e-book marks the same print pages either way. Compared on the built files."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+from conftest import ROOT, SECTIONS, run_cli
+from support import generated_article, generated_edition
+
+from hkcq_press.build import build
+from hkcq_press.manuscript import load_edition
+from hkcq_press.model import HOUSE_PRINT_OPTIONS, PrintOptions
+from hkcq_press.parts import print_parts
+from hkcq_press.pdfcheck import check_pdf
+from hkcq_press.render import HouseStyle
+
+EPOCH = "1767571200"
+
+
+def page_texts(pdf: Path) -> list[str]:
+    with pikepdf.open(pdf) as document:
+        count = len(document.pages)
+    return [
+        subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), "-enc", "UTF-8", str(pdf), "-"],
+                       capture_output=True, text=True, check=True).stdout
+        for n in range(1, count + 1)
+    ]
+
+
+def _numbers(values) -> list[float]:
+    return [round(float(value), 2) for value in values]
+
+
+def outline(document: pikepdf.Pdf) -> list[tuple]:
+    pages = {page.objgen: number for number, page in enumerate(document.pages)}
+    found: list[tuple] = []
+    with document.open_outline() as tree:
+        def visit(items, depth: int) -> None:
+            for item in items:
+                destination = item.destination
+                found.append((depth, str(item.title), pages[destination[0].objgen], _numbers(destination[2:])))
+                visit(item.children, depth + 1)
+
+        visit(tree.root, 0)
+    return found
+
+
+def destinations(document: pikepdf.Pdf) -> list[tuple]:
+    pages = {page.objgen: number for number, page in enumerate(document.pages)}
+    names = list(document.Root.Names.Dests.Names)
+    return [(str(names[i]), pages[names[i + 1][0].objgen], _numbers(names[i + 1][2:])) for i in range(0, len(names), 2)]
+
+
+def links(document: pikepdf.Pdf) -> list[list[tuple]]:
+    return [
+        [(str(link.get("/Dest", "")), str(link.get("/A", {}).get("/URI", "")), _numbers(link.Rect))
+         for link in page.get("/Annots", [])]
+        for page in document.pages
+    ]
+
+
+def structure(document: pikepdf.Pdf) -> list[tuple[int, str, int | None]]:
+    """Every structure element's depth and type in reading order, with the page (by
+    index) its marked content is on: the tree's shape, as an assistive reader walks it."""
+    pages = {page.objgen: number for number, page in enumerate(document.pages)}
+    found: list[tuple[int, str, int | None]] = []
+
+    def visit(element, depth: int) -> None:
+        if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
+            return
+        page = pages[element.Pg.objgen] if "/Pg" in element else None
+        found.append((depth, str(element.S), page))
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            visit(kid, depth + 1)
+
+    for element in document.Root.StructTreeRoot.K:
+        visit(element, 0)
+    return found
+
+
+def parent_tree_holds_every_page_and_link(document: pikepdf.Pdf) -> None:
+    """Each page's marked content and each tagged link lead back to structure elements
+    of this file, as a checker follows them."""
+    nums = list(document.Root.StructTreeRoot.ParentTree.Nums)
+    tree = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    for number, page in enumerate(document.pages):
+        assert int(page.obj.StructParents) == number
+        for element in tree[number]:
+            assert element.get("/Pg") is None or element.Pg.objgen == page.objgen
+        for link in page.get("/Annots", []):
+            kids = tree[int(link.StructParent)].K
+            objects = [kid.Obj.objgen for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
+                       if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"]
+            assert link.objgen in objects
+
+
+def built_both_ways(manuscript: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch,
+                    options: PrintOptions = HOUSE_PRINT_OPTIONS) -> tuple[Path, Path, Path, Path]:
+    """(whole PDF, joined PDF, whole EPUB, joined EPUB)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    whole = build(manuscript, scratch / "whole", print_options=options, jobs=1).outputs
+    joined = build(manuscript, scratch / "joined", print_options=options, jobs=2).outputs
+    assert len(print_parts(load_edition(manuscript)[0], 2)) == 2, "the edition must be laid out in two parts"
+    return whole[0].path, joined[0].path, whole[1].path, joined[1].path
+
+
+def generated_sections(root: Path) -> Path:
+    """Three sections of long and short articles, a figure in every third, some that
+    the whole edition sets further down than written."""
+    articles = [generated_article(seed, 3 + seed * 5 % 17, figure_after=2 if seed % 3 == 0 else None)
+                for seed in range(12)]
+    return generated_edition(root, articles, sections=[5, 4, 3])
+
+
+@pytest.fixture(params=["fixture", "generated", "book"])
+def editions(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    if request.param == "fixture":  # links across sections, footnotes, tables, a moved figure
+        return built_both_ways(SECTIONS, tmp_path, monkeypatch)
+    manuscript = generated_sections(tmp_path / "manuscript")
+    options = PrintOptions(page_size="book") if request.param == "book" else PrintOptions()
+    return built_both_ways(manuscript, tmp_path, monkeypatch, options)
+
+
+def test_the_joined_pdf_reads_as_the_whole(editions) -> None:
+    whole, joined, _, _ = editions
+    assert page_texts(joined) == page_texts(whole)
+    with pikepdf.open(whole) as one, pikepdf.open(joined) as other:
+        assert len(other.pages) == len(one.pages)
+        assert outline(other) == outline(one)
+        assert destinations(other) == destinations(one)
+        assert links(other) == links(one)
+        assert any(links(other)), "the contents must link to the articles"
+
+
+def test_the_joined_pdf_has_the_wholes_structure_and_metadata(editions) -> None:
+    whole, joined, _, _ = editions
+    with pikepdf.open(whole) as one, pikepdf.open(joined) as other:
+        assert structure(other) == structure(one)
+        parent_tree_holds_every_page_and_link(one)
+        parent_tree_holds_every_page_and_link(other)
+        assert other.Root.Metadata.read_bytes() == one.Root.Metadata.read_bytes()
+        assert dict(other.docinfo) == dict(one.docinfo)
+        for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
+            assert other.Root[key] == one.Root[key], key
+        assert sorted(other.Root.keys()) == sorted(one.Root.keys())
+    assert check_pdf(joined, joined, HouseStyle()) == []
+
+
+def test_the_ebook_marks_the_same_print_pages_either_way(editions) -> None:
+    _, _, whole_epub, joined_epub = editions
+    assert joined_epub.read_bytes() == whole_epub.read_bytes()
+
+
+def test_an_archive_variant_keeps_its_markers_when_joined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, joined, _, _ = built_both_ways(SECTIONS, tmp_path, monkeypatch, PrintOptions(variant="pdf/a-3b"))
+    with pikepdf.open(whole) as one, pikepdf.open(joined) as other:
+        assert "/OutputIntents" in other.Root
+        assert other.Root.OutputIntents[0].S == one.Root.OutputIntents[0].S
+        assert other.Root.Metadata.read_bytes() == one.Root.Metadata.read_bytes()
+        assert b"pdfaid:part" in other.Root.Metadata.read_bytes()
+        assert other.pdf_version == one.pdf_version
+    assert check_pdf(joined, joined, HouseStyle()) == []
+
+
+def test_joined_editions_are_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    first = build(SECTIONS, tmp_path / "first", formats=("pdf",), jobs=2).outputs[0].path
+    second = build(SECTIONS, tmp_path / "second", formats=("pdf",), jobs=2).outputs[0].path
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_sections_are_split_in_even_runs_of_whole_sections(tmp_path: Path) -> None:
+    """In order, each part a run of whole sections, the largest part's copy as small
+    as any split into that many runs makes it (tried against every split)."""
+    paragraphs = [1, 9, 2, 2, 2, 1, 5]
+    articles = [generated_article(seed, count) for seed, count in enumerate(paragraphs)]
+    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1] * len(paragraphs)))
+    copy = [section.articles[0].source.stat().st_size for section in edition.sections]
+    for jobs in (2, 3, 4):
+        parts = print_parts(edition, jobs)
+        assert len(parts) == jobs
+        assert [section for part in parts for section in part.sections] == list(edition.sections)
+        assert [(part.front, part.back) for part in parts] == [(i == 0, i == jobs - 1) for i in range(jobs)]
+        largest = max(sum(copy[edition.sections.index(s)] for s in part.sections) for part in parts)
+        best = min(
+            max(sum(copy[a:b]) for a, b in zip((0, *cuts), (*cuts, len(copy)), strict=True))
+            for cuts in itertools.combinations(range(1, len(copy)), jobs - 1)
+        )
+        assert largest == best
+    assert print_parts(edition, 1) == (edition.whole,)
+    assert len(print_parts(edition, 16)) == len(paragraphs)
+    unsectioned, _ = load_edition(generated_edition(tmp_path / "u", articles))
+    assert print_parts(unsectioned, 4) == (unsectioned.whole,)
+
+
+def test_layouts_that_lay_out_no_part_are_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A designer's print/edition.html from before sections were laid out apart (it
+    ignores `part`): laid out whole, never twice."""
+    styles = tmp_path / "styles" / "print"
+    styles.mkdir(parents=True)
+    layout = (ROOT / "src" / "hkcq_press" / "layouts" / "print" / "edition.html").read_text(encoding="utf-8")
+    layout = layout.replace("part.front", "true").replace("part.back", "true").replace("part.sections", "edition.sections")
+    (styles / "edition.html").write_text(layout, encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=tmp_path / "styles", jobs=1)
+    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=tmp_path / "styles", jobs=2)
+    assert joined.outputs[0].path.read_bytes() == whole.outputs[0].path.read_bytes()
+
+
+def test_the_command_line_lays_out_in_parts(tmp_path: Path) -> None:
+    shutil.copytree(SECTIONS, tmp_path / "manuscript")
+    result = run_cli("pdf", "--jobs", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    whole = run_cli("pdf", "--jobs", "1", "--out", "whole", cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    (joined_pdf,) = (tmp_path / "dist").glob("*.pdf")
+    (whole_pdf,) = (tmp_path / "whole").glob("*.pdf")
+    assert page_texts(joined_pdf) == page_texts(whole_pdf)
+    refused = run_cli("pdf", "--jobs", "0", cwd=tmp_path)
+    assert refused.returncode == 2 and "must be 1 or more processes" in refused.stderr
