@@ -10,15 +10,13 @@ whole edition would place them (a section's pages are its own). The parts' PDFs 
 then joined (`pdfjoin.py`). If the page numbers learned move a part's pages (a
 contents line that wraps once its numbers are known), the edition is laid out whole.
 
-This module imports WeasyPrint as it loads: the processes are forked from a server
-that loads it once, while the manuscript is read.
+What each process does is in `part_process.py`; this process never loads WeasyPrint.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import tempfile
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,23 +25,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import weasyprint
 from lxml import html as lxml_html
 
 from .errors import Problem
 from .model import Edition, PrintPart
-from .pagemap import PageStart, page_starts
+from .pagemap import PageStart
 from .pdfjoin import LaidOutPart, join_parts
-from .placement import MOST_LAYOUTS, Placement, figure_gaps
-from .weasyprint_tuning import (
-    Paginated,
-    PartDiverged,
-    PartOfEdition,
-    PartPages,
-    applies,
-    tuned_layout,
-    tuned_writing,
-)
+from .placement import AS_WRITTEN, Placement
+from .weasyprint_tuning import PartPages, proven_installed
 
 
 def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
@@ -51,7 +40,7 @@ def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
     even as the sections allow; the whole edition when it has fewer than two
     sections, or where WeasyPrint is not proven to lay out in parts."""
     sections = edition.sections
-    if jobs < 2 or len(sections) < 2 or not applies():
+    if jobs < 2 or len(sections) < 2 or not proven_installed():
         return (edition.whole,)
     sizes = [sum(article.source.stat().st_size for article in section.articles) for section in sections]
     bounds = _even_runs(sizes, min(jobs, len(sections)))
@@ -92,7 +81,9 @@ RenderPart = Callable[[PrintPart, Placement], str]
 
 
 @dataclass(frozen=True, slots=True)
-class _PartJob:
+class PartJob:
+    """What a part's process is given."""
+
     number: int
     html: str
     base_url: str
@@ -105,7 +96,9 @@ class _PartJob:
 
 
 @dataclass(frozen=True, slots=True)
-class _PartLaidOut:
+class PartLaidOut:
+    """What a part's process gives back, its PDF written."""
+
     pages: int
     page_starts: tuple[PageStart, ...]
     reported: list[tuple[str, str]]
@@ -140,8 +133,6 @@ def laid_out_in_parts(
     """The edition's `parts` laid out each in its own process; None when the house
     layouts do not lay out parts (an override that ignores `part`) or a part's pages
     moved once it learned the page numbers: then it must be laid out whole."""
-    from .placement import AS_WRITTEN
-
     htmls = [render(part, AS_WRITTEN) for part in parts]
     if len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls:
         yield None
@@ -149,7 +140,7 @@ def laid_out_in_parts(
     holds = [_ids(html) for html in htmls]
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
         jobs = [
-            _PartJob(
+            PartJob(
                 number, html, base_url, roots, edition,
                 (_links(html) - holds[number]) & frozenset().union(*holds),
                 variant, Path(folder) / f"part-{number}.pdf",
@@ -184,21 +175,23 @@ def _links(html: str) -> frozenset[str]:
 
 
 def _run(
-    jobs: list[_PartJob], parts: tuple[PrintPart, ...], render: RenderPart, on_page: Callable[[int], None] | None,
-) -> list[_PartLaidOut] | None:
+    jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, on_page: Callable[[int], None] | None,
+) -> list[PartLaidOut] | None:
     """Lay the parts out, one process each; tell each its place once all are paginated."""
     context = _fork_server()
     connections: dict[Connection, int] = {}
     processes = []
     for job in jobs:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_lay_out, args=(theirs, job), daemon=True, name=f"part {job.number + 1}")
+        process = context.Process(
+            target=_in_part_process, args=(theirs, job), daemon=True, name=f"part {job.number + 1}"
+        )
         process.start()
         theirs.close()
         connections[ours] = job.number
         processes.append(process)
     paginated: dict[int, tuple[int, dict[str, int]]] = {}
-    done: dict[int, _PartLaidOut] = {}
+    done: dict[int, PartLaidOut] = {}
     pages_made = [0] * len(jobs)
     try:
         while len(done) < len(jobs):
@@ -234,14 +227,14 @@ def _run(
 
 
 def _fork_server() -> Any:
-    """Processes forked from a server that has loaded this module, and WeasyPrint with
-    it, once for the life of this process. Python keeps the server's socket in a
+    """Processes forked from a server that has loaded `part_process` and WeasyPrint
+    with it, once for the life of this process. Python keeps the server's socket in a
     folder it makes once a process: made in the system's temporary folder, not in
     the build's scratch folder (`outputs.scratch_folder`), which goes with the build."""
     from multiprocessing import util
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload(["hkcq_press.part_process"])
     scratch, tempfile.tempdir = tempfile.tempdir, None
     try:
         util.get_temp_dir()
@@ -251,7 +244,7 @@ def _fork_server() -> Any:
 
 
 def _tell_places(
-    jobs: list[_PartJob], paginated: dict[int, tuple[int, dict[str, int]]], connections: dict[int, Connection]
+    jobs: list[PartJob], paginated: dict[int, tuple[int, dict[str, int]]], connections: dict[int, Connection]
 ) -> None:
     firsts = [1 + sum(paginated[number][0] for number in range(part)) for part in range(len(jobs))]
     total = sum(pages for pages, _ in paginated.values())
@@ -263,70 +256,8 @@ def _tell_places(
         connections[job.number].send(PartPages(firsts[job.number], total, targets))
 
 
-# --- A part's process -------------------------------------------------------------
+def _in_part_process(connection: Connection, job: PartJob) -> None:
+    """What a part's process runs: the fork server has loaded its module already."""
+    from .part_process import lay_out_part
 
-
-class _FiguresMoved(Exception):
-    def __init__(self, placement: Placement, html: str) -> None:
-        super().__init__("figures moved")
-        self.placement, self.html = placement, html
-
-
-def _lay_out(connection: Connection, job: _PartJob) -> None:
-    try:
-        connection.send(("done", _laid_out(connection, job)))
-    except PartDiverged as diverged:
-        connection.send(("diverged", str(diverged)))
-    except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
-        connection.send(("failed", traceback.format_exc()))
-    finally:
-        connection.close()
-
-
-def _laid_out(connection: Connection, job: _PartJob) -> _PartLaidOut:
-    """The part laid out and written, its figures placed as the whole edition places them."""
-    from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
-    from .placement import AS_WRITTEN
-
-    html, placement = job.html, AS_WRITTEN
-    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
-    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
-        for layouts in range(1, MOST_LAYOUTS + 1):
-            records.clear()  # what WeasyPrint reports is the last layout's
-            parsed = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
-
-            try:
-                told = _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
-                with tuned_layout(PartOfEdition(job.elsewhere, told)):
-                    document = parsed.render()
-                break
-            except _FiguresMoved as moved:
-                placement, html = moved.placement, moved.html
-        starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
-        warnings = low_resolution_pictures(job.edition, document)
-        targets = frozenset(name for page in document.pages for name in page.anchors)
-        for name in job.elsewhere:  # links to other parts lead here until the parts are joined
-            document.pages[-1].anchors.setdefault(name, (0, 0, 0, 0))
-        with tuned_writing():
-            document.write_pdf(job.target, pdf_variant=job.variant, pdf_tags=True)
-        return _PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets)
-
-
-def _told(
-    connection: Connection, job: _PartJob, root: Any, placement: Placement, html: str, places_figures: bool
-) -> Paginated:
-    """Once the part is paginated: its figures moved if they leave gaps (the layout
-    stops and starts again), else its pages told to the parent, which answers with
-    the part's place in the whole."""
-    def paginated(pages: list[Any], targets: dict[str, int]) -> PartPages:
-        gaps = figure_gaps(pages, root, job.edition, placement) if places_figures else {}
-        if gaps:
-            moved = placement.moved_further(gaps)
-            connection.send(("render", moved))
-            moved_html = connection.recv()
-            if moved_html != html:  # else the layouts do not place figures (an override without `placed_blocks`)
-                raise _FiguresMoved(moved, moved_html)
-        connection.send(("paginated", len(pages), targets))
-        return connection.recv()
-
-    return paginated
+    lay_out_part(connection, job)

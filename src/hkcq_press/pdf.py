@@ -155,10 +155,6 @@ def laid_out(
     by side, one process each, and joined (`parts.py`); otherwise, and whenever its
     parts cannot be laid out apart, in this process, whole.
     """
-    # Imported here, not at the top: loading WeasyPrint costs more than half a
-    # second, which `--help`, `check` and the EPUB build should not pay.
-    import weasyprint
-
     layout_path = style.find(PRINT_LAYOUT)
     with (
         tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir,
@@ -183,7 +179,7 @@ def laid_out(
                 kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
                 html_target.write_text(print_html(edition, style, options, kept, placement), encoding="utf-8")
 
-        if jobs > 1:
+        if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
             from .parts import laid_out_in_parts, print_parts
 
             parts = print_parts(edition, jobs)
@@ -196,6 +192,10 @@ def laid_out(
                         keep_html(joined.placement)
                         yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
                         return
+        # Imported here, not at the top: loading WeasyPrint costs more than half a
+        # second, which `--help`, `check` and the EPUB build should not pay.
+        import weasyprint
+
         fetcher = confined_fetcher(weasyprint.URLFetcher, roots)
         placement = AS_WRITTEN
         html = print_html(edition, style, options, faces, placement)

@@ -63,6 +63,13 @@ def applies() -> bool:
     return weasyprint.__version__ in PROVEN_ON
 
 
+def proven_installed() -> bool:
+    """Whether the installed WeasyPrint is proven, known without loading it."""
+    from importlib.metadata import version
+
+    return version("weasyprint") in PROVEN_ON
+
+
 @contextmanager
 def tuned_writing() -> Iterator[None]:
     """Within the block, WeasyPrint writes PDFs with the tuned tag writer, when proven

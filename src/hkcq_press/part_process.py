@@ -1,0 +1,83 @@
+"""What one process does to lay out a part of the print edition (see `parts.py`).
+
+It imports WeasyPrint as it loads: the processes are forked from a server that has
+loaded this module once, while the parent reads the manuscript.
+"""
+
+from __future__ import annotations
+
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+import weasyprint
+
+from .pagemap import page_starts
+from .parts import PartJob, PartLaidOut
+from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
+from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
+from .weasyprint_tuning import Paginated, PartDiverged, PartOfEdition, PartPages, tuned_layout, tuned_writing
+
+
+class _FiguresMoved(Exception):
+    def __init__(self, placement: Placement, html: str) -> None:
+        super().__init__("figures moved")
+        self.placement, self.html = placement, html
+
+
+def lay_out_part(connection: Connection, job: PartJob) -> None:
+    """Lay the part out and write it, talking to the parent over `connection`."""
+    try:
+        connection.send(("done", _laid_out(connection, job)))
+    except PartDiverged as diverged:
+        connection.send(("diverged", str(diverged)))
+    except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
+        connection.send(("failed", traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
+    """The part laid out and written, its figures placed as the whole edition places them."""
+    html, placement = job.html, AS_WRITTEN
+    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
+    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
+        for layouts in range(1, MOST_LAYOUTS + 1):
+            records.clear()  # what WeasyPrint reports is the last layout's
+            parsed = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
+
+            try:
+                told = _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
+                with tuned_layout(PartOfEdition(job.elsewhere, told)):
+                    document = parsed.render()
+                break
+            except _FiguresMoved as moved:
+                placement, html = moved.placement, moved.html
+        starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
+        warnings = low_resolution_pictures(job.edition, document)
+        targets = frozenset(name for page in document.pages for name in page.anchors)
+        for name in job.elsewhere:  # links to other parts lead here until the parts are joined
+            document.pages[-1].anchors.setdefault(name, (0, 0, 0, 0))
+        with tuned_writing():
+            document.write_pdf(job.target, pdf_variant=job.variant, pdf_tags=True)
+        return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets)
+
+
+def _told(
+    connection: Connection, job: PartJob, root: Any, placement: Placement, html: str, places_figures: bool
+) -> Paginated:
+    """Once the part is paginated: its figures moved if they leave gaps (the layout
+    stops and starts again), else its pages told to the parent, which answers with
+    the part's place in the whole."""
+    def paginated(pages: list[Any], targets: dict[str, int]) -> PartPages:
+        gaps = figure_gaps(pages, root, job.edition, placement) if places_figures else {}
+        if gaps:
+            moved = placement.moved_further(gaps)
+            connection.send(("render", moved))
+            moved_html = connection.recv()
+            if moved_html != html:  # else the layouts do not place figures (an override without `placed_blocks`)
+                raise _FiguresMoved(moved, moved_html)
+        connection.send(("paginated", len(pages), targets))
+        return connection.recv()
+
+    return paginated
