@@ -130,7 +130,7 @@ def pandoc_markdown(manuscript: Path, target: Path) -> None:
     edition = (manuscript / "edition.yaml").read_text(encoding="utf-8")
     title = re.search(r"^title: (.*)$", edition, re.M)[1]
     parts = [f"---\ntitle: \"{title}\"\nlang: en\n---\n"]
-    for entry in re.findall(r"^  - (.*)$", edition, re.M):
+    for entry in re.findall(r"^ *- (articles/.*)$", edition, re.M):
         text = (manuscript / entry).read_text(encoding="utf-8")
         front, body = text.split("\n---\n", 1)
         fields = dict(re.findall(r"^(\w+): (.*)$", front, re.M))

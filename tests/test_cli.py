@@ -371,6 +371,8 @@ def test_an_output_the_machine_cannot_store_is_a_clear_error_and_the_old_edition
     monkeypatch.chdir(project)
     assert main(["build"]) == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
+    # In this process (`--jobs 1`), where the failure can be made; a part's process
+    # sends its OSError back to be reported the same way.
     capsys.readouterr()
     if failure == "disk full":
         def full(self, target, **options):  # noqa: ANN001, ARG001
@@ -382,7 +384,7 @@ def test_an_output_the_machine_cannot_store_is_a_clear_error_and_the_old_edition
             raise PermissionError(errno.EACCES, "Permission denied", str(self.out_dir / name))
         monkeypatch.setattr(Staging, "stage", refused)
         expected = "dist: error: the editions cannot be written: permission denied"
-    status = main(["build", "--force"])
+    status = main(["build", "--force", "--jobs", "1"])
     stderr = capsys.readouterr().err
     assert status == 1, stderr
     assert expected in stderr and "Traceback" not in stderr and "internal error" not in stderr

@@ -217,9 +217,14 @@ def test_layouts_that_lay_out_no_part_are_laid_out_whole(tmp_path: Path, monkeyp
 
 
 def test_the_command_line_lays_out_in_parts(tmp_path: Path) -> None:
+    """And leaves nothing in the temporary folder: the parts' processes write on the
+    side only in the build's scratch folder."""
     shutil.copytree(SECTIONS, tmp_path / "manuscript")
-    result = run_cli("pdf", "--jobs", "2", cwd=tmp_path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = run_cli("pdf", "--jobs", "2", cwd=tmp_path, env={"TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr
+    assert [path.name for path in scratch.iterdir() if not path.name.startswith("_jinja2-cache")] == []
     whole = run_cli("pdf", "--jobs", "1", "--out", "whole", cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
     (joined_pdf,) = (tmp_path / "dist").glob("*.pdf")
@@ -227,3 +232,45 @@ def test_the_command_line_lays_out_in_parts(tmp_path: Path) -> None:
     assert page_texts(joined_pdf) == page_texts(whole_pdf)
     refused = run_cli("pdf", "--jobs", "0", cwd=tmp_path)
     assert refused.returncode == 2 and "must be 1 or more processes" in refused.stderr
+
+
+# --- An edition of one part, laid out by another process ---------------------------
+
+
+def test_an_edition_without_sections_is_laid_out_by_another_process_to_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `jobs` above 1 the whole edition is laid out by a process forked from the
+    server that loads WeasyPrint (this one need not): the same PDF and EPUB bytes,
+    figures moved where they leave gaps as in this process."""
+    articles = [generated_article(seed, 3 + seed * 5 % 17, figure_after=2 if seed % 3 == 0 else None)
+                for seed in range(8)]
+    manuscript = generated_edition(tmp_path / "manuscript", articles)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    whole = build(manuscript, tmp_path / "here", keep_html=True, jobs=1)
+    assert "moved-figure" in (tmp_path / "here" / f"{whole.edition.slug}.html").read_text(encoding="utf-8")
+
+    def not_here(*arguments: object) -> None:
+        raise AssertionError("laid out in this process")
+
+    monkeypatch.setattr("hkcq_press.pdf.placed_layout", not_here)
+    elsewhere = build(manuscript, tmp_path / "elsewhere", keep_html=True, jobs=2)
+    for here, there in zip(whole.outputs, elsewhere.outputs, strict=True):
+        assert there.path.read_bytes() == here.path.read_bytes(), there.path.name
+
+
+def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A style WeasyPrint ignores is reported once, at its line, however many parts read it."""
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (styles / "print.css").write_text(
+        (ROOT / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
+        + "\n.headline { colour: red; }\n", encoding="utf-8",
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1)
+    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, jobs=2)
+    assert [str(problem) for problem in joined.warnings] == [str(problem) for problem in whole.warnings]
+    assert any("colour" in str(problem) for problem in whole.warnings)

@@ -6,7 +6,9 @@ loaded this module once, while the parent reads the manuscript.
 
 from __future__ import annotations
 
+import tempfile
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -14,7 +16,7 @@ import weasyprint
 
 from .pagemap import page_starts
 from .parts import PartJob, PartLaidOut
-from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
+from .pdf import confined_fetcher, low_resolution_pictures, placed_layout, weasyprint_log
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .weasyprint_tuning import Paginated, PartDiverged, PartOfEdition, PartPages, tuned_layout, tuned_writing
 
@@ -27,32 +29,37 @@ class _FiguresMoved(Exception):
 
 def lay_out_part(connection: Connection, job: PartJob) -> None:
     """Lay the part out and write it, talking to the parent over `connection`."""
+    # Whatever is written on the side goes in the build's scratch folder, which the
+    # build removes however it ends: this process ends without cleaning up after itself.
+    tempfile.tempdir = job.scratch
     try:
         connection.send(("done", _laid_out(connection, job)))
     except PartDiverged as diverged:
         connection.send(("diverged", str(diverged)))
+    except OSError as error:  # the machine's condition (a full disk): the parent says so as for itself
+        connection.send(("failed", traceback.format_exc(), error))
     except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
-        connection.send(("failed", traceback.format_exc()))
+        connection.send(("failed", traceback.format_exc(), None))
     finally:
         connection.close()
 
 
 def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
     """The part laid out and written, its figures placed as the whole edition places them."""
-    html, placement = job.html, AS_WRITTEN
     fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
-    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
-        for layouts in range(1, MOST_LAYOUTS + 1):
-            records.clear()  # what WeasyPrint reports is the last layout's
-            parsed = weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
 
-            try:
-                told = _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
-                with tuned_layout(PartOfEdition(job.elsewhere, told)):
-                    document = parsed.render()
-                break
-            except _FiguresMoved as moved:
-                placement, html = moved.placement, moved.html
+    def parse(html: str) -> Any:
+        return weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
+
+    def moved_html(moved: Placement) -> str:
+        connection.send(("render", moved))
+        return connection.recv()
+
+    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
+        if job.alone:
+            document, parsed, placement = placed_layout(job.edition, job.html, parse, moved_html, records)
+        else:
+            document, parsed, placement = _part_placed(connection, job, parse, records)
         starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
         warnings = low_resolution_pictures(job.edition, document)
         targets = frozenset(name for page in document.pages for name in page.anchors)
@@ -61,6 +68,25 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         with tuned_writing():
             document.write_pdf(job.target, pdf_variant=job.variant, pdf_tags=True)
         return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets)
+
+
+def _part_placed(
+    connection: Connection, job: PartJob, parse: Callable[[str], Any], records: list[tuple[str, str]],
+) -> tuple[Any, Any, Placement]:
+    """The part laid out as `pdf.placed_layout` lays out the whole, moving figures
+    before it learns its place in the whole: the layout stops when they move."""
+    html, placement = job.html, AS_WRITTEN
+    for layouts in range(1, MOST_LAYOUTS + 1):
+        records.clear()  # what WeasyPrint reports is the last layout's
+        parsed = parse(html)
+        try:
+            told = _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
+            with tuned_layout(PartOfEdition(job.elsewhere, told)):
+                document = parsed.render()
+            break
+        except _FiguresMoved as moved:
+            placement, html = moved.placement, moved.html
+    return document, parsed, placement
 
 
 def _told(

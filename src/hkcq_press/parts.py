@@ -16,6 +16,7 @@ What each process does is in `part_process.py`; this process never loads WeasyPr
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +94,10 @@ class PartJob:
     elsewhere: frozenset[str]
     variant: str
     target: Path
+    alone: bool
+    """The part is the whole edition: no other part to learn page numbers from."""
+    scratch: str
+    """The build's scratch folder, for whatever WeasyPrint writes on the side (its fonts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,10 @@ class JoinedLayout:
     pages: int
 
     def write(self, target: Path) -> int:
-        """Write the joined PDF; its pages."""
+        """Write the joined PDF (the one part's PDF, as WeasyPrint wrote it); its pages."""
+        if len(self.parts) == 1:
+            shutil.copyfile(self.parts[0].path, target)
+            return self.pages
         return join_parts(self.parts, target)
 
 
@@ -134,7 +142,7 @@ def laid_out_in_parts(
     layouts do not lay out parts (an override that ignores `part`) or a part's pages
     moved once it learned the page numbers: then it must be laid out whole."""
     htmls = [render(part, AS_WRITTEN) for part in parts]
-    if len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls:
+    if len(parts) > 1 and (len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls):
         yield None
         return
     holds = [_ids(html) for html in htmls]
@@ -143,7 +151,7 @@ def laid_out_in_parts(
             PartJob(
                 number, html, base_url, roots, edition,
                 (_links(html) - holds[number]) & frozenset().union(*holds),
-                variant, Path(folder) / f"part-{number}.pdf",
+                variant, Path(folder) / f"part-{number}.pdf", len(parts) == 1, tempfile.gettempdir(),
             )
             for number, html in enumerate(htmls)
         ]
@@ -159,7 +167,7 @@ def laid_out_in_parts(
             tuple(LaidOutPart(job.target, result.targets) for job, result in zip(jobs, done, strict=True)),
             tuple(replace(start, page=start.page + offset)
                   for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
-            [record for result in done for record in result.reported],
+            list(dict.fromkeys(record for result in done for record in result.reported)),  # each part reports the CSS
             [warning for result in done for warning in result.warnings],
             Placement(MappingProxyType(moves)),
             sum(result.pages for result in done),
@@ -217,13 +225,25 @@ def _run(
                 elif kind == "diverged":
                     return None
                 else:
-                    raise RuntimeError(f"laying out part {number + 1} of the edition failed:\n{content[0]}")
+                    failure, error = content
+                    if error is not None:
+                        raise error
+                    raise RuntimeError(f"laying out part {number + 1} of the edition failed:\n{failure}")
     finally:
         for process in processes:
             if process.is_alive():
                 process.kill()
             process.join()
     return [done[number] for number in range(len(jobs))]
+
+
+def start_fork_server() -> None:
+    """Start the server the parts' processes are forked from, to load WeasyPrint while
+    this process reads the manuscript."""
+    from multiprocessing import forkserver
+
+    _fork_server()
+    forkserver.ensure_running()
 
 
 def _fork_server() -> Any:

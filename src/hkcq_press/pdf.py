@@ -151,9 +151,10 @@ def laid_out(
     `file:` URLs and carries the edition's Chinese faces, if any, as `data:` URLs.
     `on_page` hears the number of each page as it is laid out.
 
-    With `jobs` above 1, an edition of sections is laid out in as many parts side
-    by side, one process each, and joined (`parts.py`); otherwise, and whenever its
-    parts cannot be laid out apart, in this process, whole.
+    With `jobs` above 1, the edition is laid out by other processes (`parts.py`):
+    an edition of sections in as many parts side by side, joined; any other whole,
+    by a process that loaded WeasyPrint while this one read the manuscript. With
+    `jobs` 1, and when an edition's parts cannot be laid out apart, in this process.
     """
     layout_path = style.find(PRINT_LAYOUT)
     with (
@@ -179,40 +180,28 @@ def laid_out(
                 kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
                 html_target.write_text(print_html(edition, style, options, kept, placement), encoding="utf-8")
 
-        if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
+        if jobs > 1:  # laid out by other processes (`parts.py`): this one never loads WeasyPrint
             from .parts import laid_out_in_parts, print_parts
 
-            parts = print_parts(edition, jobs)
-            if len(parts) > 1:
-                def render(part: PrintPart, placement: Placement) -> str:
-                    return print_html(edition, style, options, faces, placement, part)
+            def render(part: PrintPart, placement: Placement) -> str:
+                return print_html(edition, style, options, faces, placement, part)
 
-                with laid_out_in_parts(edition, parts, render, base_url, roots, variant, on_page) as joined:
-                    if joined is not None:
-                        keep_html(joined.placement)
-                        yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
-                        return
+            parts = print_parts(edition, jobs)
+            with laid_out_in_parts(edition, parts, render, base_url, roots, variant, on_page) as joined:
+                if joined is not None:
+                    keep_html(joined.placement)
+                    yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
+                    return
         # Imported here, not at the top: loading WeasyPrint costs more than half a
         # second, which `--help`, `check` and the EPUB build should not pay.
         import weasyprint
 
         fetcher = confined_fetcher(weasyprint.URLFetcher, roots)
-        placement = AS_WRITTEN
-        html = print_html(edition, style, options, faces, placement)
-        for layouts in range(1, MOST_LAYOUTS + 1):
-            records.clear()  # what WeasyPrint reports is the last layout's
-            parsed = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-            with tuned_layout():
-                document = parsed.render()
-            pages = [page._page_box for page in document.pages]
-            gaps = figure_gaps(pages, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
-            if not gaps:
-                break
-            moved = placement.moved_further(gaps)
-            moved_html = print_html(edition, style, options, faces, moved)
-            if moved_html == html:  # the layouts do not place figures (an override without `placed_blocks`)
-                break
-            placement, html = moved, moved_html
+        document, parsed, placement = placed_layout(
+            edition, print_html(edition, style, options, faces),
+            lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher),
+            lambda moved: print_html(edition, style, options, faces, moved), records,
+        )
         keep_html(placement)
 
         def reported() -> list[Problem]:
@@ -221,6 +210,32 @@ def laid_out(
         _unless_errors(reported())
         starts = page_starts(document, parsed.etree_element, edition.region_keys)
         yield PrintLayout(document, variant, starts, reported, low_resolution_pictures(edition, document))
+
+
+def placed_layout(
+    edition: Edition, html: str, parse: Callable[[str], Any], moved_html: Callable[[Placement], str],
+    records: list[tuple[str, str]],
+) -> tuple[Any, Any, Placement]:
+    """The print HTML of the whole edition laid out in this process, each figure that
+    leaves a gap set further down (`placement.py`), in `MOST_LAYOUTS` layouts at most:
+    (WeasyPrint's document, its parsed HTML, the placement). `moved_html` renders the
+    edition with figures so placed; `records` keep what the last layout reported."""
+    placement = AS_WRITTEN
+    for layouts in range(1, MOST_LAYOUTS + 1):
+        records.clear()  # what WeasyPrint reports is the last layout's
+        parsed = parse(html)
+        with tuned_layout():
+            document = parsed.render()
+        pages = [page._page_box for page in document.pages]
+        gaps = figure_gaps(pages, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
+        if not gaps:
+            break
+        moved = placement.moved_further(gaps)
+        html_moved = moved_html(moved)
+        if html_moved == html:  # the layouts do not place figures (an override without `placed_blocks`)
+            break
+        placement, html = moved, html_moved
+    return document, parsed, placement
 
 
 MINIMUM_PPI = 150
