@@ -234,31 +234,6 @@ def test_the_command_line_lays_out_in_parts(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "must be 1 or more processes" in refused.stderr
 
 
-# --- An edition of one part, laid out by another process ---------------------------
-
-
-def test_an_edition_without_sections_is_laid_out_by_another_process_to_the_same_bytes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With `jobs` above 1 the whole edition is laid out by a process forked from the
-    server that loads WeasyPrint (this one need not): the same PDF and EPUB bytes,
-    figures moved where they leave gaps as in this process."""
-    articles = [generated_article(seed, 3 + seed * 5 % 17, figure_after=2 if seed % 3 == 0 else None)
-                for seed in range(8)]
-    manuscript = generated_edition(tmp_path / "manuscript", articles)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    whole = build(manuscript, tmp_path / "here", keep_html=True, jobs=1)
-    assert "moved-figure" in (tmp_path / "here" / f"{whole.edition.slug}.html").read_text(encoding="utf-8")
-
-    def not_here(*arguments: object) -> None:
-        raise AssertionError("laid out in this process")
-
-    monkeypatch.setattr("hkcq_press.pdf.placed_layout", not_here)
-    elsewhere = build(manuscript, tmp_path / "elsewhere", keep_html=True, jobs=2)
-    for here, there in zip(whole.outputs, elsewhere.outputs, strict=True):
-        assert there.path.read_bytes() == here.path.read_bytes(), there.path.name
-
-
 def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,11 +177,6 @@ def _check(arguments: argparse.Namespace) -> int:
 
 def _build(arguments: argparse.Namespace) -> int:
     """`pdf`, `epub` and `build`."""
-    jobs = arguments.jobs or _cores()
-    if jobs > 1:  # the print edition is laid out by processes forked from a server loading WeasyPrint now
-        from .parts import start_fork_server
-
-        start_fork_server()
     from .build import build
 
     formats = BUILDS[arguments.command][1]
@@ -193,7 +188,7 @@ def _build(arguments: argparse.Namespace) -> int:
         result = build(
             arguments.manuscript, arguments.out, formats, _styles(arguments), _limits(arguments), options,
             keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
-            verify=arguments.verify, jobs=jobs,
+            verify=arguments.verify, jobs=arguments.jobs or _cores(),
         )
     finally:
         if progress is not None:

@@ -16,7 +16,7 @@ import weasyprint
 
 from .pagemap import page_starts
 from .parts import PartJob, PartLaidOut
-from .pdf import confined_fetcher, low_resolution_pictures, placed_layout, weasyprint_log
+from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .weasyprint_tuning import Paginated, PartDiverged, PartOfEdition, PartPages, tuned_layout, tuned_writing
 
@@ -51,15 +51,8 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
     def parse(html: str) -> Any:
         return weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
 
-    def moved_html(moved: Placement) -> str:
-        connection.send(("render", moved))
-        return connection.recv()
-
     with weasyprint_log(lambda page: connection.send(("page", page))) as records:
-        if job.alone:
-            document, parsed, placement = placed_layout(job.edition, job.html, parse, moved_html, records)
-        else:
-            document, parsed, placement = _part_placed(connection, job, parse, records)
+        document, parsed, placement = _part_placed(connection, job, parse, records)
         starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
         warnings = low_resolution_pictures(job.edition, document)
         targets = frozenset(name for page in document.pages for name in page.anchors)
@@ -73,8 +66,8 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
 def _part_placed(
     connection: Connection, job: PartJob, parse: Callable[[str], Any], records: list[tuple[str, str]],
 ) -> tuple[Any, Any, Placement]:
-    """The part laid out as `pdf.placed_layout` lays out the whole, moving figures
-    before it learns its place in the whole: the layout stops when they move."""
+    """The part laid out as `pdf.placed_layout` lays out the whole edition, figures
+    moved before it learns its place in the whole: the layout stops when they move."""
     html, placement = job.html, AS_WRITTEN
     for layouts in range(1, MOST_LAYOUTS + 1):
         records.clear()  # what WeasyPrint reports is the last layout's

@@ -16,7 +16,6 @@ What each process does is in `part_process.py`; this process never loads WeasyPr
 from __future__ import annotations
 
 import multiprocessing
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,8 +93,6 @@ class PartJob:
     elsewhere: frozenset[str]
     variant: str
     target: Path
-    alone: bool
-    """The part is the whole edition: no other part to learn page numbers from."""
     scratch: str
     """The build's scratch folder, for whatever WeasyPrint writes on the side (its fonts)."""
 
@@ -126,10 +123,7 @@ class JoinedLayout:
     pages: int
 
     def write(self, target: Path) -> int:
-        """Write the joined PDF (the one part's PDF, as WeasyPrint wrote it); its pages."""
-        if len(self.parts) == 1:
-            shutil.copyfile(self.parts[0].path, target)
-            return self.pages
+        """Write the joined PDF; its pages."""
         return join_parts(self.parts, target)
 
 
@@ -142,7 +136,7 @@ def laid_out_in_parts(
     layouts do not lay out parts (an override that ignores `part`) or a part's pages
     moved once it learned the page numbers: then it must be laid out whole."""
     htmls = [render(part, AS_WRITTEN) for part in parts]
-    if len(parts) > 1 and (len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls):
+    if len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls:
         yield None
         return
     holds = [_ids(html) for html in htmls]
@@ -151,7 +145,7 @@ def laid_out_in_parts(
             PartJob(
                 number, html, base_url, roots, edition,
                 (_links(html) - holds[number]) & frozenset().union(*holds),
-                variant, Path(folder) / f"part-{number}.pdf", len(parts) == 1, tempfile.gettempdir(),
+                variant, Path(folder) / f"part-{number}.pdf", tempfile.gettempdir(),
             )
             for number, html in enumerate(htmls)
         ]
@@ -235,15 +229,6 @@ def _run(
                 process.kill()
             process.join()
     return [done[number] for number in range(len(jobs))]
-
-
-def start_fork_server() -> None:
-    """Start the server the parts' processes are forked from, to load WeasyPrint while
-    this process reads the manuscript."""
-    from multiprocessing import forkserver
-
-    _fork_server()
-    forkserver.ensure_running()
 
 
 def _fork_server() -> Any:

@@ -151,10 +151,9 @@ def laid_out(
     `file:` URLs and carries the edition's Chinese faces, if any, as `data:` URLs.
     `on_page` hears the number of each page as it is laid out.
 
-    With `jobs` above 1, the edition is laid out by other processes (`parts.py`):
-    an edition of sections in as many parts side by side, joined; any other whole,
-    by a process that loaded WeasyPrint while this one read the manuscript. With
-    `jobs` 1, and when an edition's parts cannot be laid out apart, in this process.
+    With `jobs` above 1, an edition of sections is laid out in as many parts side
+    by side, one process each, and joined (`parts.py`); otherwise, and whenever its
+    parts cannot be laid out apart, in this process, whole.
     """
     layout_path = style.find(PRINT_LAYOUT)
     with (
@@ -180,18 +179,19 @@ def laid_out(
                 kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
                 html_target.write_text(print_html(edition, style, options, kept, placement), encoding="utf-8")
 
-        if jobs > 1:  # laid out by other processes (`parts.py`): this one never loads WeasyPrint
+        if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
             from .parts import laid_out_in_parts, print_parts
 
             def render(part: PrintPart, placement: Placement) -> str:
                 return print_html(edition, style, options, faces, placement, part)
 
             parts = print_parts(edition, jobs)
-            with laid_out_in_parts(edition, parts, render, base_url, roots, variant, on_page) as joined:
-                if joined is not None:
-                    keep_html(joined.placement)
-                    yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
-                    return
+            if len(parts) > 1:
+                with laid_out_in_parts(edition, parts, render, base_url, roots, variant, on_page) as joined:
+                    if joined is not None:
+                        keep_html(joined.placement)
+                        yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
+                        return
         # Imported here, not at the top: loading WeasyPrint costs more than half a
         # second, which `--help`, `check` and the EPUB build should not pay.
         import weasyprint
@@ -216,7 +216,7 @@ def placed_layout(
     edition: Edition, html: str, parse: Callable[[str], Any], moved_html: Callable[[Placement], str],
     records: list[tuple[str, str]],
 ) -> tuple[Any, Any, Placement]:
-    """The print HTML of the whole edition laid out in this process, each figure that
+    """The print HTML of the whole edition laid out, each figure that
     leaves a gap set further down (`placement.py`), in `MOST_LAYOUTS` layouts at most:
     (WeasyPrint's document, its parsed HTML, the placement). `moved_html` renders the
     edition with figures so placed; `records` keep what the last layout reported."""
