@@ -249,3 +249,39 @@ def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
     joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, jobs=2)
     assert [str(problem) for problem in joined.warnings] == [str(problem) for problem in whole.warnings]
     assert any("colour" in str(problem) for problem in whole.warnings)
+
+
+@pytest.mark.parametrize("printed, moves", [(12, False), (10**90, True)])
+def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Path, printed: int, moves: bool) -> None:
+    """The part with the contents learns the page numbers after its pages are made;
+    when printing them moves its pages (here numbers of 91 digits put every contents
+    line of the second section on two), the layout stops (and the build lays the edition
+    out whole); numbers that fit leave the pages where they are."""
+    import weasyprint
+
+    from hkcq_press.parts import _ids, _links
+    from hkcq_press.pdf import print_html
+    from hkcq_press.weasyprint_tuning import PartDiverged, PartOfEdition, PartPages, tuned_layout
+
+    articles = [generated_article(0, 30)] + [generated_article(seed, 1) for seed in range(1, 41)]
+    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 40]))
+    style = HouseStyle()
+    first, second = print_parts(edition, 2)
+    html = print_html(edition, style, part=first)
+    elsewhere = (_links(html) - _ids(html)) & _ids(print_html(edition, style, part=second))
+    assert len(elsewhere) == 41  # the second section and its articles
+
+    def paginated(pages: list, targets: dict[str, int]) -> PartPages:
+        return PartPages(1, printed, {name: printed for name in elsewhere})
+
+    document = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/")
+    with tuned_layout(PartOfEdition(frozenset(elsewhere), paginated)):
+        if moves:
+            with pytest.raises(PartDiverged):
+                document.render()
+        else:
+            laid_out = document.render()
+    if not moves:
+        contents = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", "-", "-"],
+                                  input=laid_out.write_pdf(), capture_output=True, check=True).stdout.decode()
+        assert contents.count(f" {printed}\n") >= 30, "the numbers learned are printed in the contents"
