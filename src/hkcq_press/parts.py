@@ -136,18 +136,20 @@ def laid_out_in_parts(
     layouts do not lay out parts (an override that ignores `part`) or a part's pages
     moved once it learned the page numbers: then it must be laid out whole."""
     htmls = [render(part, AS_WRITTEN) for part in parts]
-    if len(set(htmls)) < len(htmls) or render(edition.whole, AS_WRITTEN) in htmls:
-        yield None
-        return
-    holds = [_ids(html) for html in htmls]
+    anchors = [_anchors(html) for html in htmls]
+    keys = {article.key for article in edition.articles}
+    for part, (holds, _) in zip(parts, anchors, strict=True):
+        if holds & keys != {article.key for section in part.sections for article in section.articles}:
+            yield None
+            return
+    everywhere = frozenset().union(*(holds for holds, _ in anchors))
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
         jobs = [
             PartJob(
-                number, html, base_url, roots, edition,
-                (_links(html) - holds[number]) & frozenset().union(*holds),
+                number, html, base_url, roots, edition, (links - holds) & everywhere,
                 variant, Path(folder) / f"part-{number}.pdf", tempfile.gettempdir(),
             )
-            for number, html in enumerate(htmls)
+            for number, (html, (holds, links)) in enumerate(zip(htmls, anchors, strict=True))
         ]
         done = _run(jobs, parts, render, on_page)
         if done is None:
@@ -168,12 +170,12 @@ def laid_out_in_parts(
         )
 
 
-def _ids(html: str) -> frozenset[str]:
-    return frozenset(str(name) for name in lxml_html.fromstring(html).xpath("//@id"))
-
-
-def _links(html: str) -> frozenset[str]:
-    return frozenset(str(href)[1:] for href in lxml_html.fromstring(html).xpath("//a/@href") if str(href)[:1] == "#")
+def _anchors(html: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The ids a part's HTML holds, and the ids its links lead to."""
+    tree = lxml_html.fromstring(html)
+    hrefs = (str(href) for href in tree.xpath("//a/@href"))
+    ids = frozenset(str(name) for name in tree.xpath("//@id"))
+    return ids, frozenset(href[1:] for href in hrefs if href.startswith("#"))
 
 
 def _run(
