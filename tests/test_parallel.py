@@ -202,6 +202,17 @@ def test_the_sections_are_split_in_even_runs_of_whole_sections(tmp_path: Path) -
     assert print_parts(unsectioned, 4) == (unsectioned.whole,)
 
 
+def test_a_system_that_cannot_fork_from_a_server_lays_out_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edition, _ = load_edition(generated_edition(
+        tmp_path / "m", [generated_article(seed, 2) for seed in range(4)], sections=[2, 2]
+    ))
+    assert len(print_parts(edition, 2)) == 2
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+    assert print_parts(edition, 2) == (edition.whole,)
+
+
 def test_layouts_that_lay_out_no_part_are_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A designer's print/edition.html from before sections were laid out apart (it
     ignores `part`): laid out whole, never twice."""

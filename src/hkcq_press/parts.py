@@ -38,9 +38,11 @@ from .weasyprint_tuning import PartPages, proven_installed
 def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
     """The edition in at most `jobs` parts: runs of whole sections whose copy is as
     even as the sections allow; the whole edition when it has fewer than two
-    sections, or where WeasyPrint is not proven to lay out in parts."""
+    sections, where WeasyPrint is not proven to lay out in parts, or where the
+    system cannot fork processes from a server (Windows)."""
     sections = edition.sections
-    if jobs < 2 or len(sections) < 2 or not proven_installed():
+    forks = "forkserver" in multiprocessing.get_all_start_methods()
+    if jobs < 2 or len(sections) < 2 or not forks or not proven_installed():
         return (edition.whole,)
     sizes = [sum(article.source.stat().st_size for article in section.articles) for section in sections]
     bounds = _even_runs(sizes, min(jobs, len(sections)))
