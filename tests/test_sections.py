@@ -197,6 +197,9 @@ def test_the_sectioned_epub_passes_epubcheck_and_ace(sectioned: Built) -> None:
      "manuscript/edition.yaml:3: error: `sections` must be a list of sections, each item starting `- `\n"),
     ("sections:\n  - title: A\n    articles: [articles/a.md]\n  - title: B\n    articles:\n      - articles/a.md\n",
      "manuscript/edition.yaml:8: error: `articles/a.md` is listed twice\n  It is already at line 5.\n"),
+    ("sections:\n  - title: A\n    articles: [articles/b.md]\n",
+     "manuscript/articles/a.md: warning: this article is not listed in edition.yaml and is left out\n"
+     "  Add it under a section's `articles:` to publish it.\n"),
     ("sections:\n  - title: A\n    articles: [articles/a.md]\n    pages: 4\n",
      "manuscript/edition.yaml:6: warning: unknown key `pages` is ignored\n  Known keys: title, articles.\n"),
 ])
@@ -204,7 +207,9 @@ def test_a_wrong_section_is_reported_at_its_line(tmp_path: Path, edition: str, m
     manuscript = tmp_path / "manuscript"
     (manuscript / "articles").mkdir(parents=True)
     (manuscript / "edition.yaml").write_text("title: M\nlanguage: en\n" + edition, encoding="utf-8")
-    (manuscript / "articles" / "a.md").write_text("---\nheadline: H\nbyline: Desk\n---\n\nWords.\n", encoding="utf-8")
+    for name in ("a", "b") if "articles/b.md" in edition else ("a",):
+        (manuscript / "articles" / f"{name}.md").write_text("---\nheadline: H\nbyline: Desk\n---\n\nWords.\n",
+                                                           encoding="utf-8")
     result = run_cli("check", cwd=tmp_path)
     assert message in result.stderr
     assert result.returncode != 0 or "warning" in message

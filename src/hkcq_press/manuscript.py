@@ -358,7 +358,7 @@ class _EditionReader:
             ).read()
         if self.on_article is not None:
             self.on_article(len(entries), len(entries))
-        self._warn_unlisted(set(seen))
+        self._warn_unlisted(set(seen), "sections" in fields.fields)
         return read
 
     def _article_path(self, entry: str, line: int, edition_path: Path) -> Path | None:
@@ -385,7 +385,8 @@ class _EditionReader:
             return None
         return path
 
-    def _warn_unlisted(self, listed: set[Path]) -> None:
+    def _warn_unlisted(self, listed: set[Path], sectioned: bool) -> None:
+        where = "a section's `articles:`" if sectioned else "`articles:`"
         for path in sorted(self.root.rglob("*.md")):
             try:
                 resolved = path.resolve()
@@ -394,7 +395,7 @@ class _EditionReader:
             if resolved not in listed and path.name.lower() != "readme.md":
                 self.report.warning(
                     path, None, "this article is not listed in edition.yaml and is left out",
-                    "Add it under `articles:` to publish it.",
+                    f"Add it under {where} to publish it.",
                 )
 
 
