@@ -5,7 +5,6 @@ e-book marks the same print pages either way. Compared on the built files."""
 
 from __future__ import annotations
 
-import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -109,7 +108,8 @@ def built_both_ways(manuscript: Path, scratch: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     whole = build(manuscript, scratch / "whole", print_options=options, jobs=1).outputs
     joined = build(manuscript, scratch / "joined", print_options=options, jobs=2).outputs
-    assert len(print_parts(load_edition(manuscript)[0], 2)) == 2, "the edition must be laid out in two parts"
+    sectioned = load_edition(manuscript)[0]
+    assert len(print_parts(sectioned, 2)) == len(sectioned.sections), "the edition must be laid out in parts"
     return whole[0].path, joined[0].path, whole[1].path, joined[1].path
 
 
@@ -178,26 +178,16 @@ def test_joined_editions_are_reproducible(tmp_path: Path, monkeypatch: pytest.Mo
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_the_sections_are_split_in_even_runs_of_whole_sections(tmp_path: Path) -> None:
-    """In order, each part a run of whole sections, the largest part's copy as small
-    as any split into that many runs makes it (tried against every split)."""
-    paragraphs = [1, 9, 2, 2, 2, 1, 5]
-    articles = [generated_article(seed, count) for seed, count in enumerate(paragraphs)]
-    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1] * len(paragraphs)))
-    copy = [section.articles[0].source.stat().st_size for section in edition.sections]
-    for jobs in (2, 3, 4):
+def test_each_section_is_a_part(tmp_path: Path) -> None:
+    """In order, the first with the masthead and contents, the last with the imprint;
+    the whole edition in one process with `--jobs 1` or without sections."""
+    articles = [generated_article(seed, 2) for seed in range(5)]
+    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 3, 1]))
+    for jobs in (2, 3, 8):
         parts = print_parts(edition, jobs)
-        assert len(parts) == jobs
-        assert [section for part in parts for section in part.sections] == list(edition.sections)
-        assert [(part.front, part.back) for part in parts] == [(i == 0, i == jobs - 1) for i in range(jobs)]
-        largest = max(sum(copy[edition.sections.index(s)] for s in part.sections) for part in parts)
-        best = min(
-            max(sum(copy[a:b]) for a, b in zip((0, *cuts), (*cuts, len(copy)), strict=True))
-            for cuts in itertools.combinations(range(1, len(copy)), jobs - 1)
-        )
-        assert largest == best
+        assert [part.sections for part in parts] == [(section,) for section in edition.sections]
+        assert [(part.front, part.back) for part in parts] == [(True, False), (False, False), (False, True)]
     assert print_parts(edition, 1) == (edition.whole,)
-    assert len(print_parts(edition, 16)) == len(paragraphs)
     unsectioned, _ = load_edition(generated_edition(tmp_path / "u", articles))
     assert print_parts(unsectioned, 4) == (unsectioned.whole,)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from .errors import Problem
 from .fonts import printable_characters
-from .freshness import BuildRecord, Recorded, file_digest, input_digests
+from .freshness import BuildRecord, FileDigests, Recorded, file_digest, input_digests, layout_digest
 from .hyphenation import hyphenation_exceptions
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .blocks import PullQuote, walk
@@ -23,6 +23,7 @@ from .render import HouseStyle
 from .stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
+    from .partcache import PartCache
     from .verify import Validator, Verification
 
 Format = Literal["pdf", "epub"]
@@ -147,11 +148,11 @@ def build(
         from .verify import epub_validators
 
         validators = epub_validators()
-    job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
-               verify, validators, jobs)
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
+    job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
+               verify, validators, jobs, None if force else record.digests)
     inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests,
                            job.verified_by)
     fresh = {} if force else {
@@ -198,6 +199,9 @@ class _Job:
     validators: tuple[Validator, ...]
     jobs: int
     """Processes that lay out the print edition's parts side by side."""
+    file_digests: FileDigests | None
+    """The input files' digests, to file the sections laid out in parts for the next
+    build to reuse; None to lay every section out anew (`force`)."""
 
     @property
     def verified_by(self) -> tuple[str, ...]:
@@ -220,6 +224,17 @@ def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: d
         raise VerificationFailed(found.problems)
 
 
+def _kept_parts(job: _Job, edition: Edition) -> PartCache | None:
+    """Where the sections laid out in parts are kept for the next build (`partcache`)."""
+    if job.jobs < 2 or len(edition.sections) < 2 or job.file_digests is None:
+        return None
+    from .partcache import PartCache
+
+    articles = frozenset(article.source for article in edition.articles)
+    made_with = layout_digest(job.manuscript_dir, job.style, articles, job.file_digests)
+    return PartCache.of(job.out_dir, job.manuscript_dir, made_with)
+
+
 def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
     progress, style = job.progress, job.style
     edition, warnings = load_edition(
@@ -240,7 +255,8 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         from .pdf import laid_out
 
         with laid_out(
-            edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.jobs
+            edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.jobs,
+            _kept_parts(job, edition),
         ) as layout:
             book = None
             if "epub" in staged:

@@ -139,16 +139,17 @@ class FontFace:
     url: str
 
 
-def chinese_fonts(edition: Edition, style: HouseStyle) -> tuple[EmbeddedFont, ...]:
+def chinese_fonts(edition: Edition, style: HouseStyle, copy: str | None = None) -> tuple[EmbeddedFont, ...]:
     """The edition's Chinese face, one file a weight, none when no Latin face lacks a
-    character of its copy. It keeps every character the copy has, not only the
-    Chinese: the renderer sets the spaces and punctuation between Chinese characters
-    in the Chinese face too. A character the face of the edition's forms lacks is
-    taken from the next face that has it (`CHINESE_FALLBACKS`) and merged into the
-    same file: one family, so both editions, and WeasyPrint, which tells fonts apart
-    by family and weight, print it without a second face to fall back on."""
+    character of its copy (or of `copy`, a part of the print edition's HTML). It
+    keeps every character the copy has, not only the Chinese: the renderer sets the
+    spaces and punctuation between Chinese characters in the Chinese face too. A
+    character the face of the edition's forms lacks is taken from the next face that
+    has it (`CHINESE_FALLBACKS`) and merged into the same file: one family, so both
+    editions, and WeasyPrint, which tells fonts apart by family and weight, print it
+    without a second face to fall back on."""
     house = house_characters(style)
-    characters = frozenset("".join(_strings(edition)))
+    characters = frozenset(copy if copy is not None else "".join(_strings(edition)))
     if all(ord(char) in house or char.isspace() for char in characters):
         return ()
     wanting = {char for char in characters if ord(char) not in house and not char.isspace()}

@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Any
 
 from .fonts import chinese_font_folders
 from .manuscript import Limits
@@ -91,25 +92,8 @@ def input_digests(
     are read once, whatever the number of formats; `digest_of` may know some already.
     `verified_by` counts for the EPUB, whose accessibility summary names the validators.
     The page size counts for both: the EPUB marks where the printed pages begin."""
-    digest_of = digest_of or FileDigests()
-    shared = hashlib.sha256()
-    _add(shared, astuple(limits), os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
-    # Every module, however deep: a changed submodule must rebuild the editions too.
-    for source in sorted(PACKAGE.rglob("*.py")):
-        _add(shared, source.relative_to(PACKAGE).as_posix(), source.read_bytes())
-    for root in (manuscript_dir.resolve(), *style.directories):
-        _add(shared, "folder", root)
-        for path in _files(root):
-            try:
-                content = digest_of(path)
-            except OSError as error:  # an editor's lock file, say; the reader judges the files it needs
-                content = f"unreadable: {error.strerror}"
-            _add(shared, path.relative_to(root).as_posix(), content)
-    # The installed faces are large and change only with setup: their sizes and times suffice.
-    for fonts in chinese_font_folders():
-        for path in _files(fonts) if fonts.is_dir() else []:
-            status = path.stat()
-            _add(shared, str(path), status.st_size, status.st_mtime_ns)
+    shared = _made_with(manuscript_dir, style, digest_of or FileDigests(), frozenset())
+    _add(shared, astuple(limits))
     digests = {}
     for kind in kinds:
         digest = shared.copy()
@@ -119,6 +103,37 @@ def input_digests(
             _add(digest, kind, options.page_size, *verified_by)
         digests[kind] = digest.hexdigest()
     return digests
+
+
+def layout_digest(manuscript_dir: Path, style: HouseStyle, articles: frozenset[Path], digest_of: FileDigests) -> str:
+    """The digest of what a print layout is made from besides its HTML: the edition's
+    files except its `articles` (a part's HTML holds its own articles' copy, and
+    another's copy must not count), the house style, the faces, the code and libraries."""
+    return _made_with(manuscript_dir, style, digest_of, frozenset(path.resolve() for path in articles)).hexdigest()
+
+
+def _made_with(manuscript_dir: Path, style: HouseStyle, digest_of: FileDigests, leaving_out: frozenset[Path]) -> Any:
+    digest = hashlib.sha256()
+    _add(digest, os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
+    # Every module, however deep: a changed submodule must rebuild the editions too.
+    for source in sorted(PACKAGE.rglob("*.py")):
+        _add(digest, source.relative_to(PACKAGE).as_posix(), source.read_bytes())
+    for root in (manuscript_dir.resolve(), *style.directories):
+        _add(digest, "folder", root)
+        for path in _files(root):
+            if path in leaving_out:
+                continue
+            try:
+                content = digest_of(path)
+            except OSError as error:  # an editor's lock file, say; the reader judges the files it needs
+                content = f"unreadable: {error.strerror}"
+            _add(digest, path.relative_to(root).as_posix(), content)
+    # The installed faces are large and change only with setup: their sizes and times suffice.
+    for fonts in chinese_font_folders():
+        for path in _files(fonts) if fonts.is_dir() else []:
+            status = path.stat()
+            _add(digest, str(path), status.st_size, status.st_mtime_ns)
+    return digest
 
 
 def _add(digest: hashlib._Hash, *parts: object) -> None:

@@ -49,6 +49,7 @@ class InlineMarkup:
         self._md = MarkdownIt("commonmark", {"xhtmlOut": True})
         self._renderer = _EditionRenderer()
         self._addresses: dict[object, str] = {}
+        self._rendered: dict[int, tuple[Inline, Article, Markup]] = {}
         for article in edition.articles:
             self._addresses[InternalTarget(article.source, None)] = f"{document(article)}#{article.key}"
             for block in walk(article.blocks):
@@ -56,8 +57,15 @@ class InlineMarkup:
                     self._addresses[InternalTarget(article.source, block.anchor)] = f"{document(article)}#{block.id}"
 
     def __call__(self, run: Inline, article: Article) -> Markup:
+        # A layout renders the same copy more than once (each part's characters, then
+        # the part; figures moved): each run is rendered once, and kept with its run.
+        done = self._rendered.get(id(run))
+        if done is not None and done[0] is run and done[1] is article:
+            return done[2]
         env = {"markup": self, "article": article}
-        return Markup(self._renderer.renderInline(list(run.tokens), self._md.options, env))
+        markup = Markup(self._renderer.renderInline(list(run.tokens), self._md.options, env))
+        self._rendered[id(run)] = (run, article, markup)
+        return markup
 
     def plain(self, text: str, language: str) -> str:
         """Copy as the print edition sets it: English words with the house's hyphenation."""

@@ -1,14 +1,16 @@
 """The print edition laid out in parts, side by side (`--jobs`), and joined.
 
-An edition of sections splits into runs of whole sections of about equal copy, one
-for each process: a section starts a new page, so each run lays out as a document
-of its own. Each process lays its part out; once its pages are made it says how
-many and where its targets fall, waits to learn its first page and where the other
-parts' targets fall, and WeasyPrint re-makes only the pages that print those numbers
-(see `weasyprint_tuning.PartOfEdition`). Figures are placed part by part, as the
-whole edition would place them (a section's pages are its own). The parts' PDFs are
-then joined (`pdfjoin.py`). If the page numbers learned move a part's pages (a
-contents line that wraps once its numbers are known), the edition is laid out whole.
+An edition of sections is laid out a section a part: a section starts a new page,
+so each lays out as a document of its own, and a rebuild can reuse the sections
+whose copy did not change (`partcache.py`). At most `--jobs` parts are laid out at
+once, the largest first. Each process lays its part out; once its pages are made it
+says how many and where its targets fall, waits to learn its first page and where
+the other parts' targets fall, and WeasyPrint re-makes only the pages that print
+those numbers (see `weasyprint_tuning.PartOfEdition`). Figures are placed part by
+part, as the whole edition would place them (a section's pages are its own). The
+parts' PDFs are then joined (`pdfjoin.py`). If the page numbers learned move a
+part's pages (a contents line that wraps once its numbers are known), the edition
+is laid out whole.
 
 What each process does is in `part_process.py`; this process never loads WeasyPrint.
 """
@@ -19,7 +21,7 @@ import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import MappingProxyType
@@ -30,49 +32,24 @@ from lxml import html as lxml_html
 from .errors import Problem
 from .model import Edition, PrintPart
 from .pagemap import PageStart
+from .partcache import CachedPart, Paginated, PartCache
 from .pdfjoin import LaidOutPart, join_parts
 from .placement import AS_WRITTEN, Placement
 from .weasyprint_tuning import PartPages, proven_installed
 
 
 def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
-    """The edition in at most `jobs` parts: runs of whole sections whose copy is as
-    even as the sections allow; the whole edition when it has fewer than two
-    sections, where WeasyPrint is not proven to lay out in parts, or where the
-    system cannot fork processes from a server (Windows)."""
+    """The edition's sections, a part each; the whole edition when it has fewer
+    than two sections, when `jobs` is 1, where WeasyPrint is not proven to lay out
+    in parts, or where the system cannot fork processes from a server (Windows)."""
     sections = edition.sections
     forks = "forkserver" in multiprocessing.get_all_start_methods()
     if jobs < 2 or len(sections) < 2 or not forks or not proven_installed():
         return (edition.whole,)
-    sizes = [sum(article.source.stat().st_size for article in section.articles) for section in sections]
-    bounds = _even_runs(sizes, min(jobs, len(sections)))
+    last = len(sections) - 1
     return tuple(
-        PrintPart(sections[start:end], front=start == 0, back=end == len(sections))
-        for start, end in zip(bounds, bounds[1:], strict=False)
+        PrintPart((section,), front=number == 0, back=number == last) for number, section in enumerate(sections)
     )
-
-
-def _even_runs(sizes: list[int], count: int) -> list[int]:
-    """Where `count` runs of `sizes` start (and the last ends), the largest run as
-    small as it can be (the linear partition problem; a few dozen sections)."""
-    total = len(sizes)
-    ends = [0]
-    for size in sizes:
-        ends.append(ends[-1] + size)
-    # best[k][i]: the smallest largest run splitting the first i sizes into k runs.
-    best = [[float("inf")] * (total + 1) for _ in range(count + 1)]
-    split = [[0] * (total + 1) for _ in range(count + 1)]
-    best[0][0] = 0
-    for runs in range(1, count + 1):
-        for end in range(runs, total + 1):
-            for start in range(runs - 1, end):
-                largest = max(best[runs - 1][start], ends[end] - ends[start])
-                if largest < best[runs][end]:
-                    best[runs][end], split[runs][end] = largest, start
-    bounds = [total]
-    for runs in range(count, 0, -1):
-        bounds.append(split[runs][bounds[-1]])
-    return bounds[::-1]
 
 
 # --- The parent: parts rendered, processes started, page numbers told --------------
@@ -110,6 +87,31 @@ class PartLaidOut:
     placement: Placement
     targets: frozenset[str]
 
+    def as_data(self) -> dict[str, Any]:
+        """As JSON keeps it, for the output folder's store of parts."""
+        return {
+            "pages": self.pages,
+            "page_starts": [asdict(start) for start in self.page_starts],
+            "reported": [list(record) for record in self.reported],
+            "warnings": [{**asdict(warning), "path": str(warning.path)} for warning in self.warnings],
+            "moves": {key: {str(line): blocks for line, blocks in lines.items()}
+                      for key, lines in self.placement.moves.items()},
+            "targets": sorted(self.targets),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> PartLaidOut:
+        moves = {key: MappingProxyType({int(line): blocks for line, blocks in lines.items()})
+                 for key, lines in data["moves"].items()}
+        return cls(
+            data["pages"],
+            tuple(PageStart(**start) for start in data["page_starts"]),
+            [(level, message) for level, message in data["reported"]],
+            [Problem(**{**warning, "path": Path(warning["path"])}) for warning in data["warnings"]],
+            Placement(MappingProxyType(moves)),
+            frozenset(data["targets"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class JoinedLayout:
@@ -123,6 +125,8 @@ class JoinedLayout:
     placement: Placement
     """Every part's figures as placed."""
     pages: int
+    laid_out_now: int
+    """How many parts this build laid out; the others it took from the store."""
 
     def write(self, target: Path) -> int:
         """Write the joined PDF; its pages."""
@@ -132,11 +136,13 @@ class JoinedLayout:
 @contextmanager
 def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
-    variant: str, on_page: Callable[[int], None] | None = None,
+    variant: str, workers: int, on_page: Callable[[int], None] | None = None, cache: PartCache | None = None,
 ) -> Iterator[JoinedLayout | None]:
-    """The edition's `parts` laid out each in its own process; None when the house
-    layouts do not lay out parts (an override that ignores `part`) or a part's pages
-    moved once it learned the page numbers: then it must be laid out whole."""
+    """The edition's `parts` laid out, `workers` processes at a time, each part in its
+    own, or taken from `cache` where an earlier build laid it out as it would be now;
+    None when the house layouts do not lay out parts (an override that ignores
+    `part`) or a part's pages moved once it learned the page numbers: then it must be
+    laid out whole."""
     htmls = [render(part, AS_WRITTEN) for part in parts]
     anchors = [_anchors(html) for html in htmls]
     keys = {article.key for article in edition.articles}
@@ -153,22 +159,30 @@ def laid_out_in_parts(
             )
             for number, (html, (holds, links)) in enumerate(zip(htmls, anchors, strict=True))
         ]
-        done = _run(jobs, parts, render, on_page)
-        if done is None:
+        filed = [cache.key(job.html, job.elsewhere, variant) for job in jobs] if cache else []
+        cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
+        ran = _PartsRun(jobs, parts, render, workers, cached, cache.prints_total if cache else True, on_page).run()
+        if ran is None:
             yield None
             return
+        done = ran.results
+        if cache is not None:
+            for number, (paginated, told) in ran.laid_out.items():
+                cache.put(filed[number], jobs[number].target, paginated, told, done[number].as_data())
+            cache.keep_only(filed)
         offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
         yield JoinedLayout(
-            tuple(LaidOutPart(job.target, result.targets) for job, result in zip(jobs, done, strict=True)),
+            tuple(LaidOutPart(pdf, result.targets) for pdf, result in zip(ran.pdfs, done, strict=True)),
             tuple(replace(start, page=start.page + offset)
                   for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
             list(dict.fromkeys(record for result in done for record in result.reported)),  # each part reports the CSS
             [warning for result in done for warning in result.warnings],
             Placement(MappingProxyType(moves)),
             sum(result.pages for result in done),
+            len(ran.laid_out),
         )
 
 
@@ -180,59 +194,132 @@ def _anchors(html: str) -> tuple[frozenset[str], frozenset[str]]:
     return ids, frozenset(href[1:] for href in hrefs if href.startswith("#"))
 
 
-def _run(
-    jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, on_page: Callable[[int], None] | None,
-) -> list[PartLaidOut] | None:
-    """Lay the parts out, one process each; tell each its place once all are paginated."""
-    context = _fork_server()
-    connections: dict[Connection, int] = {}
-    processes = []
-    for job in jobs:
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=_in_part_process, args=(theirs, job), daemon=True, name=f"part {job.number + 1}"
-        )
-        process.start()
-        theirs.close()
-        connections[ours] = job.number
-        processes.append(process)
-    paginated: dict[int, tuple[int, dict[str, int]]] = {}
-    done: dict[int, PartLaidOut] = {}
-    pages_made = [0] * len(jobs)
-    try:
-        while len(done) < len(jobs):
-            for connection in wait(list(connections)):
-                number = connections[connection]
-                try:
-                    kind, *content = connection.recv()
-                except EOFError:
-                    raise RuntimeError(f"the process laying out part {number + 1} of the edition ended") from None
-                if kind == "page":
-                    pages_made[number] = max(pages_made[number], content[0])
-                    if on_page is not None:
-                        on_page(sum(pages_made))
-                elif kind == "render":
-                    connection.send(render(parts[number], content[0]))
-                elif kind == "paginated":
-                    paginated[number] = content[0], content[1]
-                    if len(paginated) == len(jobs):
-                        _tell_places(jobs, paginated, {connections[c]: c for c in connections})
-                elif kind == "done":
-                    done[number] = content[0]
-                    del connections[connection]
-                elif kind == "diverged":
-                    return None
-                else:
-                    failure, error = content
-                    if error is not None:
-                        raise error
-                    raise RuntimeError(f"laying out part {number + 1} of the edition failed:\n{failure}")
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.kill()
-            process.join()
-    return [done[number] for number in range(len(jobs))]
+@dataclass(frozen=True, slots=True)
+class _Ran:
+    results: list[PartLaidOut]
+    pdfs: list[Path]
+    laid_out: dict[int, tuple[Paginated, PartPages]]
+    """The parts this build laid out: what each reported, and what it was told."""
+
+
+class _PartsRun:
+    """The parts laid out, `workers` processes at a time, the largest first, and told
+    their place once all are paginated; a part taken from the store is paginated
+    already, and is laid out again only if its place in the edition moved."""
+
+    def __init__(
+        self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
+        cached: dict[int, CachedPart], prints_total: bool, on_page: Callable[[int], None] | None,
+    ) -> None:
+        self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
+        self.cached, self.prints_total = cached, prints_total
+        self.context = _fork_server()
+        self.connections: dict[Connection, int] = {}
+        self.processes: list[Any] = []
+        self.waiting = sorted((number for number in range(len(jobs)) if number not in cached),
+                              key=lambda number: -len(jobs[number].html))
+        self.laying_out = 0
+        self.paginated: dict[int, Paginated] = {number: entry.paginated for number, entry in cached.items()}
+        self.told: dict[int, PartPages] = {}
+        self.results: dict[int, PartLaidOut] = {}
+        self.pdfs: dict[int, Path] = {}
+        self.pages_made = [0] * len(jobs)
+
+    def run(self) -> _Ran | None:
+        try:
+            if len(self.paginated) == len(self.jobs):
+                self._learn()
+            self._start_waiting()
+            while len(self.results) < len(self.jobs):
+                for connection in wait(list(self.connections)):
+                    if not self._heard(connection):
+                        return None
+        finally:
+            for process in self.processes:
+                if process.is_alive():
+                    process.kill()
+                process.join()
+        laid_out = {number: (self.paginated[number], self.told[number])
+                    for number in self.results if self.pdfs[number] == self.jobs[number].target}
+        count = range(len(self.jobs))
+        return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out)
+
+    def _start_waiting(self) -> None:
+        while self.waiting and self.laying_out < self.workers:
+            job = self.jobs[self.waiting.pop(0)]
+            ours, theirs = self.context.Pipe()
+            process = self.context.Process(
+                target=_in_part_process, args=(theirs, job), daemon=True, name=f"part {job.number + 1}"
+            )
+            process.start()
+            theirs.close()
+            self.connections[ours] = job.number
+            self.processes.append(process)
+            self.laying_out += 1
+
+    def _heard(self, connection: Connection) -> bool:
+        """Act on a part's message; False when the edition must be laid out whole."""
+        number = self.connections[connection]
+        try:
+            kind, *content = connection.recv()
+        except EOFError:
+            raise RuntimeError(f"the process laying out part {number + 1} of the edition ended") from None
+        if kind == "page":
+            self.pages_made[number] = max(self.pages_made[number], content[0])
+            if self.on_page is not None:
+                self.on_page(sum(self.pages_made))
+        elif kind == "render":
+            connection.send(self.render(self.parts[number], content[0]))
+        elif kind == "paginated":
+            self.laying_out -= 1
+            paginated = Paginated(content[0], content[1])
+            if number in self.told:  # taken from the store, laid out again: it must paginate as it did
+                if paginated != self.paginated[number]:
+                    return False
+                connection.send(self.told[number])
+            else:
+                self.paginated[number] = paginated
+                if len(self.paginated) == len(self.jobs):
+                    self._learn()
+            self._start_waiting()
+        elif kind == "done":
+            self.results[number], self.pdfs[number] = content[0], self.jobs[number].target
+            del self.connections[connection]
+        elif kind == "diverged":
+            return False
+        else:
+            failure, error = content
+            if error is not None:
+                raise error
+            raise RuntimeError(f"laying out part {number + 1} of the edition failed:\n{failure}")
+        return True
+
+    def _learn(self) -> None:
+        """Every part paginated: tell each its place; reuse the stored parts that print
+        the same numbers, and lay the others out again."""
+        count = range(len(self.jobs))
+        firsts = [1 + sum(self.paginated[number].pages for number in range(part)) for part in count]
+        total = sum(paginated.pages for paginated in self.paginated.values())
+        pages = {name: firsts[number] - 1 + page
+                 for number, paginated in self.paginated.items() for name, page in paginated.targets.items()}
+        for job in self.jobs:
+            targets = {name: pages[name] for name in job.elsewhere if name in pages}
+            self.told[job.number] = PartPages(firsts[job.number], total, targets)
+        for connection, number in self.connections.items():
+            connection.send(self.told[number])
+        for number, entry in self.cached.items():
+            if entry.reusable(self.told[number], self.prints_total):
+                self.results[number], self.pdfs[number] = PartLaidOut.from_data(entry.laid_out), entry.pdf
+            else:
+                self.waiting.append(number)
+
+
+def start_laying_out() -> None:
+    """Start the fork server now, so it loads WeasyPrint while this process renders."""
+    from multiprocessing import forkserver
+
+    _fork_server()
+    forkserver.ensure_running()
 
 
 def _fork_server() -> Any:
@@ -250,19 +337,6 @@ def _fork_server() -> Any:
     finally:
         tempfile.tempdir = scratch
     return context
-
-
-def _tell_places(
-    jobs: list[PartJob], paginated: dict[int, tuple[int, dict[str, int]]], connections: dict[int, Connection]
-) -> None:
-    firsts = [1 + sum(paginated[number][0] for number in range(part)) for part in range(len(jobs))]
-    total = sum(pages for pages, _ in paginated.values())
-    pages = {
-        name: firsts[number] - 1 + page for number, (_, targets) in paginated.items() for name, page in targets.items()
-    }
-    for job in jobs:
-        targets = {name: pages[name] for name in job.elsewhere if name in pages}
-        connections[job.number].send(PartPages(firsts[job.number], total, targets))
 
 
 def _in_part_process(connection: Connection, job: PartJob) -> None:

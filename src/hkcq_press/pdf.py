@@ -8,6 +8,7 @@ reads nothing but regular files of the manuscript and the house style.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import math
 import re
@@ -21,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import ManuscriptError, Problem
-from .fonts import FontFace, chinese_fonts
+from .fonts import EmbeddedFont, FontFace, chinese_fonts
 from .hyphenation import hyphenation_exceptions
 from .inline import InlineMarkup
 from .blocks import Figure
@@ -33,6 +34,7 @@ from .stylesheets import STYLESHEETS
 from .weasyprint_tuning import tuned_layout, tuned_writing
 
 if TYPE_CHECKING:
+    from .partcache import PartCache
     from .parts import JoinedLayout
 
 PRINT_LAYOUT = "print/edition.html"
@@ -75,11 +77,12 @@ def _unless_errors(problems: list[Problem]) -> list[Problem]:
 
 def print_html(
     edition: Edition, style: HouseStyle, options: PrintOptions = HOUSE_PRINT_OPTIONS, fonts: tuple[FontFace, ...] = (),
-    placement: Placement = AS_WRITTEN, part: PrintPart | None = None,
+    placement: Placement = AS_WRITTEN, part: PrintPart | None = None, inline: InlineMarkup | None = None,
 ) -> str:
     """The print layout rendered: one HTML document holding the whole edition, or the
     `part` of it laid out beside the others. `fonts` are the edition's Chinese faces;
-    `placement` says which figures are set further down than written."""
+    `placement` says which figures are set further down than written; `inline`, the
+    copy's renderer, if one has rendered the edition before (`print_inline`)."""
     page_size = options.page_size or edition.page_size
     return style.render(
         PRINT_LAYOUT,
@@ -90,12 +93,17 @@ def print_html(
         print_marks=options.print_marks,
         chinese_fonts=fonts,
         edition_kind="print",
-        # The whole edition is one document: a link needs only the element's id.
-        inline=InlineMarkup(edition, "print", lambda article: "", hyphenation_exceptions(style)),
+        inline=inline or print_inline(edition, style),
         stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["print"]],
         image_url=lambda figure: figure.source.as_uri(),
         placed_blocks=placement.blocks,
     )
+
+
+def print_inline(edition: Edition, style: HouseStyle) -> InlineMarkup:
+    """The print edition's renderer of inline copy."""
+    # The whole edition is one document: a link needs only the element's id.
+    return InlineMarkup(edition, "print", lambda article: "", hyphenation_exceptions(style))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +134,10 @@ def write_pdf(
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
     jobs: int = 1,
+    kept_parts: PartCache | None = None,
 ) -> PdfResult:
     """Lay out and write the print edition (see `laid_out`)."""
-    with laid_out(edition, style, options, html_target, on_page, jobs) as layout:
+    with laid_out(edition, style, options, html_target, on_page, jobs, kept_parts) as layout:
         return layout.write(target)
 
 
@@ -140,6 +149,7 @@ def laid_out(
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
     jobs: int = 1,
+    kept_parts: PartCache | None = None,
 ) -> Iterator[PrintLayout | JoinedPrintLayout]:
     """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
     (the option, else the edition's `pdf_variant`) is asked for (every variant keeps
@@ -151,19 +161,16 @@ def laid_out(
     `file:` URLs and carries the edition's Chinese faces, if any, as `data:` URLs.
     `on_page` hears the number of each page as it is laid out.
 
-    With `jobs` above 1, an edition of sections is laid out in as many parts side
-    by side, one process each, and joined (`parts.py`); otherwise, and whenever its
-    parts cannot be laid out apart, in this process, whole.
+    With `jobs` above 1, an edition of sections is laid out a section a process,
+    `jobs` at a time, and joined (`parts.py`), reusing the sections `kept_parts`
+    holds as they would be laid out now; otherwise, and whenever its parts cannot be
+    laid out apart, in this process, whole.
     """
     layout_path = style.find(PRINT_LAYOUT)
     with (
         tempfile.TemporaryDirectory(prefix="hkcq-press-fonts-") as fonts_dir,
         weasyprint_log(on_page) as records,
     ):
-        fonts = chinese_fonts(edition, style)
-        for font in fonts:
-            (Path(fonts_dir) / font.file_name).write_bytes(font.data)
-        faces = tuple(FontFace(font.weight, (Path(fonts_dir) / font.file_name).as_uri()) for font in fonts)
         roots = (edition.source_dir, *style.directories, Path(fonts_dir))
         base_url = edition.source_dir.as_uri() + "/"
         variant = options.variant or edition.pdf_variant or DEFAULT_VARIANT
@@ -174,35 +181,61 @@ def laid_out(
                 for level, message in records
             ]
 
-        def keep_html(placement: Placement) -> None:
+        inline = print_inline(edition, style)
+
+        def keep_html(placement: Placement, fonts: tuple[EmbeddedFont, ...] | None = None) -> None:
             if html_target is not None:
+                fonts = chinese_fonts(edition, style) if fonts is None else fonts
                 kept = tuple(FontFace(font.weight, _data_url(font.data)) for font in fonts)
-                html_target.write_text(print_html(edition, style, options, kept, placement), encoding="utf-8")
+                html_target.write_text(print_html(edition, style, options, kept, placement, inline=inline),
+                                       encoding="utf-8")
 
+        parts = (edition.whole,)
         if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
-            from .parts import laid_out_in_parts, print_parts
-
-            def render(part: PrintPart, placement: Placement) -> str:
-                return print_html(edition, style, options, faces, placement, part)
+            from .parts import laid_out_in_parts, print_parts, start_laying_out
 
             parts = print_parts(edition, jobs)
-            if len(parts) > 1:
-                with laid_out_in_parts(edition, parts, render, base_url, roots, variant, on_page) as joined:
-                    if joined is not None:
-                        keep_html(joined.placement)
-                        yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
-                        return
+        if len(parts) > 1:
+            start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
+            # Each part embeds a face of its own characters, named by its bytes: a part
+            # reads the same, and is kept by `kept_parts` as the same, whatever other
+            # sections print.
+            faces: dict[int, tuple[FontFace, ...]] = {}
+            as_written: dict[int, str] = {}
+            for number, part in enumerate(parts):
+                without_faces = print_html(edition, style, options, (), AS_WRITTEN, part, inline)
+                fonts = chinese_fonts(edition, style, without_faces)
+                faces[id(part)] = _written(Path(fonts_dir) / str(number), fonts, named_by_content=True)
+                if not fonts:
+                    as_written[id(part)] = without_faces
+
+            def render(part: PrintPart, placement: Placement) -> str:
+                if placement is AS_WRITTEN and id(part) in as_written:
+                    return as_written[id(part)]
+                return print_html(edition, style, options, faces[id(part)], placement, part, inline)
+
+            store = kept_parts.for_layout(
+                Path(fonts_dir).as_uri(),
+                (path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)),
+            ) if kept_parts else None
+            with laid_out_in_parts(edition, parts, render, base_url, roots, variant, jobs, on_page, store) as joined:
+                if joined is not None:
+                    keep_html(joined.placement)
+                    yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
+                    return
         # Imported here, not at the top: loading WeasyPrint costs more than half a
         # second, which `--help`, `check` and the EPUB build should not pay.
         import weasyprint
 
         fetcher = confined_fetcher(weasyprint.URLFetcher, roots)
+        fonts = chinese_fonts(edition, style)
+        faces = _written(Path(fonts_dir), fonts)
         document, parsed, placement = placed_layout(
-            edition, print_html(edition, style, options, faces),
+            edition, print_html(edition, style, options, faces, inline=inline),
             lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher),
-            lambda moved: print_html(edition, style, options, faces, moved), records,
+            lambda moved: print_html(edition, style, options, faces, moved, inline=inline), records,
         )
-        keep_html(placement)
+        keep_html(placement, fonts)
 
         def reported() -> list[Problem]:
             return located(records)
@@ -210,6 +243,17 @@ def laid_out(
         _unless_errors(reported())
         starts = page_starts(document, parsed.etree_element, edition.region_keys)
         yield PrintLayout(document, variant, starts, reported, low_resolution_pictures(edition, document))
+
+
+def _written(folder: Path, fonts: tuple[EmbeddedFont, ...], named_by_content: bool = False) -> tuple[FontFace, ...]:
+    """The faces written to `folder`, as the layouts declare them."""
+    folder.mkdir(exist_ok=True)
+    faces = []
+    for font in fonts:
+        name = f"{hashlib.sha256(font.data).hexdigest()[:16]}-{font.file_name}" if named_by_content else font.file_name
+        (folder / name).write_bytes(font.data)
+        faces.append(FontFace(font.weight, (folder / name).as_uri()))
+    return tuple(faces)
 
 
 def placed_layout(

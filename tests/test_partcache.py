@@ -1,0 +1,219 @@
+"""A rebuild of an edition of sections lays out again only the sections whose copy
+changed and those whose printed page numbers moved; the rest it takes from the output
+folder's store (`partcache.py`). Whatever it reuses, the PDF is the one a build from
+nothing makes of the same manuscript, byte for byte."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SECTIONS, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+from support import generated_article, generated_edition
+from test_parallel import EPOCH, page_texts
+
+from hkcq_press.build import build
+from hkcq_press.errors import Problem
+from hkcq_press.pagemap import PageStart
+from hkcq_press.partcache import CACHE_FOLDER, PRINTS_TOTAL
+from hkcq_press.parts import PartLaidOut
+from hkcq_press.placement import Placement
+
+# Three sections of two articles: 3, 8 | 5, 2 | 6, 4 paragraphs.
+PARAGRAPHS = [3, 8, 5, 2, 6, 4]
+
+
+def edition(root: Path) -> Path:
+    return generated_edition(root, [generated_article(seed, count) for seed, count in enumerate(PARAGRAPHS)],
+                             sections=[2, 2, 2])
+
+
+def kept(out_dir: Path) -> dict[str, tuple[int, int]]:
+    """Each stored part's key → its PDF's inode and modification time: what a build
+    wrote there, and what it left alone."""
+    return {
+        pdf.parent.name: (pdf.stat().st_ino, pdf.stat().st_mtime_ns)
+        for pdf in (out_dir / CACHE_FOLDER).glob("*/*/part.pdf")
+    }
+
+
+def pdf_bytes(manuscript: Path, out_dir: Path, **options: object) -> bytes:
+    (output,) = build(manuscript, out_dir, formats=("pdf",), jobs=2, **options).outputs  # type: ignore[arg-type]
+    return output.path.read_bytes()
+
+
+def rebuilt(manuscript: Path, tmp_path: Path, change) -> tuple[dict, dict, bytes, bytes]:  # type: ignore[no-untyped-def]
+    """Build, `change` the manuscript, build again into the same folder and into a
+    fresh one: (stored parts before, after, the PDF rebuilt, the PDF built from nothing)."""
+    pdf_bytes(manuscript, tmp_path / "dist")
+    before = kept(tmp_path / "dist")
+    change(manuscript)
+    again = pdf_bytes(manuscript, tmp_path / "dist")
+    fresh = pdf_bytes(manuscript, tmp_path / "fresh")
+    return before, kept(tmp_path / "dist"), again, fresh
+
+
+def story(manuscript: Path, number: int) -> Path:
+    return manuscript / "articles" / f"story-{number:02d}.md"
+
+
+def swap_a_word(article: Path) -> None:
+    """One word of the copy for another of its length: the same lines, most likely."""
+    text = article.read_text(encoding="utf-8")
+    body = text.split("---\n")[-1]
+    words = [word for word in body.split() if word.isalpha()]
+    one, other = next((a, b) for a in words for b in words if a != b and len(a) == len(b) > 3)
+    changed = text.replace(body, re.sub(rf"\b{one}\b", other, body, count=1))
+    assert changed != text
+    article.write_text(changed, encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _reproducible(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def test_a_word_changed_lays_out_only_its_section(tmp_path: Path) -> None:
+    """Same pages after the change: the other two sections' PDFs are left as they were."""
+    manuscript = edition(tmp_path / "m")
+
+    def change(manuscript: Path) -> None:
+        swap_a_word(story(manuscript, 3))
+
+    before, after, again, fresh = rebuilt(manuscript, tmp_path, change)
+    assert len(before) == 3
+    assert len(after) == 3
+    unchanged = {key: stamp for key, stamp in after.items() if before.get(key) == stamp}
+    assert len(unchanged) == 2, "only the changed section is laid out again"
+    assert again == fresh
+
+
+def test_a_section_that_grows_moves_the_numbers_of_the_others(tmp_path: Path) -> None:
+    """Pages added to the middle section: the contents on the front page and the folios
+    of the last section move, so all three are laid out again; the PDF is as built
+    from nothing, its last pages numbered on from the new ones."""
+    manuscript = edition(tmp_path / "m")
+    pages_before = len(page_texts(Path(build(manuscript, tmp_path / "first", formats=("pdf",), jobs=2)
+                                       .outputs[0].path)))
+
+    def change(manuscript: Path) -> None:
+        story(manuscript, 3).write_text(generated_article(2, 30), encoding="utf-8")
+
+    before, after, again, fresh = rebuilt(manuscript, tmp_path, change)
+    assert not set(after.items()) & set(before.items())
+    assert again == fresh
+    texts = page_texts(tmp_path / "dist" / next(p.name for p in (tmp_path / "dist").glob("*.pdf")))
+    assert len(texts) > pages_before
+    assert texts[-1].split()[-1] == str(len(texts)), "the last folio counts every page"
+
+
+def test_the_last_section_growing_leaves_the_others(tmp_path: Path) -> None:
+    """Pages added at the end of the last section move no number another section
+    prints (the house style prints no total): only the last is laid out again."""
+    manuscript = edition(tmp_path / "m")
+
+    def change(manuscript: Path) -> None:
+        text = story(manuscript, 6).read_text(encoding="utf-8")
+        story(manuscript, 6).write_text(text + "\n" + "\n\n".join(text.split("\n\n")[1:]) * 4, encoding="utf-8")
+
+    before, after, again, fresh = rebuilt(manuscript, tmp_path, change)
+    assert len({key: stamp for key, stamp in after.items() if before.get(key) == stamp}) == 2
+    assert again == fresh
+
+
+def test_a_style_that_prints_the_total_lays_out_every_section_whose_total_moved(tmp_path: Path) -> None:
+    manuscript = edition(tmp_path / "m")
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    layout = (Path(__file__).parents[1] / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
+    numbered = layout.replace("content: counter(page);", 'content: counter(page) " of " counter(pages);')
+    assert numbered != layout
+    (styles / "print.css").write_text(numbered, encoding="utf-8")
+
+    def built(out_dir: Path) -> bytes:
+        return pdf_bytes(manuscript, out_dir, styles_dir=styles)
+
+    built(tmp_path / "dist")
+    before = kept(tmp_path / "dist")
+    story(manuscript, 6).write_text(generated_article(5, 40), encoding="utf-8")
+    again = built(tmp_path / "dist")
+    assert not set(kept(tmp_path / "dist").items()) & set(before.items())
+    assert again == built(tmp_path / "fresh")
+
+
+def test_a_damaged_stored_part_is_laid_out_again(tmp_path: Path) -> None:
+    manuscript = edition(tmp_path / "m")
+    pdf_bytes(manuscript, tmp_path / "dist")
+    for pdf in (tmp_path / "dist" / CACHE_FOLDER).glob("*/*/part.pdf"):
+        pdf.write_bytes(pdf.read_bytes()[:-200])
+    story(manuscript, 1).write_text(generated_article(0, 4), encoding="utf-8")  # so the edition is built again
+    assert pdf_bytes(manuscript, tmp_path / "dist") == pdf_bytes(manuscript, tmp_path / "fresh")
+
+
+def test_force_lays_every_section_out_and_leaves_the_store(tmp_path: Path) -> None:
+    manuscript = edition(tmp_path / "m")
+    pdf_bytes(manuscript, tmp_path / "dist")
+    (tmp_path / "dist" / CACHE_FOLDER / "another").mkdir()
+    before = kept(tmp_path / "dist")
+    swap_a_word(story(manuscript, 1))
+    pdf_bytes(manuscript, tmp_path / "dist", force=True)
+    assert kept(tmp_path / "dist") == before, "a forced build neither reads nor writes the store"
+    swap_a_word(story(manuscript, 5))
+    again = pdf_bytes(manuscript, tmp_path / "dist")
+    after = kept(tmp_path / "dist")
+    assert len(after) == 3 and len(set(after.items()) & set(before.items())) == 1, "the middle section is reused"
+    assert again == pdf_bytes(manuscript, tmp_path / "fresh")
+    assert (tmp_path / "dist" / CACHE_FOLDER / "another").is_dir(), "another manuscript's folder is its own"
+
+
+def test_the_command_line_reuses_the_sections_it_laid_out(tmp_path: Path) -> None:
+    shutil.copytree(SECTIONS, tmp_path / "manuscript")
+    first = run_cli("pdf", "--jobs", "2", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": EPOCH})
+    assert first.returncode == 0, first.stderr
+    before = kept(tmp_path / "dist")
+    letters = tmp_path / "manuscript" / "articles" / "letters.md"
+    letters.write_text(letters.read_text(encoding="utf-8").replace("my commute", "our commute", 1), encoding="utf-8")
+    second = run_cli("pdf", "--jobs", "2", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": EPOCH})
+    assert second.returncode == 0, second.stderr
+    fresh = run_cli("pdf", "--jobs", "2", "--out", "fresh", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": EPOCH})
+    assert fresh.returncode == 0, fresh.stderr
+    (rebuilt_pdf,) = (tmp_path / "dist").glob("*.pdf")
+    (fresh_pdf,) = (tmp_path / "fresh").glob("*.pdf")
+    assert rebuilt_pdf.read_bytes() == fresh_pdf.read_bytes()
+    assert "cut our commute" in " ".join(" ".join(page_texts(rebuilt_pdf)).split())
+    assert len(set(kept(tmp_path / "dist").items()) & set(before.items())) == 2
+
+
+def test_the_total_is_found_in_any_style_that_prints_it() -> None:
+    assert PRINTS_TOTAL.search("@bottom-right { content: counter(pages) }")
+    assert PRINTS_TOTAL.search("content: counters( pages , '.')")
+    assert not PRINTS_TOTAL.search("content: counter(page); /* pages */")
+
+
+texts = st.text(max_size=12)
+
+
+@given(
+    pages=st.integers(1, 500),
+    starts=st.lists(st.builds(PageStart, st.integers(1, 500), texts, st.integers(-1, 50), st.integers(0, 999),
+                              st.booleans()), max_size=5),
+    reported=st.lists(st.tuples(st.sampled_from(["warning", "error"]), texts), max_size=3),
+    warnings=st.lists(st.builds(Problem, st.builds(Path, st.text("abc/", min_size=1, max_size=8)),
+                                st.one_of(st.none(), st.integers(1, 99)), texts, texts,
+                                st.sampled_from(["warning", "error"]), texts), max_size=3),
+    moves=st.dictionaries(texts, st.dictionaries(st.integers(1, 999), st.integers(1, 9), max_size=3), max_size=3),
+    targets=st.frozensets(texts, max_size=5),
+)
+def test_what_a_part_gave_back_is_kept_as_it_was(pages, starts, reported, warnings, moves, targets) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves), targets)
+    again = PartLaidOut.from_data(json.loads(json.dumps(laid_out.as_data())))
+    assert again.as_data() == laid_out.as_data()
+    assert (again.pages, again.page_starts, again.reported, again.warnings, again.targets) == (
+        pages, tuple(starts), reported, warnings, targets)
+    assert {key: dict(lines) for key, lines in again.placement.moves.items()} == moves
