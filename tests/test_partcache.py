@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pikepdf
 import pytest
 from conftest import SECTIONS, run_cli
 from hypothesis import given
@@ -93,18 +94,16 @@ def test_a_word_changed_lays_out_only_its_section(tmp_path: Path) -> None:
 
 
 def test_a_section_that_grows_moves_the_numbers_of_the_others(tmp_path: Path) -> None:
-    """Pages added to the middle section: the contents on the front page and the folios
-    of the last section move, so all three are laid out again; the PDF is as built
-    from nothing, its last pages numbered on from the new ones."""
+    """Pages added to the middle section: the contents on the front page move, so the
+    first section is laid out again; the last section's folios move, which the join
+    draws: it is reused. The PDF is as built from nothing, its last pages numbered on
+    from the new ones."""
     manuscript = edition(tmp_path / "m")
     pages_before = len(page_texts(Path(build(manuscript, tmp_path / "first", formats=("pdf",), jobs=2)
                                        .outputs[0].path)))
 
-    def change(manuscript: Path) -> None:
-        story(manuscript, 3).write_text(generated_article(2, 30), encoding="utf-8")
-
-    before, after, again, fresh = rebuilt(manuscript, tmp_path, change)
-    assert not set(after.items()) & set(before.items())
+    before, after, again, fresh = rebuilt(manuscript, tmp_path, grow_the_middle)
+    assert len(set(after.items()) & set(before.items())) == 1, "the last section is reused"
     assert again == fresh
     texts = page_texts(tmp_path / "dist" / next(p.name for p in (tmp_path / "dist").glob("*.pdf")))
     assert len(texts) > pages_before
@@ -207,13 +206,72 @@ texts = st.text(max_size=12)
                                 st.sampled_from(["warning", "error"]), texts), max_size=3),
     moves=st.dictionaries(texts, st.dictionaries(st.integers(1, 999), st.integers(1, 9), max_size=3), max_size=3),
     targets=st.frozensets(texts, max_size=5),
+    folios=st.frozensets(st.integers(0, 499), max_size=5),
 )
-def test_what_a_part_gave_back_is_kept_as_it_was(pages, starts, reported, warnings, moves, targets) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_part_gave_back_is_kept_as_it_was(  # type: ignore[no-untyped-def]
+    pages, starts, reported, warnings, moves, targets, folios,
+) -> None:
     import json
 
-    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves), targets)
+    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves), targets, folios)
     again = PartLaidOut.from_data(json.loads(json.dumps(laid_out.as_data())))
     assert again.as_data() == laid_out.as_data()
-    assert (again.pages, again.page_starts, again.reported, again.warnings, again.targets) == (
-        pages, tuple(starts), reported, warnings, targets)
+    assert (again.pages, again.page_starts, again.reported, again.warnings, again.targets, again.folios_left) == (
+        pages, tuple(starts), reported, warnings, targets, folios)
     assert {key: dict(lines) for key, lines in again.placement.moves.items()} == moves
+
+
+def grow_the_middle(manuscript: Path) -> None:
+    story(manuscript, 3).write_text(generated_article(2, 30), encoding="utf-8")
+
+
+def test_the_join_draws_the_folios_the_sections_leave_to_it(tmp_path: Path) -> None:
+    """A stored section prints no folio; the joined PDF lays each page's folio over it,
+    marked as an artifact (not the copy), and every page prints its own number."""
+    manuscript = edition(tmp_path / "m")
+    (output,) = build(manuscript, tmp_path / "dist", formats=("pdf",), jobs=2).outputs
+    last = page_texts(output.path)[-1]
+    stored = [pdf for pdf in (tmp_path / "dist" / CACHE_FOLDER).glob("*/*/part.pdf")]
+    assert len(stored) == 3
+    for pdf in stored:
+        for text in page_texts(pdf):
+            assert not text.split()[-1].isdigit(), "a stored section's pages end with their copy"
+    assert last.split()[-1] == str(len(page_texts(output.path)))
+    with pikepdf.open(output.path) as joined:
+        for number, page in enumerate(joined.pages, 1):
+            drawing = b"".join(stream.read_bytes() for stream in page.obj.Contents) \
+                if isinstance(page.obj.Contents, pikepdf.Array) else page.obj.Contents.read_bytes()
+            assert drawing.rstrip().endswith(f"/Artifact BMC q /Folio{number} Do Q EMC".encode())
+
+
+def test_a_folio_beside_other_text_stays_in_its_section(tmp_path: Path) -> None:
+    """A style whose folio shares the foot of the page with other text: each section
+    prints its own folios, so the sections after one that grew are laid out again;
+    the pages read as laid out whole."""
+    manuscript = edition(tmp_path / "m")
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    layout = (Path(__file__).parents[1] / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
+    (styles / "print.css").write_text(layout + '\n@page { @bottom-left { content: "Hong Kong–Chongqing"; } }\n',
+                                      encoding="utf-8")
+    pdf_bytes(manuscript, tmp_path / "dist", styles_dir=styles)
+    before = kept(tmp_path / "dist")
+    grow_the_middle(manuscript)
+    again = pdf_bytes(manuscript, tmp_path / "dist", styles_dir=styles)
+    assert not set(kept(tmp_path / "dist").items()) & set(before.items())
+    assert again == pdf_bytes(manuscript, tmp_path / "fresh", styles_dir=styles)
+    (whole,) = build(manuscript, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1).outputs
+    (joined,) = (tmp_path / "dist").glob("*.pdf")
+    assert page_texts(joined) == page_texts(whole.path)
+    assert all("Hong Kong–Chongqing" in text for text in page_texts(joined))
+
+
+def test_a_section_that_prints_its_own_page_numbers_is_laid_out_again_when_they_move(tmp_path: Path) -> None:
+    """The last section links one of its articles to the other ("page N" after the
+    link): when the middle section grows, its numbers move, so it is laid out again."""
+    manuscript = edition(tmp_path / "m")
+    text = story(manuscript, 5).read_text(encoding="utf-8")
+    story(manuscript, 5).write_text(text + "\nMore in [the next story](story-06.md).\n", encoding="utf-8")
+    before, after, again, fresh = rebuilt(manuscript, tmp_path, grow_the_middle)
+    assert not set(after.items()) & set(before.items())
+    assert again == fresh

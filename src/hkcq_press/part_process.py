@@ -15,10 +15,12 @@ from typing import Any
 import weasyprint
 
 from .pagemap import page_starts
-from .parts import PartJob, PartLaidOut
+from .parts import FolioJob, PartJob, PartLaidOut
 from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from .weasyprint_tuning import Paginated, PartDiverged, PartOfEdition, PartPages, tuned_layout, tuned_writing
+from .weasyprint_tuning import (
+    Paginated, PartDiverged, PartOfEdition, PartPages, folio_layer, tuned_layout, tuned_writing,
+)
 
 
 class _FiguresMoved(Exception):
@@ -29,11 +31,30 @@ class _FiguresMoved(Exception):
 
 def lay_out_part(connection: Connection, job: PartJob) -> None:
     """Lay the part out and write it, talking to the parent over `connection`."""
+    _answering(connection, job.scratch, lambda: _laid_out(connection, job))
+
+
+def lay_out_folios(connection: Connection, job: FolioJob) -> None:
+    """Lay out and write the folios the parts left to the join (`folio_layer`)."""
+    def written() -> int:
+        fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
+        with weasyprint_log(None), folio_layer():
+            document = weasyprint.HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
+        if len(document.pages) != job.pages:
+            raise RuntimeError(f"the folios took {len(document.pages)} pages, not {job.pages}")
+        document.write_pdf(job.target)
+        return len(document.pages)
+
+    _answering(connection, job.scratch, written)
+
+
+def _answering(connection: Connection, scratch: str, work: Callable[[], Any]) -> None:
+    """Send the parent what `work` gives back, or how it failed."""
     # Whatever is written on the side goes in the build's scratch folder, which the
     # build removes however it ends: this process ends without cleaning up after itself.
-    tempfile.tempdir = job.scratch
+    tempfile.tempdir = scratch
     try:
-        connection.send(("done", _laid_out(connection, job)))
+        connection.send(("done", work()))
     except PartDiverged as diverged:
         connection.send(("diverged", str(diverged)))
     except OSError as error:  # the machine's condition (a full disk): the parent says so as for itself
@@ -52,7 +73,7 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         return weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
 
     with weasyprint_log(lambda page: connection.send(("page", page))) as records:
-        document, parsed, placement = _part_placed(connection, job, parse, records)
+        document, parsed, placement, folios_left = _part_placed(connection, job, parse, records)
         starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
         warnings = low_resolution_pictures(job.edition, document)
         targets = frozenset(name for page in document.pages for name in page.anchors)
@@ -60,26 +81,30 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
             document.pages[-1].anchors.setdefault(name, (0, 0, 0, 0))
         with tuned_writing():
             document.write_pdf(job.target, pdf_variant=job.variant, pdf_tags=True)
-        return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets)
+        return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets,
+                           frozenset(folios_left))
 
 
 def _part_placed(
     connection: Connection, job: PartJob, parse: Callable[[str], Any], records: list[tuple[str, str]],
-) -> tuple[Any, Any, Placement]:
+) -> tuple[Any, Any, Placement, set[int]]:
     """The part laid out as `pdf.placed_layout` lays out the whole edition, figures
-    moved before it learns its place in the whole: the layout stops when they move."""
+    moved before it learns its place in the whole: the layout stops when they move.
+    Also the pages whose folios it left to the join."""
     html, placement = job.html, AS_WRITTEN
     for layouts in range(1, MOST_LAYOUTS + 1):
         records.clear()  # what WeasyPrint reports is the last layout's
         parsed = parse(html)
         try:
-            told = _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
-            with tuned_layout(PartOfEdition(job.elsewhere, told)):
+            part = PartOfEdition(
+                job.elsewhere, _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
+            )
+            with tuned_layout(part):
                 document = parsed.render()
             break
         except _FiguresMoved as moved:
             placement, html = moved.placement, moved.html
-    return document, parsed, placement
+    return document, parsed, placement, part.folios_left
 
 
 def _told(

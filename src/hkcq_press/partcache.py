@@ -55,14 +55,19 @@ class CachedPart:
     laid_out: dict[str, Any]
     """What its process gave back (`PartLaidOut`, as plain data)."""
 
-    def reusable(self, told: PartPages, prints_total: bool) -> bool:
-        """Whether its PDF prints the numbers the part is told now."""
-        return (
-            told.first_page == self.told.first_page
-            and dict(told.targets) == dict(self.told.targets)
-            and (not prints_total or told.total_pages == self.told.total_pages)
-        )
-
+    def reusable(self, told: PartPages, prints_total: bool, numbers_in_copy: bool) -> bool:
+        """Whether its PDF prints the numbers the part is told now: the other parts'
+        targets it names, alike; its first page and the total, alike, or no longer
+        printed by the part (its folios are drawn at the join, and its copy prints
+        neither its own targets' pages, `numbers_in_copy`, nor the total)."""
+        if dict(told.targets) != dict(self.told.targets):
+            return False
+        if told.first_page == self.told.first_page and (
+            not prints_total or told.total_pages == self.told.total_pages
+        ):
+            return True
+        folios_apart = len(self.laid_out["folios_left"]) == self.paginated.pages
+        return folios_apart and not numbers_in_copy and not prints_total
 
 @dataclass(frozen=True, slots=True)
 class PartCache:

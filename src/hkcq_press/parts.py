@@ -33,7 +33,7 @@ from .errors import Problem
 from .model import Edition, PrintPart
 from .pagemap import PageStart
 from .partcache import CachedPart, Paginated, PartCache
-from .pdfjoin import LaidOutPart, join_parts
+from .pdfjoin import FolioLayer, LaidOutPart, join_parts
 from .placement import AS_WRITTEN, Placement
 from .weasyprint_tuning import PartPages, proven_installed
 
@@ -77,6 +77,19 @@ class PartJob:
 
 
 @dataclass(frozen=True, slots=True)
+class FolioJob:
+    """What the process that draws the folios apart is given: the first part's HTML
+    emptied to as many pages as the edition has (`_folio_html`)."""
+
+    html: str
+    base_url: str
+    roots: tuple[Path, ...]
+    pages: int
+    target: Path
+    scratch: str
+
+
+@dataclass(frozen=True, slots=True)
 class PartLaidOut:
     """What a part's process gives back, its PDF written."""
 
@@ -86,6 +99,8 @@ class PartLaidOut:
     warnings: list[Problem]
     placement: Placement
     targets: frozenset[str]
+    folios_left: frozenset[int]
+    """Its pages (from 0) whose folios it left for the join to draw."""
 
     def as_data(self) -> dict[str, Any]:
         """As JSON keeps it, for the output folder's store of parts."""
@@ -97,6 +112,7 @@ class PartLaidOut:
             "moves": {key: {str(line): blocks for line, blocks in lines.items()}
                       for key, lines in self.placement.moves.items()},
             "targets": sorted(self.targets),
+            "folios_left": sorted(self.folios_left),
         }
 
     @classmethod
@@ -110,6 +126,7 @@ class PartLaidOut:
             [Problem(**{**warning, "path": Path(warning["path"])}) for warning in data["warnings"]],
             Placement(MappingProxyType(moves)),
             frozenset(data["targets"]),
+            frozenset(data["folios_left"]),
         )
 
 
@@ -127,10 +144,11 @@ class JoinedLayout:
     pages: int
     laid_out_now: int
     """How many parts this build laid out; the others it took from the store."""
+    folios: FolioLayer
 
     def write(self, target: Path) -> int:
         """Write the joined PDF; its pages."""
-        return join_parts(self.parts, target)
+        return join_parts(self.parts, target, self.folios)
 
 
 @contextmanager
@@ -161,16 +179,22 @@ def laid_out_in_parts(
         ]
         filed = [cache.key(job.html, job.elsewhere, variant) for job in jobs] if cache else []
         cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
-        ran = _PartsRun(jobs, parts, render, workers, cached, cache.prints_total if cache else True, on_page).run()
+        numbered = [bool(_referred(job.html) & holds) for job, (holds, _) in zip(jobs, anchors, strict=True)]
+        ran = _PartsRun(
+            jobs, parts, render, workers, cached, cache.prints_total if cache else True, numbered, on_page
+        ).run()
         if ran is None:
             yield None
             return
         done = ran.results
+        offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
+        folios = FolioLayer(ran.folios, frozenset(
+            offset + page for result, offset in zip(done, offsets, strict=True) for page in result.folios_left
+        ))
         if cache is not None:
             for number, (paginated, told) in ran.laid_out.items():
                 cache.put(filed[number], jobs[number].target, paginated, told, done[number].as_data())
             cache.keep_only(filed)
-        offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
@@ -183,7 +207,30 @@ def laid_out_in_parts(
             Placement(MappingProxyType(moves)),
             sum(result.pages for result in done),
             len(ran.laid_out),
+            folios,
         )
+
+
+def _referred(html: str) -> frozenset[str]:
+    """Every id the HTML refers to (`#id` in any attribute): a part that refers to
+    its own may print their page numbers in its copy (`target-counter`)."""
+    tree = lxml_html.fromstring(html)
+    return frozenset(str(value)[1:] for value in tree.xpath("//@*[starts-with(., '#')]"))
+
+
+def _folio_html(html: str, pages: int) -> str:
+    """`html` with `pages` empty pages for a body: the same page styles, no copy."""
+    tree = lxml_html.document_fromstring(html)
+    body = tree.body
+    for child in list(body):
+        body.remove(child)
+    body.text = None
+    for number in range(pages):
+        page = lxml_html.Element("div")
+        if number:
+            page.set("style", "break-before: page")
+        body.append(page)
+    return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
 def _anchors(html: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -200,37 +247,52 @@ class _Ran:
     pdfs: list[Path]
     laid_out: dict[int, tuple[Paginated, PartPages]]
     """The parts this build laid out: what each reported, and what it was told."""
+    folios: Path
+    """The folios the parts left to the join, one page each of the edition's."""
 
 
 class _PartsRun:
     """The parts laid out, `workers` processes at a time, the largest first, and told
     their place once all are paginated; a part taken from the store is paginated
-    already, and is laid out again only if its place in the edition moved."""
+    already, and is laid out again only if it printed numbers that moved. Once the
+    edition's pages are counted, one more process lays out the folios the parts
+    leave to the join."""
 
     def __init__(
         self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
-        cached: dict[int, CachedPart], prints_total: bool, on_page: Callable[[int], None] | None,
+        cached: dict[int, CachedPart], prints_total: bool, numbered: list[bool],
+        on_page: Callable[[int], None] | None,
     ) -> None:
         self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
-        self.cached, self.prints_total = cached, prints_total
+        self.cached, self.prints_total, self.numbered = cached, prints_total, numbered
         self.context = _fork_server()
         self.connections: dict[Connection, int] = {}
         self.processes: list[Any] = []
         self.waiting = sorted((number for number in range(len(jobs)) if number not in cached),
                               key=lambda number: -len(jobs[number].html))
+        # The front's contents print every section's pages, which a changed section may
+        # move: a stored front is laid out again on a core the changed sections leave
+        # spare, beside them rather than after them, and stopped if its numbers stand.
+        self.spare: Connection | None = None
+        self.spare_paginated = False
         self.laying_out = 0
+        if 0 in cached and self.waiting and len(self.waiting) < workers:
+            self.spare = self._start(_in_part_process, jobs[0], 0, "part 1")
+            self.laying_out = 1
         self.paginated: dict[int, Paginated] = {number: entry.paginated for number, entry in cached.items()}
         self.told: dict[int, PartPages] = {}
         self.results: dict[int, PartLaidOut] = {}
         self.pdfs: dict[int, Path] = {}
         self.pages_made = [0] * len(jobs)
+        self.folios = jobs[0].target.with_name("folios.pdf")
+        self.folios_drawn = False
 
     def run(self) -> _Ran | None:
         try:
             if len(self.paginated) == len(self.jobs):
                 self._learn()
             self._start_waiting()
-            while len(self.results) < len(self.jobs):
+            while len(self.results) < len(self.jobs) or not self.folios_drawn:
                 for connection in wait(list(self.connections)):
                     if not self._heard(connection):
                         return None
@@ -242,28 +304,32 @@ class _PartsRun:
         laid_out = {number: (self.paginated[number], self.told[number])
                     for number in self.results if self.pdfs[number] == self.jobs[number].target}
         count = range(len(self.jobs))
-        return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out)
+        return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out,
+                    self.folios)
+
+    def _start(self, work: Callable[[Connection, Any], None], job: Any, number: int, name: str) -> Connection:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=work, args=(theirs, job), daemon=True, name=name)
+        process.start()
+        theirs.close()
+        self.connections[ours] = number
+        self.processes.append(process)
+        return ours
 
     def _start_waiting(self) -> None:
         while self.waiting and self.laying_out < self.workers:
             job = self.jobs[self.waiting.pop(0)]
-            ours, theirs = self.context.Pipe()
-            process = self.context.Process(
-                target=_in_part_process, args=(theirs, job), daemon=True, name=f"part {job.number + 1}"
-            )
-            process.start()
-            theirs.close()
-            self.connections[ours] = job.number
-            self.processes.append(process)
+            self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
             self.laying_out += 1
 
     def _heard(self, connection: Connection) -> bool:
-        """Act on a part's message; False when the edition must be laid out whole."""
+        """Act on a process's message; False when the edition must be laid out whole."""
         number = self.connections[connection]
         try:
             kind, *content = connection.recv()
         except EOFError:
-            raise RuntimeError(f"the process laying out part {number + 1} of the edition ended") from None
+            laying_out = "the folios" if number == len(self.jobs) else f"part {number + 1}"
+            raise RuntimeError(f"the process laying out {laying_out} of the edition ended") from None
         if kind == "page":
             self.pages_made[number] = max(self.pages_made[number], content[0])
             if self.on_page is not None:
@@ -273,30 +339,44 @@ class _PartsRun:
         elif kind == "paginated":
             self.laying_out -= 1
             paginated = Paginated(content[0], content[1])
-            if number in self.told:  # taken from the store, laid out again: it must paginate as it did
+            self.spare_paginated |= connection is self.spare
+            if number in self.told or connection is self.spare:  # stored, laid out again: paginated as it was
                 if paginated != self.paginated[number]:
                     return False
-                connection.send(self.told[number])
+                if number in self.told:
+                    connection.send(self.told[number])
             else:
                 self.paginated[number] = paginated
                 if len(self.paginated) == len(self.jobs):
                     self._learn()
             self._start_waiting()
         elif kind == "done":
-            self.results[number], self.pdfs[number] = content[0], self.jobs[number].target
             del self.connections[connection]
+            if number == len(self.jobs):
+                self.folios_drawn = True
+            else:
+                self.results[number], self.pdfs[number] = content[0], self.jobs[number].target
         elif kind == "diverged":
             return False
         else:
             failure, error = content
             if error is not None:
                 raise error
-            raise RuntimeError(f"laying out part {number + 1} of the edition failed:\n{failure}")
+            laying_out = "the folios" if number == len(self.jobs) else f"part {number + 1}"
+            raise RuntimeError(f"laying out {laying_out} of the edition failed:\n{failure}")
         return True
+
+    def _stop_spare(self) -> None:
+        """The stored front stands: stop laying it out again."""
+        assert self.spare is not None
+        del self.connections[self.spare]
+        self.processes[0].kill()  # the spare is the first process started
+        self.laying_out -= 0 if self.spare_paginated else 1
+        self.spare = None
 
     def _learn(self) -> None:
         """Every part paginated: tell each its place; reuse the stored parts that print
-        the same numbers, and lay the others out again."""
+        the same numbers, and lay the others out again; lay out the folios."""
         count = range(len(self.jobs))
         firsts = [1 + sum(self.paginated[number].pages for number in range(part)) for part in count]
         total = sum(paginated.pages for paginated in self.paginated.values())
@@ -305,13 +385,20 @@ class _PartsRun:
         for job in self.jobs:
             targets = {name: pages[name] for name in job.elsewhere if name in pages}
             self.told[job.number] = PartPages(firsts[job.number], total, targets)
-        for connection, number in self.connections.items():
-            connection.send(self.told[number])
         for number, entry in self.cached.items():
-            if entry.reusable(self.told[number], self.prints_total):
+            if entry.reusable(self.told[number], self.prints_total, self.numbered[number]):
                 self.results[number], self.pdfs[number] = PartLaidOut.from_data(entry.laid_out), entry.pdf
-            else:
+                if number == 0 and self.spare is not None:
+                    self._stop_spare()
+            elif number != 0 or self.spare is None:
                 self.waiting.append(number)
+        for connection, number in self.connections.items():
+            if connection is not self.spare or self.spare_paginated:
+                connection.send(self.told[number])
+        first = self.jobs[0]
+        folios = _folio_html(first.html, total)
+        self._start(_in_folio_process, FolioJob(folios, first.base_url, first.roots, total, self.folios, first.scratch),
+                    len(self.jobs), "folios")
 
 
 def start_laying_out() -> None:
@@ -344,3 +431,9 @@ def _in_part_process(connection: Connection, job: PartJob) -> None:
     from .part_process import lay_out_part
 
     lay_out_part(connection, job)
+
+
+def _in_folio_process(connection: Connection, job: FolioJob) -> None:
+    from .part_process import lay_out_folios
+
+    lay_out_folios(connection, job)

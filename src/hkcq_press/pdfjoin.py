@@ -30,11 +30,22 @@ class LaidOutPart:
     """The named destinations the part holds; any other it names stands in for one elsewhere."""
 
 
-def join_parts(parts: Sequence[LaidOutPart], target: Path) -> int:
-    """Write the parts, joined, to `target`; the number of pages."""
+@dataclass(frozen=True, slots=True)
+class FolioLayer:
+    """The folios the parts left to the join: a PDF of a page for each of the
+    edition's, bearing only its folio, to lay over `pages` (by index)."""
+
+    path: Path
+    pages: frozenset[int]
+
+
+def join_parts(parts: Sequence[LaidOutPart], target: Path, folios: FolioLayer | None = None) -> int:
+    """Write the parts, joined, to `target`, with the `folios` laid over their pages;
+    the number of pages."""
     import pikepdf
 
     opened = [pikepdf.open(part.path) for part in parts]
+    layer = pikepdf.open(folios.path) if folios is not None and folios.pages else None
     try:
         whole, others = opened[0], opened[1:]
         document = _document_element(whole)
@@ -51,6 +62,8 @@ def join_parts(parts: Sequence[LaidOutPart], target: Path) -> int:
                 document.K.append(copied)
             nums.append({key: _copied(whole, value) for key, value in _parent_tree(other).items()})
             _append_outline(whole, other)
+        if layer is not None:
+            _lay_over(whole, layer, folios.pages)  # type: ignore[union-attr]
         _renumber_parents(whole, nums, counts)
         _join_destinations(whole, opened, parts)
         # The XMP stays as the parts have it; the identifier is a digest of the content;
@@ -62,7 +75,7 @@ def join_parts(parts: Sequence[LaidOutPart], target: Path) -> int:
         )
         return len(whole.pages)
     finally:
-        for pdf in opened:
+        for pdf in opened if layer is None else [*opened, layer]:
             pdf.close()
 
 
@@ -179,3 +192,17 @@ def _join_destinations(whole: Any, opened: list[Any], parts: Sequence[LaidOutPar
     if "/Names" not in whole.Root:
         whole.Root.Names = pikepdf.Dictionary()
     whole.Root.Names.Dests = pikepdf.Dictionary(Names=joined)
+
+
+def _lay_over(whole: Any, layer: Any, pages: frozenset[int]) -> None:
+    """Each of `pages` with the layer's page of its number drawn over it, as an
+    artifact (a folio is not the copy), the page's own drawing closed off first."""
+    import pikepdf
+
+    for index in sorted(pages):
+        page = whole.pages[index]
+        form = whole.copy_foreign(layer.pages[index].as_form_xobject())
+        name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/Folio{index + 1}"))
+        page.contents_add(b"q\n", prepend=True)
+        page.contents_add(b"\nQ\n/Artifact BMC q " + str(name).encode("ascii") + b" Do Q EMC\n")
+

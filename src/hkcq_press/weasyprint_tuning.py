@@ -36,6 +36,12 @@ WeasyPrint writes it (tests/test_tuning.py), and is left off on any other versio
   re-makes only the pages that print them, as it does for any forward reference.
   Tested (tests/test_parallel.py) by comparing the joined PDF with the one laid
   out whole: pages, text, outline, destinations, links and structure.
+- Folios drawn apart (`PartOfEdition.folios_left`, `folio_layer`). A margin box
+  that prints the page number and nothing of the page's copy (page counters and
+  fixed text), alone on its edge of the page so no neighbour's width moves it, is
+  left out of a part's pages; a layout of the whole edition's pages without copy
+  draws only those boxes, and the join lays each over its page. A part reused from
+  an earlier build then needs no layout when only its page numbers moved.
 """
 
 from __future__ import annotations
@@ -248,6 +254,58 @@ class PartOfEdition:
 
     elsewhere: frozenset[str]
     paginated: Paginated
+    folios_left: set[int] = field(default_factory=set)
+    """Filled as the part is laid out: its pages (by index) whose folios it left for
+    the join to draw (see `folios_apart`)."""
+
+
+def folios_apart(page: Any, boxes: list[Any]) -> tuple[list[Any], list[Any]]:
+    """A page's margin boxes: (those its own layout draws, its folios drawn apart).
+    A folio is drawn apart when it prints page counters and fixed text only, and no
+    other box on its edge of the page is generated (their widths share the edge); a
+    named or blank page keeps its own."""
+    if page.page_type.name or page.page_type.blank:
+        return boxes, []
+    folios = [box for box in boxes if _prints_only_page_numbers(box)]
+    for folio in folios:
+        if any(other is not folio and other.is_generated and _edge(other) == _edge(folio) for other in boxes):
+            return boxes, []
+    return [box for box in boxes if all(box is not folio for folio in folios)], folios
+
+
+def _prints_only_page_numbers(box: Any) -> bool:
+    content = box.style["content"]
+    if not box.is_generated or not isinstance(content, tuple):
+        return False
+    counters = [value[0] for kind, value in content if kind in ("counter()", "counters()")]
+    return bool(counters) and set(counters) <= {"page", "pages"} and all(
+        kind in ("string", "counter()", "counters()") for kind, _ in content
+    )
+
+
+def _edge(box: Any) -> str:
+    keyword: str = box.at_keyword
+    return keyword if keyword.endswith("-corner") else keyword.split("-")[0]
+
+
+@contextmanager
+def folio_layer() -> Iterator[None]:
+    """Within the block, WeasyPrint draws of each page's margin boxes only the folios
+    `folios_apart` draws apart: laid over the pages of an edition laid out in parts."""
+    if not applies():
+        raise RuntimeError(f"laying out in parts is proven only on WeasyPrint {', '.join(sorted(PROVEN_ON))}")
+    from weasyprint import layout
+
+    def folios_only(context: Any, page: Any, state: tuple[Any, ...]) -> Any:
+        return folios_apart(page, list(stock(context, page, state)))[1]
+
+    with _SWAPPING:
+        stock = layout.make_margin_boxes
+        layout.make_margin_boxes = folios_only
+        try:
+            yield
+        finally:
+            layout.make_margin_boxes = stock
 
 
 @contextmanager
@@ -255,7 +313,7 @@ def _laid_out_as(part: PartOfEdition) -> Iterator[None]:
     from weasyprint import layout
     from weasyprint.css.targets import TargetCollector
 
-    state = _Part(part.elsewhere, part.paginated)
+    state = _Part(part.elsewhere, part.paginated, part.folios_left)
     stock = (layout.make_all_pages, layout.make_margin_boxes, TargetCollector.__init__,
              TargetCollector.cache_target_page_counters)
     layout.make_all_pages = state.make_all_pages(stock[0])
@@ -272,9 +330,10 @@ def _laid_out_as(part: PartOfEdition) -> Iterator[None]:
 class _Part:
     """The state of one part's layout: its place in the whole, once learned."""
 
-    def __init__(self, elsewhere: frozenset[str], paginated: Paginated) -> None:
+    def __init__(self, elsewhere: frozenset[str], paginated: Paginated, folios_left: set[int]) -> None:
         self.elsewhere = elsewhere
         self.paginated = paginated
+        self.folios_left = folios_left
         self.learned: PartPages | None = None
         self.reported: tuple[int, dict[str, int]] | None = None
         self.cache_unshifted: Callable[..., None] = lambda *arguments: None
@@ -328,7 +387,11 @@ class _Part:
 
     def make_margin_boxes(self, stock: Callable[..., Any]) -> Callable[..., Any]:
         def margin_boxes_numbered(context: Any, page: Any, state: tuple[Any, ...]) -> Any:
-            return stock(context, page, (state[0], self.shifted(state[1]), *state[2:]))
+            boxes = list(stock(context, page, (state[0], self.shifted(state[1]), *state[2:])))
+            drawn, apart = folios_apart(page, boxes)
+            if apart:
+                self.folios_left.add(page.page_type.index)
+            return drawn
 
         return margin_boxes_numbered
 
