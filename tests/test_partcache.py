@@ -42,6 +42,11 @@ def kept(out_dir: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def folios(out_dir: Path) -> list[tuple[int, int]]:
+    """The stored folios' PDF's inode and modification time."""
+    return [(pdf.stat().st_ino, pdf.stat().st_mtime_ns) for pdf in (out_dir / CACHE_FOLDER).glob("*/*/folios.pdf")]
+
+
 def pdf_bytes(manuscript: Path, out_dir: Path, **options: object) -> bytes:
     (output,) = build(manuscript, out_dir, formats=("pdf",), jobs=2, **options).outputs  # type: ignore[arg-type]
     return output.path.read_bytes()
@@ -85,12 +90,17 @@ def test_a_word_changed_lays_out_only_its_section(tmp_path: Path) -> None:
     def change(manuscript: Path) -> None:
         swap_a_word(story(manuscript, 3))
 
-    before, after, again, fresh = rebuilt(manuscript, tmp_path, change)
+    pdf_bytes(manuscript, tmp_path / "dist")
+    before, stored_folios = kept(tmp_path / "dist"), folios(tmp_path / "dist")
+    change(manuscript)
+    again = pdf_bytes(manuscript, tmp_path / "dist")
+    after = kept(tmp_path / "dist")
     assert len(before) == 3
     assert len(after) == 3
     unchanged = {key: stamp for key, stamp in after.items() if before.get(key) == stamp}
     assert len(unchanged) == 2, "only the changed section is laid out again"
-    assert again == fresh
+    assert len(stored_folios) == 1 and folios(tmp_path / "dist") == stored_folios, "the folios are reused"
+    assert again == pdf_bytes(manuscript, tmp_path / "fresh")
 
 
 def test_a_section_that_grows_moves_the_numbers_of_the_others(tmp_path: Path) -> None:
@@ -102,9 +112,14 @@ def test_a_section_that_grows_moves_the_numbers_of_the_others(tmp_path: Path) ->
     pages_before = len(page_texts(Path(build(manuscript, tmp_path / "first", formats=("pdf",), jobs=2)
                                        .outputs[0].path)))
 
-    before, after, again, fresh = rebuilt(manuscript, tmp_path, grow_the_middle)
+    pdf_bytes(manuscript, tmp_path / "dist")
+    before, stored_folios = kept(tmp_path / "dist"), folios(tmp_path / "dist")
+    grow_the_middle(manuscript)
+    again = pdf_bytes(manuscript, tmp_path / "dist")
+    after = kept(tmp_path / "dist")
     assert len(set(after.items()) & set(before.items())) == 1, "the last section is reused"
-    assert again == fresh
+    assert folios(tmp_path / "dist") == stored_folios, "the folios were laid out with room for more pages"
+    assert again == pdf_bytes(manuscript, tmp_path / "fresh")
     texts = page_texts(tmp_path / "dist" / next(p.name for p in (tmp_path / "dist").glob("*.pdf")))
     assert len(texts) > pages_before
     assert texts[-1].split()[-1] == str(len(texts)), "the last folio counts every page"
@@ -137,10 +152,11 @@ def test_a_style_that_prints_the_total_lays_out_every_section_whose_total_moved(
         return pdf_bytes(manuscript, out_dir, styles_dir=styles)
 
     built(tmp_path / "dist")
-    before = kept(tmp_path / "dist")
+    before, stored_folios = kept(tmp_path / "dist"), folios(tmp_path / "dist")
     story(manuscript, 6).write_text(generated_article(5, 40), encoding="utf-8")
     again = built(tmp_path / "dist")
     assert not set(kept(tmp_path / "dist").items()) & set(before.items())
+    assert len(folios(tmp_path / "dist")) == 1 and folios(tmp_path / "dist") != stored_folios
     assert again == built(tmp_path / "fresh")
 
 

@@ -30,6 +30,9 @@ from .weasyprint_tuning import PartPages
 
 CACHE_FOLDER = ".hkcq-press-parts"
 ENTRY_FORMAT = 1
+ENTRY = "entry.json"
+PART_PDF = "part.pdf"
+FOLIOS_PDF = "folios.pdf"
 
 PRINTS_TOTAL = re.compile(r"counters?\(\s*pages\s*[,)]")
 """A style that prints the total number of pages (`counter(pages)`)."""
@@ -102,34 +105,62 @@ class PartCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> CachedPart | None:
-        """The entry filed under `key`, if it is whole and its PDF as written."""
-        entry = self.folder / key
+        """The part filed under `key`, if it is whole and its PDF as written."""
+        found = self._read(key, PART_PDF)
+        if found is None:
+            return None
+        record, pdf = found
         try:
-            record = json.loads((entry / "part.json").read_text(encoding="utf-8"))
-            if record["format"] != ENTRY_FORMAT or file_digest(entry / "part.pdf") != record["pdf"]:
-                return None
             told = record["told"]
             return CachedPart(
-                key, entry / "part.pdf", Paginated(record["pages"], dict(record["targets"])),
+                key, pdf, Paginated(record["pages"], dict(record["targets"])),
                 PartPages(told["first_page"], told["total_pages"], dict(told["targets"])), record["laid_out"],
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             return None
 
     def put(self, key: str, pdf: Path, paginated: Paginated, told: PartPages, laid_out: dict[str, Any]) -> None:
-        """File a part just laid out, whole or not at all: the edition is written
-        whatever becomes of the store, so a folder that cannot take it goes without."""
-        writing = self.folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{key}"
-        record = {
-            "format": ENTRY_FORMAT, "pdf": file_digest(pdf),
+        """File a part just laid out."""
+        self._file(key, PART_PDF, pdf, {
             "pages": paginated.pages, "targets": paginated.targets,
             "told": {"first_page": told.first_page, "total_pages": told.total_pages, "targets": dict(told.targets)},
             "laid_out": laid_out,
-        }
+        })
+
+    def folios(self, key: str) -> tuple[Path, int] | None:
+        """The folios filed under `key` (`folio_key`), with how many pages they number."""
+        found = self._read(key, FOLIOS_PDF)
+        if found is None or not isinstance(found[0].get("pages"), int):
+            return None
+        return found[1], found[0]["pages"]
+
+    def put_folios(self, key: str, pdf: Path, pages: int) -> None:
+        self._file(key, FOLIOS_PDF, pdf, {"pages": pages})
+
+    def folio_key(self, html: str) -> str:
+        """Folios are filed by the page styles they are laid out with: `html`, the
+        edition's first page without copy (`parts._folio_html`)."""
+        return "folios-" + self.key(html, (), "folios")
+
+    def _read(self, key: str, name: str) -> tuple[dict[str, Any], Path] | None:
+        entry = self.folder / key
+        try:
+            record = json.loads((entry / ENTRY).read_text(encoding="utf-8"))
+            if record["format"] != ENTRY_FORMAT or file_digest(entry / name) != record["pdf"]:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return record, entry / name
+
+    def _file(self, key: str, name: str, pdf: Path, record: dict[str, Any]) -> None:
+        """File an entry whole or not at all: the edition is written whatever becomes
+        of the store, so a folder that cannot take it goes without."""
+        writing = self.folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{key}"
         try:
             writing.mkdir(parents=True)
-            shutil.copyfile(pdf, writing / "part.pdf")
-            (writing / "part.json").write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+            shutil.copyfile(pdf, writing / name)
+            record = {**record, "format": ENTRY_FORMAT, "pdf": file_digest(writing / name)}
+            (writing / ENTRY).write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
             shutil.rmtree(self.folder / key, ignore_errors=True)
             os.replace(writing, self.folder / key)
         except OSError:

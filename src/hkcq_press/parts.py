@@ -55,6 +55,10 @@ def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
 # --- The parent: parts rendered, processes started, page numbers told --------------
 
 
+FOLIO_ROOM = 16
+"""Folios laid out beyond the edition's last page, at least, so that a rebuild of a
+few more pages takes them from the store."""
+
 RenderPart = Callable[[PrintPart, Placement], str]
 """The print HTML of a part, its figures placed as given."""
 
@@ -180,9 +184,7 @@ def laid_out_in_parts(
         filed = [cache.key(job.html, job.elsewhere, variant) for job in jobs] if cache else []
         cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
         numbered = [bool(_referred(job.html) & holds) for job, (holds, _) in zip(jobs, anchors, strict=True)]
-        ran = _PartsRun(
-            jobs, parts, render, workers, cached, cache.prints_total if cache else True, numbered, on_page
-        ).run()
+        ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page).run()
         if ran is None:
             yield None
             return
@@ -194,7 +196,9 @@ def laid_out_in_parts(
         if cache is not None:
             for number, (paginated, told) in ran.laid_out.items():
                 cache.put(filed[number], jobs[number].target, paginated, told, done[number].as_data())
-            cache.keep_only(filed)
+            if ran.folios_laid_out:
+                cache.put_folios(ran.folio_key, ran.folios, ran.folio_pages)
+            cache.keep_only([*filed, ran.folio_key])
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
@@ -248,7 +252,11 @@ class _Ran:
     laid_out: dict[int, tuple[Paginated, PartPages]]
     """The parts this build laid out: what each reported, and what it was told."""
     folios: Path
-    """The folios the parts left to the join, one page each of the edition's."""
+    """The folios the parts left to the join: a page for each of the edition's, and more."""
+    folio_pages: int
+    folio_key: str
+    folios_laid_out: bool
+    """Whether this build laid the folios out, or took them from the store."""
 
 
 class _PartsRun:
@@ -260,11 +268,12 @@ class _PartsRun:
 
     def __init__(
         self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
-        cached: dict[int, CachedPart], prints_total: bool, numbered: list[bool],
+        cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool],
         on_page: Callable[[int], None] | None,
     ) -> None:
         self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
-        self.cached, self.prints_total, self.numbered = cached, prints_total, numbered
+        self.cached, self.store, self.numbered = cached, store, numbered
+        self.prints_total = store.prints_total if store else True
         self.context = _fork_server()
         self.connections: dict[Connection, int] = {}
         self.processes: list[Any] = []
@@ -286,6 +295,9 @@ class _PartsRun:
         self.pages_made = [0] * len(jobs)
         self.folios = jobs[0].target.with_name("folios.pdf")
         self.folios_drawn = False
+        self.folios_laid_out = False
+        self.folio_pages = 0
+        self.folio_key = store.folio_key(_folio_html(jobs[0].html, 1)) if store else ""
 
     def run(self) -> _Ran | None:
         try:
@@ -305,7 +317,7 @@ class _PartsRun:
                     for number in self.results if self.pdfs[number] == self.jobs[number].target}
         count = range(len(self.jobs))
         return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out,
-                    self.folios)
+                    self.folios, self.folio_pages, self.folio_key, self.folios_laid_out)
 
     def _start(self, work: Callable[[Connection, Any], None], job: Any, number: int, name: str) -> Connection:
         ours, theirs = self.context.Pipe()
@@ -395,10 +407,22 @@ class _PartsRun:
         for connection, number in self.connections.items():
             if connection is not self.spare or self.spare_paginated:
                 connection.send(self.told[number])
+        self._lay_out_folios(total)
+
+    def _lay_out_folios(self, total: int) -> None:
+        """The folios of `total` pages, from the store if it has enough; else laid out
+        with room for the edition to grow, when the style prints no total."""
+        stored = self.store.folios(self.folio_key) if self.store else None
+        if stored is not None and (stored[1] == total if self.prints_total else stored[1] >= total):
+            self.folios, self.folio_pages = stored
+            self.folios_drawn = True
+            return
         first = self.jobs[0]
-        folios = _folio_html(first.html, total)
-        self._start(_in_folio_process, FolioJob(folios, first.base_url, first.roots, total, self.folios, first.scratch),
-                    len(self.jobs), "folios")
+        self.folio_pages = total if self.prints_total else total + max(FOLIO_ROOM, total // 10)
+        self.folios_laid_out = True
+        job = FolioJob(_folio_html(first.html, self.folio_pages), first.base_url, first.roots, self.folio_pages,
+                       self.folios, first.scratch)
+        self._start(_in_folio_process, job, len(self.jobs), "folios")
 
 
 def start_laying_out() -> None:
