@@ -291,3 +291,16 @@ def test_a_section_that_prints_its_own_page_numbers_is_laid_out_again_when_they_
     before, after, again, fresh = rebuilt(manuscript, tmp_path, grow_the_middle)
     assert not set(after.items()) & set(before.items())
     assert again == fresh
+
+
+def test_the_e_book_marks_the_same_print_pages_after_a_rebuild(tmp_path: Path) -> None:
+    """The EPUB's print page list comes from the sections' layouts, stored ones
+    included: after the middle section grows, it is the one a build from nothing makes."""
+    manuscript = edition(tmp_path / "m")
+    build(manuscript, tmp_path / "dist", jobs=2)
+    grow_the_middle(manuscript)
+    again = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "dist", jobs=2).outputs}
+    fresh = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "fresh", jobs=2).outputs}
+    assert again == fresh
+    whole = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "whole", jobs=1).outputs}
+    assert again["epub"] == whole["epub"]
