@@ -346,3 +346,24 @@ def test_a_fixture_edition_with_chinese_and_figures_previews(tmp_path: Path) -> 
     assert len(shown.chapters) == len(documents)
     assert all(shown.page_picture(page.number).startswith(b"\x89PNG") for page in shown.pages[:2])
     preview.close()
+
+
+def test_a_save_lays_out_only_its_section_again(tmp_path: Path) -> None:
+    """An edition of sections previewed on two cores: a word changed in one section
+    lays out that section again and takes the others from the last build."""
+    from support import generated_article, generated_edition
+    from test_partcache import kept, swap_a_word
+
+    manuscript = generated_edition(tmp_path / "m", [generated_article(seed, 3) for seed in range(6)],
+                                   sections=[2, 2, 2])
+    preview = Preview(manuscript, None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private", jobs=2)
+    try:
+        assert not preview.rebuild().failed
+        before = kept(preview.out_dir)
+        assert len(before) == 3
+        swap_a_word(manuscript / "articles" / "story-04.md")
+        assert not preview.rebuild().failed
+        after = kept(preview.out_dir)
+        assert len(after) == 3 and len(set(after.items()) & set(before.items())) == 2
+    finally:
+        preview.close()

@@ -275,7 +275,7 @@ def _preview(arguments: argparse.Namespace) -> int:
     options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
     try:
         serve(arguments.manuscript, _styles(arguments), _limits(arguments), options,
-              (arguments.bind, arguments.port), ready=ready, built=built, failed=failed)
+              (arguments.bind, arguments.port), ready=ready, built=built, failed=failed, jobs=_cores())
     except (KeyboardInterrupt, Stopped):
         # Ctrl-C is how a preview ends: its private folder is gone; dist/ was never touched.
         print("preview stopped", flush=True)

@@ -200,9 +200,12 @@ class Preview:
 
     def __init__(
         self, manuscript_dir: Path, styles_dir: Path | None, limits: Limits, print_options: PrintOptions,
-        folder: Path,
+        folder: Path, jobs: int = 1,
     ) -> None:
         self.manuscript_dir = manuscript_dir
+        self.jobs = jobs
+        """Processes laying out an edition of sections; a save then lays out its own
+        section again, and takes the others from the last build (`partcache`)."""
         self.styles_dir = styles_dir
         self.limits = limits
         self.print_options = print_options
@@ -220,7 +223,8 @@ class Preview:
         shown = None
         try:
             result = build(
-                self.manuscript_dir, self.out_dir, FORMATS, self.styles_dir, self.limits, self.print_options
+                self.manuscript_dir, self.out_dir, FORMATS, self.styles_dir, self.limits, self.print_options,
+                jobs=self.jobs,
             )
         except ManuscriptError as error:
             problems = sorted(error.problems, key=lambda problem: problem.severity != "error")
@@ -451,14 +455,15 @@ def serve(
     ready: Callable[[str], None],
     built: Callable[[Attempt], None],
     failed: Callable[[str], None],
+    jobs: int = 1,
 ) -> None:
     """Serve the preview until Ctrl-C (KeyboardInterrupt) or SIGTERM, then remove its folder.
 
     `ready` hears the address once the server listens; `built` hears each build's
-    outcome; `failed`, a page that could not be served (a bug).
+    outcome; `failed`, a page that could not be served (a bug); `jobs`, as `build`'s.
     """
     with tempfile.TemporaryDirectory(prefix="hkcq-press-preview-") as folder:
-        preview = Preview(manuscript_dir, styles_dir, limits, print_options, Path(folder))
+        preview = Preview(manuscript_dir, styles_dir, limits, print_options, Path(folder), jobs)
         server = PreviewServer(address, preview, failed)
         serving = threading.Thread(target=server.serve_forever, name="hkcq-press-preview", daemon=True)
         watched = [manuscript_dir, *([styles_dir] if styles_dir is not None and styles_dir.is_dir() else [])]
