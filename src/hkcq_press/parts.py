@@ -283,10 +283,12 @@ class _PartsRun:
         # move: a stored front is laid out again on a core the changed sections leave
         # spare, beside them rather than after them, and stopped if its numbers stand.
         self.spare: Connection | None = None
+        self.spare_process: Any = None
         self.spare_paginated = False
         self.laying_out = 0
         if 0 in cached and self.waiting and len(self.waiting) < workers:
             self.spare = self._start(_in_part_process, jobs[0], 0, "part 1")
+            self.spare_process = self.processes[-1]
             self.laying_out = 1
         self.paginated: dict[int, Paginated] = {number: entry.paginated for number, entry in cached.items()}
         self.told: dict[int, PartPages] = {}
@@ -382,7 +384,7 @@ class _PartsRun:
         """The stored front stands: stop laying it out again."""
         assert self.spare is not None
         del self.connections[self.spare]
-        self.processes[0].kill()  # the spare is the first process started
+        self.spare_process.kill()
         self.laying_out -= 0 if self.spare_paginated else 1
         self.spare = None
 
