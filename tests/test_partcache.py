@@ -19,6 +19,7 @@ from test_parallel import EPOCH, page_texts
 
 from hkcq_press.build import build
 from hkcq_press.errors import Problem
+from hkcq_press.model import PrintOptions
 from hkcq_press.pagemap import PageStart
 from hkcq_press.partcache import CACHE_FOLDER, PRINTS_TOTAL
 from hkcq_press.parts import PartLaidOut
@@ -304,3 +305,20 @@ def test_the_e_book_marks_the_same_print_pages_after_a_rebuild(tmp_path: Path) -
     assert again == fresh
     whole = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "whole", jobs=1).outputs}
     assert again["epub"] == whole["epub"]
+
+
+def test_the_folios_are_written_as_the_variant_asks(tmp_path: Path) -> None:
+    """PDF/A-1b wants every CID font to list its glyphs (CIDSet): the folios drawn
+    at the join are written in the variant's PDF version, as the sections are."""
+    manuscript = edition(tmp_path / "m")
+    options = PrintOptions("pdf/a-1b")
+    (output,) = build(manuscript, tmp_path / "dist", formats=("pdf",), jobs=2, print_options=options).outputs
+    with pikepdf.open(output.path) as joined:
+        assert str(joined.pdf_version) == "1.4"
+        folios = [form for page in joined.pages for name, form in page.Resources.XObject.items()
+                  if name.startswith("/Folio")]
+        assert folios
+        for form in folios:
+            assert "/Group" not in form
+            for font in form.Resources.Font.values():
+                assert "/CIDSet" in font.DescendantFonts[0].FontDescriptor

@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import weasyprint
+from weasyprint.pdf import VARIANTS
 
 from .pagemap import page_starts
 from .parts import FolioJob, PartJob, PartLaidOut
@@ -42,7 +43,10 @@ def lay_out_folios(connection: Connection, job: FolioJob) -> None:
             document = weasyprint.HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
         if len(document.pages) != job.pages:
             raise RuntimeError(f"the folios took {len(document.pages)} pages, not {job.pages}")
-        document.write_pdf(job.target)
+        # Untagged (the join marks them as artifacts), in the variant's PDF version,
+        # which decides how fonts are written (PDF/A-1 wants a CIDSet).
+        version = VARIANTS[job.variant][1].get("pdf_version") if job.variant in VARIANTS else None
+        document.write_pdf(job.target, **({"pdf_version": version} if version else {}))
         return len(document.pages)
 
     _answering(connection, job.scratch, written)

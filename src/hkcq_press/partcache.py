@@ -137,10 +137,10 @@ class PartCache:
     def put_folios(self, key: str, pdf: Path, pages: int) -> None:
         self._file(key, FOLIOS_PDF, pdf, {"pages": pages})
 
-    def folio_key(self, html: str) -> str:
-        """Folios are filed by the page styles they are laid out with: `html`, the
-        edition's first page without copy (`parts._folio_html`)."""
-        return "folios-" + self.key(html, (), "folios")
+    def folio_key(self, html: str, variant: str) -> str:
+        """Folios are filed by the page styles they are laid out with (`html`, the
+        edition's first page without copy: `parts._folio_html`) and the PDF variant."""
+        return "folios-" + self.key(html, ("folios",), variant)
 
     def _read(self, key: str, name: str) -> tuple[dict[str, Any], Path] | None:
         entry = self.folder / key

@@ -91,6 +91,8 @@ class FolioJob:
     pages: int
     target: Path
     scratch: str
+    variant: str
+    """The edition's PDF variant: the folios' fonts are written as it asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,7 @@ class _PartsRun:
         self.folios_drawn = False
         self.folios_laid_out = False
         self.folio_pages = 0
-        self.folio_key = store.folio_key(_folio_html(jobs[0].html, 1)) if store else ""
+        self.folio_key = store.folio_key(_folio_html(jobs[0].html, 1), jobs[0].variant) if store else ""
 
     def run(self) -> _Ran | None:
         try:
@@ -423,7 +425,7 @@ class _PartsRun:
         self.folio_pages = total if self.prints_total else total + max(FOLIO_ROOM, total // 10)
         self.folios_laid_out = True
         job = FolioJob(_folio_html(first.html, self.folio_pages), first.base_url, first.roots, self.folio_pages,
-                       self.folios, first.scratch)
+                       self.folios, first.scratch, first.variant)
         self._start(_in_folio_process, job, len(self.jobs), "folios")
 
 
