@@ -269,8 +269,8 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
     style = HouseStyle()
     first, second = print_parts(edition, 2)
     html = print_html(edition, style, part=first)
-    holds, links = _anchors(html)
-    elsewhere = (links - holds) & _anchors(print_html(edition, style, part=second))[0]
+    found = _anchors(html)
+    elsewhere = (found.links - found.holds) & _anchors(print_html(edition, style, part=second)).holds
     assert len(elsewhere) == 41  # the second section and its articles
 
     def paginated(pages: list, targets: dict[str, int]) -> PartPages:

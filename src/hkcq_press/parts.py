@@ -170,22 +170,23 @@ def laid_out_in_parts(
     htmls = [render(part, AS_WRITTEN) for part in parts]
     anchors = [_anchors(html) for html in htmls]
     keys = {article.key for article in edition.articles}
-    for part, (holds, _) in zip(parts, anchors, strict=True):
-        if holds & keys != {article.key for section in part.sections for article in section.articles}:
+    for part, found in zip(parts, anchors, strict=True):
+        if found.holds & keys != {article.key for section in part.sections for article in section.articles}:
             yield None
             return
-    everywhere = frozenset().union(*(holds for holds, _ in anchors))
+    everywhere = frozenset().union(*(found.holds for found in anchors))
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
         jobs = [
             PartJob(
-                number, html, base_url, roots, edition, (links - holds) & everywhere,
+                number, html, base_url, roots, edition, (found.links - found.holds) & everywhere,
                 variant, Path(folder) / f"part-{number}.pdf", tempfile.gettempdir(),
             )
-            for number, (html, (holds, links)) in enumerate(zip(htmls, anchors, strict=True))
+            for number, (html, found) in enumerate(zip(htmls, anchors, strict=True))
         ]
         filed = [cache.key(job.html, job.elsewhere, variant) for job in jobs] if cache else []
         cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
-        numbered = [bool(_referred(job.html) & holds) for job, (holds, _) in zip(jobs, anchors, strict=True)]
+        # A part that refers to its own ids may print their page numbers in its copy.
+        numbered = [bool(found.referred & found.holds) for found in anchors]
         ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page).run()
         if ran is None:
             yield None
@@ -217,13 +218,6 @@ def laid_out_in_parts(
         )
 
 
-def _referred(html: str) -> frozenset[str]:
-    """Every id the HTML refers to (`#id` in any attribute): a part that refers to
-    its own may print their page numbers in its copy (`target-counter`)."""
-    tree = lxml_html.fromstring(html)
-    return frozenset(str(value)[1:] for value in tree.xpath("//@*[starts-with(., '#')]"))
-
-
 def _folio_html(html: str, pages: int) -> str:
     """`html` with `pages` empty pages for a body: the same page styles, no copy."""
     tree = lxml_html.document_fromstring(html)
@@ -239,12 +233,24 @@ def _folio_html(html: str, pages: int) -> str:
     return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
-def _anchors(html: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The ids a part's HTML holds, and the ids its links lead to."""
+@dataclass(frozen=True, slots=True)
+class _Anchors:
+    holds: frozenset[str]
+    """The ids the HTML holds."""
+    links: frozenset[str]
+    """The ids its links lead to."""
+    referred: frozenset[str]
+    """Every id it refers to (`#id` in any attribute)."""
+
+
+def _anchors(html: str) -> _Anchors:
     tree = lxml_html.fromstring(html)
     hrefs = (str(href) for href in tree.xpath("//a/@href"))
-    ids = frozenset(str(name) for name in tree.xpath("//@id"))
-    return ids, frozenset(href[1:] for href in hrefs if href.startswith("#"))
+    return _Anchors(
+        frozenset(str(name) for name in tree.xpath("//@id")),
+        frozenset(href[1:] for href in hrefs if href.startswith("#")),
+        frozenset(str(value)[1:] for value in tree.xpath("//@*[starts-with(., '#')]")),
+    )
 
 
 @dataclass(frozen=True, slots=True)
