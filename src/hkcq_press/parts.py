@@ -148,8 +148,6 @@ class JoinedLayout:
     placement: Placement
     """Every part's figures as placed."""
     pages: int
-    laid_out_now: int
-    """How many parts this build laid out; the others it took from the store."""
     folios: FolioLayer
 
     def write(self, target: Path) -> int:
@@ -213,7 +211,6 @@ def laid_out_in_parts(
             [warning for result in done for warning in result.warnings],
             Placement(MappingProxyType(moves)),
             sum(result.pages for result in done),
-            len(ran.laid_out),
             folios,
         )
 
