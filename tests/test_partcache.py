@@ -322,3 +322,24 @@ def test_the_folios_are_written_as_the_variant_asks(tmp_path: Path) -> None:
             assert "/Group" not in form
             for font in form.Resources.Font.values():
                 assert "/CIDSet" in font.DescendantFonts[0].FontDescriptor
+
+
+def test_a_stored_part_gone_before_it_is_copied_is_laid_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another build into the same folder may prune the store while this one runs:
+    a stored PDF that is gone when this build would take it is laid out again."""
+    from hkcq_press.partcache import CachedPart
+
+    manuscript = edition(tmp_path / "m")
+    pdf_bytes(manuscript, tmp_path / "dist")
+    reusable = CachedPart.reusable
+
+    def pruned_meanwhile(self, *arguments):  # type: ignore[no-untyped-def]
+        self.pdf.unlink(missing_ok=True)
+        return reusable(self, *arguments)
+
+    monkeypatch.setattr(CachedPart, "reusable", pruned_meanwhile)
+    swap_a_word(story(manuscript, 3))
+    assert pdf_bytes(manuscript, tmp_path / "dist") == pdf_bytes(manuscript, tmp_path / "fresh")
+    assert len(kept(tmp_path / "dist")) == 3

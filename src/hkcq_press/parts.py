@@ -18,6 +18,7 @@ What each process does is in `part_process.py`; this process never loads WeasyPr
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -405,8 +406,10 @@ class _PartsRun:
             targets = {name: pages[name] for name in job.elsewhere if name in pages}
             self.told[job.number] = PartPages(firsts[job.number], total, targets)
         for number, entry in self.cached.items():
-            if entry.reusable(self.told[number], self.prints_total, self.numbered[number]):
-                self.results[number], self.pdfs[number] = PartLaidOut.from_data(entry.laid_out), entry.pdf
+            reused = self.jobs[number].target.with_suffix(".stored.pdf")
+            if entry.reusable(self.told[number], self.prints_total, self.numbered[number]) \
+                    and _copied_from_store(entry.pdf, reused):
+                self.results[number], self.pdfs[number] = PartLaidOut.from_data(entry.laid_out), reused
                 if number == 0 and self.spare is not None:
                     self._stop_spare()
             elif number != 0 or self.spare is None:
@@ -420,8 +423,9 @@ class _PartsRun:
         """The folios of `total` pages, from the store if it has enough; else laid out
         with room for the edition to grow, when the style prints no total."""
         stored = self.store.folios(self.folio_key) if self.store else None
-        if stored is not None and (stored[1] == total if self.prints_total else stored[1] >= total):
-            self.folios, self.folio_pages = stored
+        if stored is not None and (stored[1] == total if self.prints_total else stored[1] >= total) \
+                and _copied_from_store(stored[0], self.folios):
+            self.folio_pages = stored[1]
             self.folios_drawn = True
             return
         first = self.jobs[0]
@@ -430,6 +434,16 @@ class _PartsRun:
         job = FolioJob(_folio_html(first.html, self.folio_pages), first.base_url, first.roots, self.folio_pages,
                        self.folios, first.scratch, first.variant)
         self._start(_in_folio_process, job, len(self.jobs), "folios")
+
+
+def _copied_from_store(stored: Path, copy: Path) -> bool:
+    """Whether a stored PDF could be copied for this build, which then needs the store
+    no more: another build into the same folder may prune it meanwhile."""
+    try:
+        shutil.copyfile(stored, copy)
+    except OSError:
+        return False
+    return True
 
 
 def start_laying_out() -> None:
