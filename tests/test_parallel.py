@@ -287,3 +287,22 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
         contents = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", "-", "-"],
                                   input=laid_out.write_pdf(), capture_output=True, check=True).stdout.decode()
         assert contents.count(f" {printed}\n") >= 30, "the numbers learned are printed in the contents"
+
+
+def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part's pages fall elsewhere in it than in the edition (a section may open on a
+    left-hand page): a style that styles pages by their place is laid out whole."""
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (styles / "print.css").write_text(
+        (ROOT / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
+        + "\n@page :left { margin-left: 30mm; }\n", encoding="utf-8",
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    edition, _ = load_edition(SECTIONS)
+    assert len(print_parts(edition, 2, [(styles / "print.css").read_text(encoding="utf-8")])) == 1
+    assert len(print_parts(edition, 2, ["@page { size: A4 } p:first-child { margin: 0 }"])) == 3
+    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1)
+    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, jobs=2)
+    assert joined.outputs[0].path.read_bytes() == whole.outputs[0].path.read_bytes()
+    assert not (tmp_path / "joined" / ".hkcq-press-parts").exists()

@@ -18,9 +18,10 @@ What each process does is in `part_process.py`; this process never loads WeasyPr
 from __future__ import annotations
 
 import multiprocessing
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
@@ -39,13 +40,21 @@ from .placement import AS_WRITTEN, Placement
 from .weasyprint_tuning import PartPages, proven_installed
 
 
-def print_parts(edition: Edition, jobs: int) -> tuple[PrintPart, ...]:
+PAGES_BY_POSITION = re.compile(r"@page\b[^{;]*:(first|left|right|blank|recto|verso|nth)\b", re.IGNORECASE)
+"""A page style that depends on where a page falls in the document: a part's pages
+fall elsewhere in it than in the edition."""
+
+
+def print_parts(edition: Edition, jobs: int, style_texts: Iterable[str] = ()) -> tuple[PrintPart, ...]:
     """The edition's sections, a part each; the whole edition when it has fewer
-    than two sections, when `jobs` is 1, where WeasyPrint is not proven to lay out
-    in parts, or where the system cannot fork processes from a server (Windows)."""
+    than two sections, when `jobs` is 1, when a style (`style_texts`) styles pages
+    by their place (`@page :left`, `:first`…), where WeasyPrint is not proven to lay
+    out in parts, or where the system cannot fork processes from a server (Windows)."""
     sections = edition.sections
     forks = "forkserver" in multiprocessing.get_all_start_methods()
     if jobs < 2 or len(sections) < 2 or not forks or not proven_installed():
+        return (edition.whole,)
+    if any(PAGES_BY_POSITION.search(text) for text in style_texts):
         return (edition.whole,)
     last = len(sections) - 1
     return tuple(

@@ -194,7 +194,8 @@ def laid_out(
         if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
             from .parts import laid_out_in_parts, print_parts, start_laying_out
 
-            parts = print_parts(edition, jobs)
+            style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
+            parts = print_parts(edition, jobs, style_texts)
         if len(parts) > 1:
             start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
             # Each part embeds a face of its own characters, named by its bytes: a part
@@ -214,10 +215,7 @@ def laid_out(
                     return as_written[id(part)]
                 return print_html(edition, style, options, faces[id(part)], placement, part, inline)
 
-            store = kept_parts.for_layout(
-                Path(fonts_dir).as_uri(),
-                (path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)),
-            ) if kept_parts else None
+            store = kept_parts.for_layout(Path(fonts_dir).as_uri(), style_texts) if kept_parts else None
             with laid_out_in_parts(edition, parts, render, base_url, roots, variant, jobs, on_page, store) as joined:
                 if joined is not None:
                     keep_html(joined.placement)
