@@ -113,6 +113,16 @@ def built_both_ways(manuscript: Path, scratch: Path, monkeypatch: pytest.MonkeyP
     return whole[0].path, joined[0].path, whole[1].path, joined[1].path
 
 
+def house_print_css(styles: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    """A `styles/` folder whose print.css is the house's, changed by `change` (text → text)."""
+    styles.mkdir()
+    house = (ROOT / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
+    changed = change(house)
+    assert changed != house
+    (styles / "print.css").write_text(changed, encoding="utf-8")
+    return styles
+
+
 def generated_sections(root: Path) -> Path:
     """Three sections of long and short articles, a figure in every third, some that
     the whole edition sets further down than written."""
@@ -239,12 +249,7 @@ def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A style WeasyPrint ignores is reported once, at its line, however many parts read it."""
-    styles = tmp_path / "styles"
-    styles.mkdir()
-    (styles / "print.css").write_text(
-        (ROOT / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
-        + "\n.headline { colour: red; }\n", encoding="utf-8",
-    )
+    styles = house_print_css(tmp_path / "styles", lambda css: css + "\n.headline { colour: red; }\n")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1)
     joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, jobs=2)
@@ -292,12 +297,7 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
 def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A part's pages fall elsewhere in it than in the edition (a section may open on a
     left-hand page): a style that styles pages by their place is laid out whole."""
-    styles = tmp_path / "styles"
-    styles.mkdir()
-    (styles / "print.css").write_text(
-        (ROOT / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
-        + "\n@page :left { margin-left: 30mm; }\n", encoding="utf-8",
-    )
+    styles = house_print_css(tmp_path / "styles", lambda css: css + "\n@page :left { margin-left: 30mm; }\n")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     edition, _ = load_edition(SECTIONS)
     assert len(print_parts(edition, 2, [(styles / "print.css").read_text(encoding="utf-8")])) == 1

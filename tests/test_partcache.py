@@ -15,7 +15,7 @@ from conftest import SECTIONS, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 from support import generated_article, generated_edition
-from test_parallel import EPOCH, page_texts
+from test_parallel import EPOCH, house_print_css, page_texts
 
 from hkcq_press.build import build
 from hkcq_press.errors import Problem
@@ -142,12 +142,10 @@ def test_the_last_section_growing_leaves_the_others(tmp_path: Path) -> None:
 
 def test_a_style_that_prints_the_total_lays_out_every_section_whose_total_moved(tmp_path: Path) -> None:
     manuscript = edition(tmp_path / "m")
-    styles = tmp_path / "styles"
-    styles.mkdir()
-    layout = (Path(__file__).parents[1] / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
-    numbered = layout.replace("content: counter(page);", 'content: counter(page) " of " counter(pages);')
-    assert numbered != layout
-    (styles / "print.css").write_text(numbered, encoding="utf-8")
+    styles = house_print_css(
+        tmp_path / "styles",
+        lambda css: css.replace("content: counter(page);", 'content: counter(page) " of " counter(pages);'),
+    )
 
     def built(out_dir: Path) -> bytes:
         return pdf_bytes(manuscript, out_dir, styles_dir=styles)
@@ -266,11 +264,9 @@ def test_a_folio_beside_other_text_stays_in_its_section(tmp_path: Path) -> None:
     prints its own folios, so the sections after one that grew are laid out again;
     the pages read as laid out whole."""
     manuscript = edition(tmp_path / "m")
-    styles = tmp_path / "styles"
-    styles.mkdir()
-    layout = (Path(__file__).parents[1] / "src" / "hkcq_press" / "layouts" / "print.css").read_text(encoding="utf-8")
-    (styles / "print.css").write_text(layout + '\n@page { @bottom-left { content: "Hong Kong–Chongqing"; } }\n',
-                                      encoding="utf-8")
+    styles = house_print_css(
+        tmp_path / "styles", lambda css: css + '\n@page { @bottom-left { content: "Hong Kong–Chongqing"; } }\n'
+    )
     pdf_bytes(manuscript, tmp_path / "dist", styles_dir=styles)
     before = kept(tmp_path / "dist")
     grow_the_middle(manuscript)
