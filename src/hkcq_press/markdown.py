@@ -58,6 +58,9 @@ TASK = re.compile(r"\[([ xX])\]\s+")
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 TABLE_CAPTION = re.compile(r"Table:\s*")
 STRAY_FENCE = re.compile(r":{3,}")
+TABLE_DASHES = re.compile(r"^ {0,3}(?=[^\n]*\|)(?=[^\n]*-)[|:\- \t]+$", re.MULTILINE)
+"""A table's row of dashes (`| --- | --- |`): in a paragraph, a table markdown-it did
+not take, as its header has another number of cells."""
 
 MAX_DEPTH = 8
 """Lists, quotations and boxes inside each other: more than copy ever needs."""
@@ -212,6 +215,12 @@ class _BodyReader:
             self.report.error(
                 self.path, line, "a `:::` that opens or closes no block",
                 "Every `::: name` needs one closing `:::`; blocks cannot be put inside each other.",
+            )
+        if dashes := TABLE_DASHES.search(group[1].content):
+            self.report.error(
+                self.path, line + group[1].content.count("\n", 0, dashes.start()),
+                "a table whose row of dashes does not match its header",
+                "Give the row under the header one `---` for each header cell: `| --- | --- |` for two columns.",
             )
         return Paragraph(self.inline(children, line), line)
 
