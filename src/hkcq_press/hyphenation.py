@@ -13,7 +13,7 @@ is broken only there); a word with no allowed break is set where it cannot break
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
@@ -29,6 +29,13 @@ _ENTRY = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 class HyphenationExceptions:
     breaks: dict[str, tuple[int, ...]]
     """Each word, case-folded, and where it may break (indexes into the word)."""
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    """Any listed word, the longest first: built once, as copy is set a run at a time."""
+
+    def __post_init__(self) -> None:
+        words = sorted(self.breaks, key=len, reverse=True)
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+        object.__setattr__(self, "_pattern", pattern)
 
     def apply(self, text: str) -> Markup:
         """`text`, escaped, with each listed word broken only where the list allows."""
@@ -47,11 +54,6 @@ class HyphenationExceptions:
             position = match.end()
         pieces.append(escape(text[position:]))
         return Markup("").join(pieces)
-
-    @property
-    def _pattern(self) -> re.Pattern[str]:
-        words = sorted(self.breaks, key=len, reverse=True)
-        return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
 
 
 def _spans(word: str, breaks: tuple[int, ...]) -> list[tuple[int, int]]:
