@@ -391,35 +391,6 @@ def test_an_output_the_machine_cannot_store_is_a_clear_error_and_the_old_edition
     assert {path.name: path.read_bytes() for path in (project / "dist").iterdir()} == before
 
 
-def test_a_picture_the_renderer_cannot_load_is_reported_at_its_figure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A picture that vanishes between the check and the layout (another program moved
-    it) stops the build at the figure's line with the renderer's reason, not at the
-    package's layout."""
-    from hkcq_press import pdf
-    from hkcq_press.build import build
-    from hkcq_press.errors import ManuscriptError
-
-    shutil.copytree(FIXTURES / "multi", tmp_path / "manuscript")
-    picture = tmp_path / "manuscript" / "images" / "night-view.png"
-    original = pdf.print_html
-
-    def moved_away(*arguments, **options):  # noqa: ANN002, ANN003
-        picture.unlink(missing_ok=True)
-        return original(*arguments, **options)
-
-    monkeypatch.setattr(pdf, "print_html", moved_away)
-    with pytest.raises(ManuscriptError) as caught:
-        build(tmp_path / "manuscript", tmp_path / "dist", formats=("pdf",))
-    errors = [problem for problem in caught.value.problems if problem.severity == "error"]
-    assert errors, caught.value.problems
-    for problem in errors:
-        assert (problem.path.name, problem.line) == ("delegation.md", 10), str(problem)
-        assert "does not exist or is not a regular file" in problem.message
-    assert not (tmp_path / "dist").exists()
-
-
 def test_warnings_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) -> None:
     for number in range(30):
         (project / "manuscript" / f"draft-{number:02d}.md").write_text("Not yet.\n", encoding="utf-8")

@@ -23,6 +23,7 @@ from .render import HouseStyle
 from .stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
+    from .layout_process import LayoutProcess
     from .partcache import PartCache
     from .verify import Validator, Verification
 
@@ -124,6 +125,7 @@ def build(
     progress: Progress | None = None,
     verify: bool = False,
     jobs: int = 1,
+    layout_process: LayoutProcess | None = None,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
@@ -142,6 +144,9 @@ def build(
     side by side (see `parts.py`); the PDF reads and checks as if laid out in one.
     A script that calls this must guard its own code with `if __name__ ==
     "__main__":`, as Python's processes that start anew import it again.
+
+    An edition laid out whole is laid out in `layout_process`, if given (the command
+    line starts one before it calls this, see `layout_process.py`); the caller stops it.
     """
     validators: tuple[Validator, ...] = ()
     if verify and "epub" in formats:
@@ -152,7 +157,7 @@ def build(
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
     job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
-               verify, validators, jobs, None if force else record.digests)
+               verify, validators, jobs, None if force else record.digests, layout_process)
     inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests,
                            job.verified_by)
     fresh = {} if force else {
@@ -202,6 +207,7 @@ class _Job:
     file_digests: FileDigests | None
     """The input files' digests, to file the sections laid out in parts for the next
     build to reuse; None to lay every section out anew (`force`)."""
+    layout_process: LayoutProcess | None
 
     @property
     def verified_by(self) -> tuple[str, ...]:
@@ -256,7 +262,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
 
         with laid_out(
             edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.jobs,
-            _kept_parts(job, edition),
+            _kept_parts(job, edition), job.layout_process,
         ) as layout:
             book = None
             if "epub" in staged:

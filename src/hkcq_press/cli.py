@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -21,6 +22,7 @@ from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
     from .build import Format
+    from .layout_process import LayoutProcess
     from .manuscript import Limits
     from .preview import Attempt
     from .verify import Verification
@@ -177,6 +179,15 @@ def _check(arguments: argparse.Namespace) -> int:
 
 def _build(arguments: argparse.Namespace) -> int:
     """`pdf`, `epub` and `build`."""
+    from .layout_process import LayoutProcess
+
+    jobs = arguments.jobs or _cores()
+    # Started first: WeasyPrint loads on another core while the manuscript is read.
+    with LayoutProcess.started() if jobs > 1 else nullcontext() as layout_process:
+        return _built(arguments, jobs, layout_process)
+
+
+def _built(arguments: argparse.Namespace, jobs: int, layout_process: LayoutProcess | None) -> int:
     from .build import build
 
     formats = BUILDS[arguments.command][1]
@@ -188,7 +199,7 @@ def _build(arguments: argparse.Namespace) -> int:
         result = build(
             arguments.manuscript, arguments.out, formats, _styles(arguments), _limits(arguments), options,
             keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
-            verify=arguments.verify, jobs=arguments.jobs or _cores(),
+            verify=arguments.verify, jobs=jobs, layout_process=layout_process,
         )
     finally:
         if progress is not None:

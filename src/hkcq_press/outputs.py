@@ -114,13 +114,19 @@ def scratch_folder() -> Iterator[Path]:
         match = _SCRATCH.match(path.name)
         if match and path.is_dir() and not _running(int(match["pid"])):
             shutil.rmtree(path, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    folder = process_folder()
     saved, tempfile.tempdir = tempfile.tempdir, str(folder)
     try:
         yield folder
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_folder() -> Path:
+    """A new folder of the system's temporary folder, named for this process: the next
+    build removes it if this process died before it could."""
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
 
 
 def remove_leftovers(out_dir: Path) -> None:

@@ -6,8 +6,6 @@ loaded this module once, while the parent reads the manuscript.
 
 from __future__ import annotations
 
-import tempfile
-import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -17,10 +15,10 @@ from weasyprint.pdf import VARIANTS
 
 from .pagemap import page_starts
 from .parts import FolioJob, PartJob, PartLaidOut
-from .pdf import confined_fetcher, low_resolution_pictures, weasyprint_log
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
+from .typesetting import answering, confined_fetcher, low_resolution_pictures, weasyprint_log
 from .weasyprint_tuning import (
-    Paginated, PartDiverged, PartOfEdition, PartPages, folio_layer, tuned_layout, tuned_writing,
+    Paginated, PartOfEdition, PartPages, folio_layer, tuned_layout, tuned_writing,
 )
 
 
@@ -32,7 +30,7 @@ class _FiguresMoved(Exception):
 
 def lay_out_part(connection: Connection, job: PartJob) -> None:
     """Lay the part out and write it, talking to the parent over `connection`."""
-    _answering(connection, job.scratch, lambda: _laid_out(connection, job))
+    answering(connection, job.scratch, lambda: _laid_out(connection, job))
 
 
 def lay_out_folios(connection: Connection, job: FolioJob) -> None:
@@ -49,24 +47,7 @@ def lay_out_folios(connection: Connection, job: FolioJob) -> None:
         document.write_pdf(job.target, **({"pdf_version": version} if version else {}))
         return len(document.pages)
 
-    _answering(connection, job.scratch, written)
-
-
-def _answering(connection: Connection, scratch: str, work: Callable[[], Any]) -> None:
-    """Send the parent what `work` gives back, or how it failed."""
-    # Whatever is written on the side goes in the build's scratch folder, which the
-    # build removes however it ends: this process ends without cleaning up after itself.
-    tempfile.tempdir = scratch
-    try:
-        connection.send(("done", work()))
-    except PartDiverged as diverged:
-        connection.send(("diverged", str(diverged)))
-    except OSError as error:  # the machine's condition (a full disk): the parent says so as for itself
-        connection.send(("failed", traceback.format_exc(), error))
-    except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
-        connection.send(("failed", traceback.format_exc(), None))
-    finally:
-        connection.close()
+    answering(connection, job.scratch, written)
 
 
 def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
@@ -92,7 +73,7 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
 def _part_placed(
     connection: Connection, job: PartJob, parse: Callable[[str], Any], records: list[tuple[str, str]],
 ) -> tuple[Any, Any, Placement, set[int]]:
-    """The part laid out as `pdf.placed_layout` lays out the whole edition, figures
+    """The part laid out as `typesetting.placed_layout` lays out the whole edition, figures
     moved before it learns its place in the whole: the layout stops when they move.
     Also the pages whose folios it left to the join."""
     html, placement = job.html, AS_WRITTEN

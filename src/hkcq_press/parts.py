@@ -37,6 +37,7 @@ from .pagemap import PageStart
 from .partcache import CachedPart, Paginated, PartCache
 from .pdfjoin import FolioLayer, LaidOutPart, join_parts
 from .placement import AS_WRITTEN, Placement
+from .typesetting import LayoutJob
 from .weasyprint_tuning import PartPages, proven_installed
 
 
@@ -74,20 +75,13 @@ RenderPart = Callable[[PrintPart, Placement], str]
 
 
 @dataclass(frozen=True, slots=True)
-class PartJob:
+class PartJob(LayoutJob):
     """What a part's process is given."""
 
     number: int
-    html: str
-    base_url: str
-    roots: tuple[Path, ...]
-    """What the part's layout may read: the manuscript, the house style, the fonts."""
-    edition: Edition
     elsewhere: frozenset[str]
-    variant: str
+    """The targets of its links that other parts hold."""
     target: Path
-    scratch: str
-    """The build's scratch folder, for whatever WeasyPrint writes on the side (its fonts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +180,9 @@ def laid_out_in_parts(
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
         jobs = [
             PartJob(
-                number, html, base_url, roots, edition, (found.links - found.holds) & everywhere,
-                variant, Path(folder) / f"part-{number}.pdf", tempfile.gettempdir(),
+                html, base_url, roots, edition, variant, tempfile.gettempdir(),
+                number=number, elsewhere=(found.links - found.holds) & everywhere,
+                target=Path(folder) / f"part-{number}.pdf",
             )
             for number, (html, found) in enumerate(zip(htmls, anchors, strict=True))
         ]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
-import math
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,15 +23,16 @@ from .errors import ManuscriptError, Problem
 from .fonts import EmbeddedFont, FontFace, chinese_fonts
 from .hyphenation import hyphenation_exceptions
 from .inline import InlineMarkup
-from .blocks import Figure
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions, PrintPart
 from .pagemap import PageStart, page_starts
-from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
+from .placement import AS_WRITTEN, Placement
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
-from .weasyprint_tuning import tuned_layout, tuned_writing
+from .typesetting import LayoutJob, confined_fetcher, low_resolution_pictures, placed_layout, weasyprint_log
+from .weasyprint_tuning import tuned_writing
 
 if TYPE_CHECKING:
+    from .layout_process import LayoutProcess, WholeLaidOut
     from .partcache import PartCache
     from .parts import JoinedLayout
 
@@ -107,6 +106,27 @@ def print_inline(edition: Edition, style: HouseStyle) -> InlineMarkup:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessPrintLayout:
+    """The print edition laid out whole in a process of its own, to write there."""
+
+    laid_out: WholeLaidOut
+    process: LayoutProcess
+    located: Callable[[list[tuple[str, str]]], list[Problem]]
+
+    @property
+    def pages(self) -> int:
+        return self.laid_out.pages
+
+    @property
+    def page_starts(self) -> tuple[PageStart, ...]:
+        return self.laid_out.page_starts
+
+    def write(self, target: Path) -> PdfResult:
+        reported = self.located(self.process.write(target))
+        return PdfResult(self.pages, _unless_errors(reported) + self.laid_out.warnings)
+
+
+@dataclass(frozen=True, slots=True)
 class JoinedPrintLayout:
     """The print edition laid out in parts side by side, to write as one PDF."""
 
@@ -150,7 +170,8 @@ def laid_out(
     on_page: Callable[[int], None] | None = None,
     jobs: int = 1,
     kept_parts: PartCache | None = None,
-) -> Iterator[PrintLayout | JoinedPrintLayout]:
+    layout_process: LayoutProcess | None = None,
+) -> Iterator[PrintLayout | ProcessPrintLayout | JoinedPrintLayout]:
     """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
     (the option, else the edition's `pdf_variant`) is asked for (every variant keeps
     the tags, so an archived edition stays accessible), and to learn where its pages
@@ -164,7 +185,7 @@ def laid_out(
     With `jobs` above 1, an edition of sections is laid out a section a process,
     `jobs` at a time, and joined (`parts.py`), reusing the sections `kept_parts`
     holds as they would be laid out now; otherwise, and whenever its parts cannot be
-    laid out apart, in this process, whole.
+    laid out apart, whole: in `layout_process`, if one is given, else in this process.
     """
     layout_path = style.find(PRINT_LAYOUT)
     with (
@@ -197,6 +218,9 @@ def laid_out(
             style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
             parts = print_parts(edition, jobs, style_texts)
         if len(parts) > 1:
+            if layout_process is not None:  # the parts have processes of their own
+                layout_process.stop()
+                layout_process = None
             start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
             # Each part embeds a face of its own characters, named by its bytes: a part
             # reads the same, and is kept by `kept_parts` as the same, whatever other
@@ -221,17 +245,29 @@ def laid_out(
                     keep_html(joined.placement)
                     yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
                     return
+        fonts = chinese_fonts(edition, style)
+        faces = _written(Path(fonts_dir), fonts)
+        html = print_html(edition, style, options, faces, inline=inline)
+
+        def moved_html(moved: Placement) -> str:
+            return print_html(edition, style, options, faces, moved, inline=inline)
+
+        if layout_process is not None:
+            whole = layout_process.lay_out(
+                LayoutJob(html, base_url, roots, edition, variant, tempfile.gettempdir()), moved_html, on_page
+            )
+            keep_html(whole.placement, fonts)
+            _unless_errors(located(whole.reported))
+            yield ProcessPrintLayout(whole, layout_process, located)
+            return
         # Imported here, not at the top: loading WeasyPrint costs more than half a
         # second, which `--help`, `check` and the EPUB build should not pay.
         import weasyprint
 
         fetcher = confined_fetcher(weasyprint.URLFetcher, roots)
-        fonts = chinese_fonts(edition, style)
-        faces = _written(Path(fonts_dir), fonts)
         document, parsed, placement = placed_layout(
-            edition, print_html(edition, style, options, faces, inline=inline),
-            lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher),
-            lambda moved: print_html(edition, style, options, faces, moved, inline=inline), records,
+            edition, html, lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher),
+            moved_html, records,
         )
         keep_html(placement, fonts)
 
@@ -252,70 +288,6 @@ def _written(folder: Path, fonts: tuple[EmbeddedFont, ...], named_by_content: bo
         (folder / name).write_bytes(font.data)
         faces.append(FontFace(font.weight, (folder / name).as_uri()))
     return tuple(faces)
-
-
-def placed_layout(
-    edition: Edition, html: str, parse: Callable[[str], Any], moved_html: Callable[[Placement], str],
-    records: list[tuple[str, str]],
-) -> tuple[Any, Any, Placement]:
-    """The print HTML of the whole edition laid out, each figure that
-    leaves a gap set further down (`placement.py`), in `MOST_LAYOUTS` layouts at most:
-    (WeasyPrint's document, its parsed HTML, the placement). `moved_html` renders the
-    edition with figures so placed; `records` keep what the last layout reported."""
-    placement = AS_WRITTEN
-    for layouts in range(1, MOST_LAYOUTS + 1):
-        records.clear()  # what WeasyPrint reports is the last layout's
-        parsed = parse(html)
-        with tuned_layout():
-            document = parsed.render()
-        pages = [page._page_box for page in document.pages]
-        gaps = figure_gaps(pages, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
-        if not gaps:
-            break
-        moved = placement.moved_further(gaps)
-        html_moved = moved_html(moved)
-        if html_moved == html:  # the layouts do not place figures (an override without `placed_blocks`)
-            break
-        placement, html = moved, html_moved
-    return document, parsed, placement
-
-
-MINIMUM_PPI = 150
-"""Below this many pixels per inch at its printed size, a photograph prints soft."""
-
-
-def low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
-    """A warning at each figure whose picture, at the size the layout gives it, has
-    fewer than `MINIMUM_PPI` pixels an inch. Only the laid-out document knows that
-    size: it depends on the page, the columns and the house style."""
-    from weasyprint.formatting_structure.boxes import ReplacedBox
-    from weasyprint.images import RasterImage
-
-    figures: dict[str, tuple[Path, Figure]] = {}
-    for article in edition.articles:
-        for figure in article.figures:  # a picture used twice is reported at its first figure
-            figures.setdefault(figure.source.as_uri(), (article.source, figure))
-    warnings: dict[str, Problem] = {}
-    for page in document.pages:
-        for box in page._page_box.descendants():  # WeasyPrint's laid-out boxes, read only
-            if not (isinstance(box, ReplacedBox) and isinstance(box.replacement, RasterImage)) or box.width <= 0:
-                continue
-            source = box.element.get("src") if box.element is not None else None
-            if source not in figures or source in warnings:
-                continue
-            # The picture is drawn inside its box at its own proportions (`object-fit: contain`).
-            inches = min(box.width, box.height * box.replacement.width / box.replacement.height) / 96  # CSS pixels
-            ppi = box.replacement.width / inches
-            if ppi < MINIMUM_PPI:
-                article, figure = figures[source]
-                warnings[source] = Problem(
-                    article, figure.line,
-                    f"the picture `{figure.source.name}` prints at {ppi:.0f} ppi, under the {MINIMUM_PPI} ppi "
-                    "print needs: it will look soft",
-                    f"Use an original at least {math.ceil(MINIMUM_PPI * inches)} pixels wide.",
-                    severity="warning",
-                )
-    return list(warnings.values())
 
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*:[^\s'\"()<>]+", re.IGNORECASE)
@@ -363,60 +335,7 @@ def _style_files(style: HouseStyle) -> list[Path]:
     ]
 
 
-def confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
-    """A WeasyPrint fetcher that opens only regular files under `roots`: no network,
-    no device, nothing outside the manuscript and the house style."""
-    allowed = tuple(root.resolve() for root in roots)
-
-    class ConfinedFetcher(base):  # type: ignore[misc, valid-type]
-        def fetch(self, url: str, headers: object = None):  # type: ignore[no-untyped-def]
-            parts = urlsplit(url)
-            if parts.scheme != "file":
-                raise ValueError(f"refused to fetch {url}: only files of the manuscript and its styles are read")
-            path = Path(url2pathname(unquote(parts.path))).resolve()
-            if not any(path.is_relative_to(root) for root in allowed):
-                raise ValueError(f"refused to read {path}: not a file of the manuscript or its styles")
-            if not path.is_file():
-                raise ValueError(f"{path} does not exist or is not a regular file")
-            return super().fetch(url, headers)
-
-    return ConfinedFetcher()
-
-
 def _data_url(font: bytes) -> str:
     return "data:font/ttf;base64," + base64.b64encode(font).decode("ascii")
 
 
-_LAID_OUT = re.compile(r"Step 5 - Creating layout - Page (\d+)")
-
-
-@contextmanager
-def weasyprint_log(on_page: Callable[[int], None] | None) -> Iterator[list[tuple[str, str]]]:
-    """Collect WeasyPrint's log while it renders: ('error'|'warning', message) pairs;
-    pass the pages its progress log reports on to `on_page`."""
-    records: list[tuple[str, str]] = []
-
-    class Collector(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            message = record.getMessage()
-            if record.name == "weasyprint.progress":
-                if on_page is not None and (page := _LAID_OUT.match(message)):
-                    on_page(int(page[1]))
-            elif record.levelno >= logging.ERROR or message.startswith("Failed to load font"):
-                records.append(("error", message))
-            elif record.levelno >= logging.WARNING:
-                records.append(("warning", message))
-
-    # WeasyPrint's progress logger ("weasyprint.progress") passes its records up here.
-    logger = logging.getLogger("weasyprint")
-    handler = Collector(logging.DEBUG)
-    saved_level, saved_propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved_level)
-        logger.propagate = saved_propagate

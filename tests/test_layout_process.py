@@ -1,0 +1,206 @@
+"""The print edition laid out whole in a process of its own (`layout_process.py`),
+which the command line starts before it reads the manuscript: the same files as
+laid out in the build's own process, what WeasyPrint reports there located here,
+and the process stopped however the build ends."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import CHINESE, DESKWEEK, FIXTURES, SAMPLE, run_cli
+from hkcq_press import layout_process as layout_process_module
+from hkcq_press import pdf
+from hkcq_press.build import build
+from hkcq_press.errors import ManuscriptError
+from hkcq_press.layout_process import LayoutProcess
+from hkcq_press.render import HouseStyle
+from support import generated_article, generated_edition
+
+
+@pytest.fixture
+def layout_process() -> Iterator[LayoutProcess]:
+    # Started directly: `started` declines in a process running threads, as a test
+    # runner may be.
+    process = LayoutProcess()
+    try:
+        yield process
+    finally:
+        process.stop()
+    assert not multiprocessing.active_children()
+
+
+class _Pages:
+    def __init__(self) -> None:
+        self.heard: list[int] = []
+
+    def article(self, done: int, total: int) -> None:
+        pass
+
+    def page(self, number: int) -> None:
+        self.heard.append(number)
+
+
+def _moved_figure_edition(root: Path) -> Path:
+    return generated_edition(root, [generated_article(7, 26, figure_after=9)], "page_size: book\n",
+                             picture=(800, 1200))
+
+
+@pytest.mark.parametrize("fixture", ["sample", "chinese", "deskweek", "moved figure"])
+def test_an_edition_laid_out_in_its_own_process_is_the_same_files(
+    tmp_path: Path, fixture: str, layout_process: LayoutProcess, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Byte for byte: the PDF, the EPUB (whose page list the layout gives) and the
+    print HTML, figures moved included; and the pages are heard as they are laid out."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")  # the EPUB's files are dated by it, else by the clock
+    if fixture == "moved figure":
+        manuscript = _moved_figure_edition(tmp_path / "manuscript")
+    else:
+        manuscript = {"sample": SAMPLE, "chinese": CHINESE, "deskweek": DESKWEEK}[fixture]
+    pages_here, pages_there = _Pages(), _Pages()
+    here = build(manuscript, tmp_path / "here", keep_html=True, progress=pages_here)
+    asked: list[object] = []
+    lay_out = LayoutProcess.lay_out
+    monkeypatch.setattr(LayoutProcess, "lay_out", lambda self, *job: asked.append(job) or lay_out(self, *job))
+    there = build(manuscript, tmp_path / "there", keep_html=True, progress=pages_there,
+                  layout_process=layout_process)
+    assert len(asked) == 1, "the edition was laid out in the process"
+    if fixture == "moved figure":
+        html = next(output.path for output in there.outputs if output.format == "html")
+        assert 'class="moved-figure"' in html.read_text(encoding="utf-8"), "the test moves a figure"
+    assert [(output.format, output.detail) for output in there.outputs] == \
+        [(output.format, output.detail) for output in here.outputs]
+    for ours, theirs in zip(here.outputs, there.outputs, strict=True):
+        assert ours.path.read_bytes() == theirs.path.read_bytes(), ours.path.name
+    assert pages_there.heard and pages_there.heard == pages_here.heard
+    assert there.warnings == here.warnings
+
+
+def test_a_build_that_lays_nothing_out_leaves_the_process_unused(tmp_path: Path) -> None:
+    """Nothing changed, or an error in the manuscript: the process is stopped as it
+    is, nothing is written, and no process is left behind."""
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(SAMPLE, manuscript)
+    build(manuscript, tmp_path / "dist", formats=("pdf",))
+    with LayoutProcess.started() as process:
+        result = build(manuscript, tmp_path / "dist", formats=("pdf",), layout_process=process)
+    assert [output.rebuilt for output in result.outputs] == [False]
+    article = next((manuscript / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\n[^missing]\n", encoding="utf-8")
+    before = {path.name: path.read_bytes() for path in (tmp_path / "dist").iterdir()}
+    with LayoutProcess.started() as process, pytest.raises(ManuscriptError):
+        build(manuscript, tmp_path / "dist", formats=("pdf",), layout_process=process)
+    assert {path.name: path.read_bytes() for path in (tmp_path / "dist").iterdir()} == before
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("where", ["this process", "its own process"])
+def test_a_picture_the_renderer_cannot_load_is_reported_at_its_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str,
+) -> None:
+    """A picture that vanishes between the check and the layout (another program moved
+    it) stops the build at the figure's line with the renderer's reason, not at the
+    package's layout, wherever WeasyPrint reported it."""
+    shutil.copytree(FIXTURES / "multi", tmp_path / "manuscript")
+    picture = tmp_path / "manuscript" / "images" / "night-view.png"
+    original = pdf.print_html
+
+    def moved_away(*arguments, **options):  # noqa: ANN002, ANN003
+        picture.unlink(missing_ok=True)
+        return original(*arguments, **options)
+
+    monkeypatch.setattr(pdf, "print_html", moved_away)
+    process = LayoutProcess() if where == "its own process" else None
+    try:
+        with pytest.raises(ManuscriptError) as caught:
+            build(tmp_path / "manuscript", tmp_path / "dist", formats=("pdf",), layout_process=process)
+    finally:
+        if process is not None:
+            process.stop()
+    errors = [problem for problem in caught.value.problems if problem.severity == "error"]
+    assert errors, caught.value.problems
+    for problem in errors:
+        assert (problem.path.name, problem.line) == ("delegation.md", 10), str(problem)
+        assert "does not exist or is not a regular file" in problem.message
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_failure_there_is_raised_here(tmp_path: Path, layout_process: LayoutProcess) -> None:
+    """The machine's condition (here, a folder that is not there) as the error it is;
+    a process that ends unasked as an error, not a wait for ever."""
+    from hkcq_press.manuscript import DEFAULT_LIMITS, load_edition
+
+    edition, _ = load_edition(SAMPLE, DEFAULT_LIMITS)
+    with pdf.laid_out(edition, HouseStyle(None), layout_process=layout_process) as layout, \
+            pytest.raises(FileNotFoundError):
+        layout.write(tmp_path / "no such folder" / "edition.pdf")
+    second = LayoutProcess()
+    try:
+        second._process.kill()  # noqa: SLF001 - as the system would
+        with pytest.raises(RuntimeError, match="the process laying out the print edition ended"), \
+                pdf.laid_out(edition, HouseStyle(None), layout_process=second):
+            pass
+    finally:
+        second.stop()
+
+
+def test_a_process_stopped_while_it_loads_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading WeasyPrint may write a temporary file (ctypes looking for a library):
+    stopped then, as a build that needs no layout stops it, the process leaves none."""
+    system = tmp_path / "tmp"
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+
+    def loading() -> None:
+        with tempfile.NamedTemporaryFile(delete=False) as file:
+            file.write(b"half-loaded")
+        time.sleep(60)
+
+    monkeypatch.setattr(layout_process_module, "_load_weasyprint", loading)
+    process = LayoutProcess()
+    try:
+        deadline = time.monotonic() + 30
+        while not any(path.is_file() for path in system.rglob("*")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert any(path.is_file() for path in system.rglob("*")), "the process wrote its file"
+    finally:
+        process.stop()
+    assert list(system.iterdir()) == []
+
+
+def test_no_process_is_forked_beside_other_threads() -> None:
+    """A fork copies only the thread that forks: a lock another thread held would
+    stay locked in the copy for ever."""
+    release = threading.Event()
+    waiting = threading.Thread(target=release.wait)
+    waiting.start()
+    try:
+        with LayoutProcess.started() as process:
+            assert process is None
+    finally:
+        release.set()
+        waiting.join()
+
+
+def test_the_command_line_lays_out_in_its_own_process_the_same_files(tmp_path: Path) -> None:
+    """`--jobs 1` lays the edition out in the command's own process; more, in one of
+    its own: the same bytes."""
+    manuscript = _moved_figure_edition(tmp_path / "manuscript")
+    for jobs in ("1", "2"):
+        result = run_cli("build", "--manuscript", str(manuscript), "--out", f"jobs-{jobs}", "--jobs", jobs,
+                         cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1767571200"})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("wrote ") == 2, result.stdout
+    one, two = (sorted((tmp_path / f"jobs-{jobs}").glob("[!.]*")) for jobs in ("1", "2"))
+    assert [path.name for path in one] == [path.name for path in two] and len(one) == 2
+    for ours, theirs in zip(one, two, strict=True):
+        assert ours.read_bytes() == theirs.read_bytes(), ours.name
