@@ -204,3 +204,35 @@ def test_the_command_line_lays_out_in_its_own_process_the_same_files(tmp_path: P
     assert [path.name for path in one] == [path.name for path in two] and len(one) == 2
     for ours, theirs in zip(one, two, strict=True):
         assert ours.read_bytes() == theirs.read_bytes(), ours.name
+
+
+def test_an_edition_of_sections_gives_the_process_its_first_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Laid out in parts, the process that is ready takes the first part to start; on a
+    rebuild, the changed section, not the stored front laid out again on the side. The
+    same bytes as the parts laid out by the fork server alone, and as a build from
+    nothing."""
+    from test_partcache import edition, story, swap_a_word
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
+    manuscript = edition(tmp_path / "m")
+    taken: list[int] = []
+    take_part = LayoutProcess.take_part
+    monkeypatch.setattr(LayoutProcess, "take_part", lambda self, job: taken.append(job.number) or take_part(self, job))
+
+    def built_pdf(out: str, process: bool = True) -> bytes:
+        ready = LayoutProcess() if process else None
+        try:
+            (output,) = build(manuscript, tmp_path / out, formats=("pdf",), jobs=2, layout_process=ready).outputs
+        finally:
+            if ready is not None:
+                ready.stop()
+        return output.path.read_bytes()
+
+    assert built_pdf("dist") == built_pdf("by the fork server", process=False)
+    assert len(taken) == 1
+    swap_a_word(story(manuscript, 3))  # the middle section's
+    assert built_pdf("dist") == built_pdf("fresh", process=False)
+    assert taken[1:] == [1], "the changed section"
+    assert not multiprocessing.active_children()

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from .errors import Problem
 from .fonts import printable_characters
-from .freshness import BuildRecord, FileDigests, Recorded, file_digest, input_digests, layout_digest
+from .freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
 from .hyphenation import hyphenation_exceptions
 from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .blocks import PullQuote, walk
 from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
-from .outputs import remove_leftovers, scratch_folder, staged_outputs
+from .outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs
 from .render import HouseStyle
 from .stylesheets import check_stylesheets
 

@@ -25,7 +25,7 @@ from typing import Any
 from .fonts import chinese_font_folders
 from .manuscript import Limits
 from .model import PrintOptions
-from .outputs import TEMPORARY_PREFIX
+from .outputs import TEMPORARY_PREFIX, file_digest
 from .render import HouseStyle
 
 STATE_FILE = ".hkcq-press.json"
@@ -158,14 +158,6 @@ def _installed_distributions() -> list[str]:
 
 def _files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class BuildRecord:

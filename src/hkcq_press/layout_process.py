@@ -4,8 +4,9 @@ loads on another core while this process reads and renders the manuscript.
 
 The command line starts one for each build that lays out the print edition
 (`LayoutProcess.started`) and hands it to `build`, which lays the edition out there
-when it is laid out whole, and stops it unused otherwise (nothing changed, an error
-in the manuscript, an edition laid out in parts). Forked, the process shares what
+when it is laid out whole, gives it the first part to lay out when the edition is
+laid out in parts, and stops it unused otherwise (nothing changed, an error in the
+manuscript). Forked, the process shares what
 this one has loaded so far and imports only what laying out needs (`typesetting`).
 """
 
@@ -27,7 +28,10 @@ from .outputs import process_folder
 
 if TYPE_CHECKING:
     from .errors import Problem
+    from multiprocessing.process import BaseProcess
+
     from .pagemap import PageStart
+    from .parts import PartJob
     from .placement import Placement
     from .typesetting import LayoutJob
 
@@ -81,7 +85,7 @@ class LayoutProcess:
     ) -> WholeLaidOut:
         """The edition laid out there: `moved_html` renders it with figures moved
         (`typesetting.placed_layout`); `on_page` hears each page laid out."""
-        self._send(job)
+        self._send(("whole", job))
         while True:
             kind, content = self._heard()
             if kind == "page":
@@ -92,6 +96,13 @@ class LayoutProcess:
             else:
                 laid_out: WholeLaidOut = content
                 return laid_out
+
+    def take_part(self, job: PartJob) -> tuple[Connection, BaseProcess]:
+        """Hand it a part of the edition to lay out instead (`part_process.lay_out_part`),
+        and the talking to it and stopping it to the caller: when the edition is laid
+        out in parts, it is ready before the processes forked for the others."""
+        self._send(("part", job))
+        return self._connection, self._process
 
     def write(self, target: Path) -> list[tuple[str, str]]:
         """Write the PDF laid out to `target`; what WeasyPrint has reported since the
@@ -142,10 +153,15 @@ def _serve(connection: Connection, scratch: str) -> None:
     from .typesetting import answering
 
     try:
-        job: LayoutJob = connection.recv()
+        kind, job = connection.recv()
     except EOFError:  # the build needed no layout here
         return
-    answering(connection, job.scratch, lambda: _laid_out(connection, job))
+    if kind == "part":
+        from .part_process import lay_out_part
+
+        lay_out_part(connection, job)
+    else:
+        answering(connection, job.scratch, lambda: _laid_out(connection, job))
 
 
 def _load_weasyprint() -> None:

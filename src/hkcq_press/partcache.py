@@ -24,8 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .freshness import file_digest
-from .outputs import TEMPORARY_PREFIX
+from .outputs import TEMPORARY_PREFIX, file_digest
 from .weasyprint_tuning import PartPages
 
 CACHE_FOLDER = ".hkcq-press-parts"

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import html as lxml_html
 
@@ -39,6 +39,9 @@ from .pdfjoin import FolioLayer, LaidOutPart, join_parts
 from .placement import AS_WRITTEN, Placement
 from .typesetting import LayoutJob
 from .weasyprint_tuning import PartPages, proven_installed
+
+if TYPE_CHECKING:
+    from .layout_process import LayoutProcess
 
 
 PAGES_BY_POSITION = re.compile(r"@page\b[^{;]*:(first|left|right|blank|recto|verso|nth)\b", re.IGNORECASE)
@@ -163,9 +166,11 @@ class JoinedLayout:
 def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
     variant: str, workers: int, on_page: Callable[[int], None] | None = None, cache: PartCache | None = None,
+    ready: LayoutProcess | None = None,
 ) -> Iterator[JoinedLayout | None]:
     """The edition's `parts` laid out, `workers` processes at a time, each part in its
-    own, or taken from `cache` where an earlier build laid it out as it would be now;
+    own (the first to start in `ready`, if given, which has loaded WeasyPrint), or
+    taken from `cache` where an earlier build laid it out as it would be now;
     None when the house layouts do not lay out parts (an override that ignores
     `part`) or a part's pages moved once it learned the page numbers: then it must be
     laid out whole."""
@@ -190,7 +195,7 @@ def laid_out_in_parts(
         cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
         # A part that refers to its own ids may print their page numbers in its copy.
         numbered = [bool(found.referred & found.holds) for found in anchors]
-        ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page).run()
+        ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page, ready).run()
         if ran is None:
             yield None
             return
@@ -279,9 +284,12 @@ class _PartsRun:
     def __init__(
         self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
         cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool],
-        on_page: Callable[[int], None] | None,
+        on_page: Callable[[int], None] | None, ready: LayoutProcess | None,
     ) -> None:
         self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
+        self.ready = ready
+        """A process that has loaded WeasyPrint already: for the first part to start,
+        not for the stored front laid out again on the side."""
         self.cached, self.store, self.numbered = cached, store, numbered
         self.prints_total = store.prints_total if store else True
         self.context = _fork_server()
@@ -296,10 +304,7 @@ class _PartsRun:
         self.spare_process: Any = None
         self.spare_paginated = False
         self.laying_out = 0
-        if 0 in cached and self.waiting and len(self.waiting) < workers:
-            self.spare = self._start(_in_part_process, jobs[0], 0, "part 1")
-            self.spare_process = self.processes[-1]
-            self.laying_out = 1
+        self.spare_wanted = 0 in cached and bool(self.waiting) and len(self.waiting) < workers
         self.paginated: dict[int, Paginated] = {number: entry.paginated for number, entry in cached.items()}
         self.told: dict[int, PartPages] = {}
         self.results: dict[int, PartLaidOut] = {}
@@ -316,6 +321,10 @@ class _PartsRun:
             if len(self.paginated) == len(self.jobs):
                 self._learn()
             self._start_waiting()
+            if self.spare_wanted:  # after the changed parts, which may take the process that is ready
+                self.spare = self._start(_in_part_process, self.jobs[0], 0, "part 1")
+                self.spare_process = self.processes[-1]
+                self.laying_out += 1
             while len(self.results) < len(self.jobs) or not self.folios_drawn:
                 for connection in wait(list(self.connections)):
                     if not self._heard(connection):
@@ -343,7 +352,13 @@ class _PartsRun:
     def _start_waiting(self) -> None:
         while self.waiting and self.laying_out < self.workers:
             job = self.jobs[self.waiting.pop(0)]
-            self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
+            if self.ready is not None:
+                connection, process = self.ready.take_part(job)
+                self.connections[connection] = job.number
+                self.processes.append(process)
+                self.ready = None
+            else:
+                self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
             self.laying_out += 1
 
     def _heard(self, connection: Connection) -> bool:

@@ -218,9 +218,6 @@ def laid_out(
             style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
             parts = print_parts(edition, jobs, style_texts)
         if len(parts) > 1:
-            if layout_process is not None:  # the parts have processes of their own
-                layout_process.stop()
-                layout_process = None
             start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
             # Each part embeds a face of its own characters, named by its bytes: a part
             # reads the same, and is kept by `kept_parts` as the same, whatever other
@@ -240,7 +237,10 @@ def laid_out(
                 return print_html(edition, style, options, faces[id(part)], placement, part, inline)
 
             store = kept_parts.for_layout(Path(fonts_dir).as_uri(), style_texts) if kept_parts else None
-            with laid_out_in_parts(edition, parts, render, base_url, roots, variant, jobs, on_page, store) as joined:
+            ready, layout_process = layout_process, None  # the parts' now, however they end
+            with laid_out_in_parts(
+                edition, parts, render, base_url, roots, variant, jobs, on_page, store, ready,
+            ) as joined:
                 if joined is not None:
                     keep_html(joined.placement)
                     yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
