@@ -50,7 +50,6 @@ class Paginated:
 class CachedPart:
     """A part laid out by an earlier build."""
 
-    key: str
     pdf: Path
     paginated: Paginated
     told: PartPages
@@ -70,6 +69,7 @@ class CachedPart:
             return True
         folios_apart = len(self.laid_out["folios_left"]) == self.paginated.pages
         return folios_apart and not numbers_in_copy and not prints_total
+
 
 @dataclass(frozen=True, slots=True)
 class PartCache:
@@ -112,7 +112,7 @@ class PartCache:
         try:
             told = record["told"]
             return CachedPart(
-                key, pdf, Paginated(record["pages"], dict(record["targets"])),
+                pdf, Paginated(record["pages"], dict(record["targets"])),
                 PartPages(told["first_page"], told["total_pages"], dict(told["targets"])), record["laid_out"],
             )
         except (KeyError, TypeError):
