@@ -341,6 +341,19 @@ def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path) ->
     assert "hkcq-press: stopped; nothing was written." in stderr and "Traceback" not in stderr
     assert temporary_files(scratch) == []
     assert not (tmp_path / "dist").exists()
+    assert _processes_in(tmp_path) == [], "the process laying the edition out was stopped too"
+
+
+def _processes_in(folder: Path) -> list[int]:
+    """The processes running in `folder` (the build's and any it started)."""
+    running = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve() == folder.resolve():
+                running.append(int(entry.name))
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    return running
 
 
 def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: Path) -> None:
