@@ -6,8 +6,8 @@ The command line starts one for each build that lays out the print edition
 (`LayoutProcess.started`) and hands it to `build`, which lays the edition out there
 when it is laid out whole, gives it the first part to lay out when the edition is
 laid out in parts, and stops it unused otherwise (nothing changed, an error in the
-manuscript). Forked, the process shares what
-this one has loaded so far and imports only what laying out needs (`typesetting`).
+manuscript). Forked, the process shares what this one has loaded so far and imports
+only what laying out needs (`typesetting`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 from .outputs import process_folder
 
 if TYPE_CHECKING:
-    from .errors import Problem
     from multiprocessing.process import BaseProcess
 
+    from .errors import Problem
     from .pagemap import PageStart
     from .parts import PartJob
     from .placement import Placement
