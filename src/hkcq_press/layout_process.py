@@ -168,17 +168,11 @@ def _load_weasyprint() -> None:
     """Loaded now, while the parent reads the manuscript."""
     import weasyprint  # noqa: F401
 
-    from . import pagemap, typesetting  # noqa: F401
+    from . import typesetting  # noqa: F401
 
 
 def _laid_out(connection: Connection, job: LayoutJob) -> list[tuple[str, str]]:
-    import weasyprint
-
-    from .pagemap import page_starts
-    from .typesetting import confined_fetcher, low_resolution_pictures, placed_layout, weasyprint_log
-    from .weasyprint_tuning import tuned_writing
-
-    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
+    from .typesetting import laid_out_whole, weasyprint_log, write_tagged
 
     def moved_html(placement: Placement) -> str:
         connection.send(("render", placement))
@@ -186,15 +180,8 @@ def _laid_out(connection: Connection, job: LayoutJob) -> list[tuple[str, str]]:
         return html
 
     with weasyprint_log(lambda page: connection.send(("page", page))) as records:
-        document, parsed, placement = placed_layout(
-            job.edition, job.html, lambda html: weasyprint.HTML(string=html, base_url=job.base_url,
-                                                                url_fetcher=fetcher),
-            moved_html, records,
-        )
-        starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
-        warnings = low_resolution_pictures(job.edition, document)
+        document, placement, starts, warnings = laid_out_whole(job, moved_html, records)
         connection.send(("laid out", WholeLaidOut(len(document.pages), starts, placement, list(records), warnings)))
         target: Path = connection.recv()
-        with tuned_writing():
-            document.write_pdf(target, pdf_variant=job.variant, pdf_tags=True)
+        write_tagged(document, target, job.variant)
         return list(records)

@@ -16,9 +16,9 @@ from weasyprint.pdf import VARIANTS
 from .pagemap import page_starts
 from .parts import FolioJob, PartJob, PartLaidOut
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from .typesetting import answering, confined_fetcher, low_resolution_pictures, weasyprint_log
+from .typesetting import answering, confined_fetcher, low_resolution_pictures, weasyprint_log, write_tagged
 from .weasyprint_tuning import (
-    Paginated, PartOfEdition, PartPages, folio_layer, tuned_layout, tuned_writing,
+    Paginated, PartOfEdition, PartPages, folio_layer, tuned_layout,
 )
 
 
@@ -64,8 +64,7 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         targets = frozenset(name for page in document.pages for name in page.anchors)
         for name in job.elsewhere:  # links to other parts lead here until the parts are joined
             document.pages[-1].anchors.setdefault(name, (0, 0, 0, 0))
-        with tuned_writing():
-            document.write_pdf(job.target, pdf_variant=job.variant, pdf_tags=True)
+        write_tagged(document, job.target, job.variant)
         return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets,
                            frozenset(folios_left))
 

@@ -24,12 +24,11 @@ from .fonts import EmbeddedFont, FontFace, chinese_fonts
 from .hyphenation import hyphenation_exceptions
 from .inline import InlineMarkup
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions, PrintPart
-from .pagemap import PageStart, page_starts
+from .pagemap import PageStart
 from .placement import AS_WRITTEN, Placement
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
-from .typesetting import LayoutJob, confined_fetcher, low_resolution_pictures, placed_layout, weasyprint_log
-from .weasyprint_tuning import tuned_writing
+from .typesetting import LayoutJob, laid_out_whole, weasyprint_log, write_tagged
 
 if TYPE_CHECKING:
     from .layout_process import LayoutProcess, WholeLaidOut
@@ -63,8 +62,7 @@ class PrintLayout:
         return len(self.document.pages)
 
     def write(self, target: Path) -> PdfResult:
-        with tuned_writing():
-            self.document.write_pdf(target, pdf_variant=self.variant, pdf_tags=True)
+        write_tagged(self.document, target, self.variant)
         return PdfResult(self.pages, _unless_errors(self.reported()) + self.warnings)
 
 
@@ -252,31 +250,21 @@ def laid_out(
         def moved_html(moved: Placement) -> str:
             return print_html(edition, style, options, faces, moved, inline=inline)
 
+        job = LayoutJob(html, base_url, roots, edition, variant, tempfile.gettempdir())
         if layout_process is not None:
-            whole = layout_process.lay_out(
-                LayoutJob(html, base_url, roots, edition, variant, tempfile.gettempdir()), moved_html, on_page
-            )
+            whole = layout_process.lay_out(job, moved_html, on_page)
             keep_html(whole.placement, fonts)
             _unless_errors(located(whole.reported))
             yield ProcessPrintLayout(whole, layout_process, located)
             return
-        # Imported here, not at the top: loading WeasyPrint costs more than half a
-        # second, which `--help`, `check` and the EPUB build should not pay.
-        import weasyprint
-
-        fetcher = confined_fetcher(weasyprint.URLFetcher, roots)
-        document, parsed, placement = placed_layout(
-            edition, html, lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher),
-            moved_html, records,
-        )
+        document, placement, starts, warnings = laid_out_whole(job, moved_html, records)
         keep_html(placement, fonts)
 
         def reported() -> list[Problem]:
             return located(records)
 
         _unless_errors(reported())
-        starts = page_starts(document, parsed.etree_element, edition.region_keys)
-        yield PrintLayout(document, variant, starts, reported, low_resolution_pictures(edition, document))
+        yield PrintLayout(document, variant, starts, reported, warnings)
 
 
 def _written(folder: Path, fonts: tuple[EmbeddedFont, ...], named_by_content: bool = False) -> tuple[FontFace, ...]:

@@ -26,8 +26,9 @@ from urllib.request import url2pathname
 from .blocks import Figure
 from .errors import Problem
 from .model import Edition
+from .pagemap import PageStart, page_starts
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from .weasyprint_tuning import PartDiverged, tuned_layout
+from .weasyprint_tuning import PartDiverged, tuned_layout, tuned_writing
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,31 @@ def placed_layout(
             break
         placement, html = moved, html_moved
     return document, parsed, placement
+
+
+def laid_out_whole(
+    job: LayoutJob, moved_html: Callable[[Placement], str], records: list[tuple[str, str]],
+) -> tuple[Any, Placement, tuple[PageStart, ...], list[Problem]]:
+    """The whole edition laid out, in whichever process (`placed_layout`): WeasyPrint's
+    document, the figures' placement, where each page begins (the e-book's page list)
+    and the pictures too soft at their printed size."""
+    # Imported here, not at the top: loading WeasyPrint costs more than half a second,
+    # which `--help`, `check` and a command whose layout is in another process should not pay.
+    import weasyprint
+
+    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
+    document, parsed, placement = placed_layout(
+        job.edition, job.html, lambda html: weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher),
+        moved_html, records,
+    )
+    starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
+    return document, placement, starts, low_resolution_pictures(job.edition, document)
+
+
+def write_tagged(document: Any, target: Path, variant: str) -> None:
+    """The laid-out document written as the edition's PDF: tagged, in its variant."""
+    with tuned_writing():
+        document.write_pdf(target, pdf_variant=variant, pdf_tags=True)
 
 
 MINIMUM_PPI = 150
