@@ -160,13 +160,18 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(project: Path) -> N
     """A build killed midway leaves the good editions intact; the next build tidies up."""
     assert run_cli("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
-    process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "build", "--force"], cwd=project)
+    process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "build", "--force", "--jobs", "2"], cwd=project)
     deadline = time.monotonic() + 60
     while not any(path.name.startswith(".hkcq-press-") for path in (project / "dist").iterdir()):
         assert process.poll() is None and time.monotonic() < deadline, "the build ended before it could be killed"
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # The process it forked to lay the edition out hears that it has gone, and ends.
+    deadline = time.monotonic() + 60
+    while _processes_in(project) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_in(project) == []
     leftovers = [path for path in (project / "dist").iterdir() if path.name.startswith(".hkcq-press-")]
     assert leftovers
     assert {path.name: path.read_bytes() for path in (project / "dist").iterdir() if path not in leftovers} == before

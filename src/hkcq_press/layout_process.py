@@ -60,8 +60,8 @@ class LayoutProcess:
         self._scratch = process_folder()
         context = multiprocessing.get_context("fork")
         self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs, str(self._scratch)), daemon=True,
-                                        name="print layout")
+        self._process = context.Process(target=_serve, args=(theirs, self._connection, str(self._scratch)),
+                                        daemon=True, name="print layout")
         self._process.start()
         theirs.close()
 
@@ -143,8 +143,11 @@ def _ended() -> RuntimeError:
     return RuntimeError("the process laying out the print edition ended")
 
 
-def _serve(connection: Connection, scratch: str) -> None:
+def _serve(connection: Connection, parents: Connection, scratch: str) -> None:
     """What the process runs: load WeasyPrint, then lay out the job sent, if any."""
+    # Its copy of the command's end closed, it hears the end of the talk when the
+    # command ends, however it ends (killed, it cannot stop this process).
+    parents.close()
     # Stopped by its parent only: Ctrl-C and the parent's SIGTERM handler are the parent's.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -154,14 +157,14 @@ def _serve(connection: Connection, scratch: str) -> None:
 
     try:
         kind, job = connection.recv()
-    except EOFError:  # the build needed no layout here
-        return
-    if kind == "part":
-        from .part_process import lay_out_part
+        if kind == "part":
+            from .part_process import lay_out_part
 
-        lay_out_part(connection, job)
-    else:
-        answering(connection, job.scratch, lambda: _laid_out(connection, job))
+            lay_out_part(connection, job)
+        else:
+            answering(connection, job.scratch, lambda: _laid_out(connection, job))
+    except (EOFError, BrokenPipeError, ConnectionResetError):  # the command has ended: nobody to tell
+        return
 
 
 def _load_weasyprint() -> None:
