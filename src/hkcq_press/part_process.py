@@ -1,7 +1,9 @@
 """What one process does to lay out a part of the print edition (see `parts.py`).
 
 It imports WeasyPrint as it loads: the processes are forked from a server that has
-loaded this module once, while the parent reads the manuscript.
+loaded this module once, while the parent reads the manuscript; the first part to
+start may go to the process the command forked first thing (`layout_process.py`),
+which has loaded WeasyPrint and imports this module when it is given the part.
 """
 
 from __future__ import annotations
