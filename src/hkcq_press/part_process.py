@@ -12,13 +12,12 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-import weasyprint
 from weasyprint.pdf import VARIANTS
 
 from .pagemap import page_starts
 from .parts import FolioJob, PartJob, PartLaidOut
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from .typesetting import answering, confined_fetcher, low_resolution_pictures, weasyprint_log, write_tagged
+from .typesetting import answering, confined_parser, low_resolution_pictures, weasyprint_log, write_tagged
 from .weasyprint_tuning import (
     Paginated, PartOfEdition, PartPages, folio_layer, tuned_layout,
 )
@@ -38,9 +37,8 @@ def lay_out_part(connection: Connection, job: PartJob) -> None:
 def lay_out_folios(connection: Connection, job: FolioJob) -> None:
     """Lay out and write the folios the parts left to the join (`folio_layer`)."""
     def written() -> int:
-        fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
         with weasyprint_log(None), folio_layer():
-            document = weasyprint.HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
+            document = confined_parser(job.base_url, job.roots)(job.html).render()
         if len(document.pages) != job.pages:
             raise RuntimeError(f"the folios took {len(document.pages)} pages, not {job.pages}")
         # Untagged (the join marks them as artifacts), in the variant's PDF version,
@@ -54,11 +52,7 @@ def lay_out_folios(connection: Connection, job: FolioJob) -> None:
 
 def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
     """The part laid out and written, its figures placed as the whole edition places them."""
-    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
-
-    def parse(html: str) -> Any:
-        return weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher)
-
+    parse = confined_parser(job.base_url, job.roots)
     with weasyprint_log(lambda page: connection.send(("page", page))) as records:
         document, parsed, placement, folios_left = _part_placed(connection, job, parse, records)
         starts = page_starts(document, parsed.etree_element, job.edition.region_keys)

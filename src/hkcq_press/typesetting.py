@@ -78,14 +78,8 @@ def laid_out_whole(
     """The whole edition laid out, in whichever process (`placed_layout`): WeasyPrint's
     document, the figures' placement, where each page begins (the e-book's page list)
     and the pictures too soft at their printed size."""
-    # Imported here, not at the top: loading WeasyPrint costs more than half a second,
-    # which `--help`, `check` and a command whose layout is in another process should not pay.
-    import weasyprint
-
-    fetcher = confined_fetcher(weasyprint.URLFetcher, job.roots)
     document, parsed, placement = placed_layout(
-        job.edition, job.html, lambda html: weasyprint.HTML(string=html, base_url=job.base_url, url_fetcher=fetcher),
-        moved_html, records,
+        job.edition, job.html, confined_parser(job.base_url, job.roots), moved_html, records,
     )
     starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
     return document, placement, starts, low_resolution_pictures(job.edition, document)
@@ -135,7 +129,18 @@ def low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
     return list(warnings.values())
 
 
-def confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+def confined_parser(base_url: str, roots: tuple[Path, ...]) -> Callable[[str], Any]:
+    """WeasyPrint's parser of print HTML, whose fetcher opens only regular files under
+    `roots` (`_confined_fetcher`)."""
+    # Imported here, not at the top: loading WeasyPrint costs more than half a second,
+    # which `--help`, `check` and a command whose layout is in another process should not pay.
+    import weasyprint
+
+    fetcher = _confined_fetcher(weasyprint.URLFetcher, roots)
+    return lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+
+
+def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
     """A WeasyPrint fetcher that opens only regular files under `roots`: no network,
     no device, nothing outside the manuscript and the house style."""
     allowed = tuple(root.resolve() for root in roots)
