@@ -327,6 +327,26 @@ def temporary_files(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir() if not path.name.startswith("_jinja2-cache"))
 
 
+def test_a_killed_build_of_sections_leaves_no_process(tmp_path: Path) -> None:
+    """The sections' processes, forked by the one the command started, end too when
+    the command is killed outright."""
+    from test_partcache import edition
+
+    manuscript = edition(tmp_path / "manuscript")
+    process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "pdf", "--manuscript", str(manuscript),
+                                "--jobs", "2"], cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while len(_processes_in(tmp_path)) < 4:  # the command, its layout process and two sections'
+        assert process.poll() is None and time.monotonic() < deadline, "the build ended before it could be killed"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 60
+    while _processes_in(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_in(tmp_path) == []
+
+
 def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path) -> None:
     _edition_of(30, tmp_path)
     scratch = tmp_path / "tmp"

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -206,33 +207,73 @@ def test_the_command_line_lays_out_in_its_own_process_the_same_files(tmp_path: P
         assert ours.read_bytes() == theirs.read_bytes(), ours.name
 
 
-def test_an_edition_of_sections_gives_the_process_its_first_part(
+def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Laid out in parts, the process that is ready takes the first part to start; on a
-    rebuild, the changed section, not the stored front laid out again on the side. The
-    same bytes as the parts laid out by the fork server alone, and as a build from
-    nothing."""
+    """Laid out in parts, every part's process and the folios' are forked from the
+    process the command started, which has loaded WeasyPrint: no fork server is
+    started. On a rebuild, the changed section is forked first. The same bytes as the
+    parts laid out by the fork server alone, and as a build from nothing; every
+    process forked has ended when the build returns."""
     from test_partcache import edition, story, swap_a_word
+
+    from hkcq_press import parts
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
     manuscript = edition(tmp_path / "m")
-    taken: list[int] = []
-    take_part = LayoutProcess.take_part
-    monkeypatch.setattr(LayoutProcess, "take_part", lambda self, job: taken.append(job.number) or take_part(self, job))
+    forked: list[tuple[object, int]] = []
+    fork = LayoutProcess.fork
+
+    def recorded(self: LayoutProcess, work: object, job: object) -> tuple[object, object]:
+        connection, process = fork(self, work, job)
+        forked.append((getattr(job, "number", "folios"), process.pid))
+        return connection, process
+
+    monkeypatch.setattr(LayoutProcess, "fork", recorded)
+    servers: list[object] = []
+    fork_server = parts._fork_server  # noqa: SLF001
+    monkeypatch.setattr(parts, "_fork_server", lambda: servers.append(1) or fork_server())
 
     def built_pdf(out: str, process: bool = True) -> bytes:
+        forked.clear()
+        servers.clear()
         ready = LayoutProcess() if process else None
         try:
             (output,) = build(manuscript, tmp_path / out, formats=("pdf",), jobs=2, layout_process=ready).outputs
         finally:
             if ready is not None:
                 ready.stop()
+        assert bool(servers) != process, "the fork server is started only without the process"
+        for _, pid in forked:
+            assert not Path(f"/proc/{pid}").exists(), "a forked process has ended"
         return output.path.read_bytes()
 
-    assert built_pdf("dist") == built_pdf("by the fork server", process=False)
-    assert len(taken) == 1
+    assert built_pdf("by the fork server", process=False) == built_pdf("dist")
+    assert sorted(str(number) for number, _ in forked) == ["0", "1", "2", "folios"]
     swap_a_word(story(manuscript, 3))  # the middle section's
-    assert built_pdf("dist") == built_pdf("fresh", process=False)
-    assert taken[1:] == [1], "the changed section"
+    assert built_pdf("fresh", process=False) == built_pdf("dist")
+    assert forked[0][0] == 1, "the changed section first"
     assert not multiprocessing.active_children()
+
+
+def _waits(connection: Connection, job: object) -> None:
+    """A stand-in for a part's work: it says it started, then waits to be stopped."""
+    connection.send(("started", job))
+    time.sleep(60)
+
+
+def test_a_forked_process_is_stopped_and_waited_for(layout_process: LayoutProcess) -> None:
+    """Not this process's child, it is still seen running, stopped and waited for;
+    the layout process goes on forking."""
+    processes = []
+    for job in ("one", "two"):
+        connection, process = layout_process.fork(_waits, job)
+        assert connection.recv() == ("started", job)
+        assert process.is_alive()
+        processes.append((connection, process))
+    for connection, process in processes:
+        process.kill()
+        process.join()
+        with pytest.raises(EOFError):
+            connection.recv()
+        assert not Path(f"/proc/{process.pid}").exists(), "reaped as it ended"

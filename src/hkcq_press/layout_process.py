@@ -4,22 +4,27 @@ loads on another core while this process reads and renders the manuscript.
 
 The command line starts one for each build that lays out the print edition
 (`LayoutProcess.started`) and hands it to `build`, which lays the edition out there
-when it is laid out whole, gives it the first part to lay out when the edition is
-laid out in parts, and stops it unused otherwise (nothing changed, an error in the
-manuscript). Forked, the process shares what this one has loaded so far and imports
-only what laying out needs (`typesetting`).
+when it is laid out whole, has it fork the processes that lay out the parts when the
+edition is laid out in parts (each starts with WeasyPrint loaded, at once), and
+stops it unused otherwise (nothing changed, an error in the manuscript). Forked, the
+process shares what this one has loaded so far and imports only what laying out
+needs (`typesetting`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
 import shutil
 import signal
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 from .outputs import process_folder
 
 if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
-
     from .errors import Problem
     from .pagemap import PageStart
-    from .parts import PartJob
     from .placement import Placement
     from .typesetting import LayoutJob
+
+FORKS_PARTS = hasattr(os, "pidfd_open")
+"""Whether the process can fork the parts' processes: this one knows them, which are
+not its children, by a pidfd (Linux)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +103,15 @@ class LayoutProcess:
                 laid_out: WholeLaidOut = content
                 return laid_out
 
-    def take_part(self, job: PartJob) -> tuple[Connection, BaseProcess]:
-        """Hand it a part of the edition to lay out instead (`part_process.lay_out_part`),
-        and the talking to it and stopping it to the caller: when the edition is laid
-        out in parts, it is ready before the processes forked for the others."""
-        self._send(("part", job))
-        return self._connection, self._process
+    def fork(self, work: Callable[[Connection, Any], None], job: object) -> tuple[Connection, ForkedProcess]:
+        """A process forked from it, WeasyPrint loaded, that runs `work(connection,
+        job)` (a part of the edition, its folios: `parts.py`): the connection to it,
+        and the process, to stop it. It may fork any number, one after another, as
+        long as it lays nothing out itself."""
+        self._send(("fork", work, job))
+        _, pid = self._heard()
+        connection = Connection(reduction.recv_handle(self._connection))
+        return connection, ForkedProcess(pid, reduction.recv_handle(self._connection))
 
     def write(self, target: Path) -> list[tuple[str, str]]:
         """Write the PDF laid out to `target`; what WeasyPrint has reported since the
@@ -139,12 +148,36 @@ class LayoutProcess:
         return kind, content[0]
 
 
+class ForkedProcess:
+    """A process the layout process forked: a child of that one, not of this, known
+    here by its pidfd, which names it however long ago it ended."""
+
+    def __init__(self, pid: int, pidfd: int) -> None:
+        self.pid = pid
+        self._pidfd = pidfd
+
+    def is_alive(self) -> bool:
+        return not select.select([self._pidfd], [], [], 0)[0]
+
+    def kill(self) -> None:
+        try:
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def join(self) -> None:
+        """Wait for it to end."""
+        select.select([self._pidfd], [], [])
+        os.close(self._pidfd)
+
+
 def _ended() -> RuntimeError:
     return RuntimeError("the process laying out the print edition ended")
 
 
 def _serve(connection: Connection, parents: Connection, scratch: str) -> None:
-    """What the process runs: load WeasyPrint, then lay out the job sent, if any."""
+    """What the process runs: load WeasyPrint, then fork the processes asked for, and
+    lay out the edition if it is sent."""
     # Its copy of the command's end closed, it hears the end of the talk when the
     # command ends, however it ends (killed, it cannot stop this process).
     parents.close()
@@ -156,15 +189,56 @@ def _serve(connection: Connection, parents: Connection, scratch: str) -> None:
     from .typesetting import answering
 
     try:
-        kind, job = connection.recv()
-        if kind == "part":
-            from .part_process import lay_out_part
-
-            lay_out_part(connection, job)
-        else:
-            answering(connection, job.scratch, lambda: _laid_out(connection, job))
+        while True:
+            kind, *content = connection.recv()
+            if kind == "fork":
+                _fork(connection, *content)
+            else:
+                job = content[0]
+                answering(connection, job.scratch, lambda: _laid_out(connection, job))
+                return
     except (EOFError, BrokenPipeError, ConnectionResetError):  # the command has ended: nobody to tell
         return
+
+
+def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: object) -> None:
+    """Fork a process that runs `work(theirs, job)`, and send the command its end of
+    their pipe and the process's pidfd."""
+    from . import part_process  # noqa: F401 - loaded once here, not in each process forked
+
+    # Nobody here waits for the processes forked: the system reaps them as they end.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        ours, theirs = multiprocessing.get_context("fork").Pipe()
+        pid = os.fork()
+        if pid == 0:
+            _run_forked(connection, ours, theirs, work, job)
+        theirs.close()
+        pidfd = os.pidfd_open(pid)
+    except OSError as error:
+        connection.send(("failed", traceback.format_exc(), error))
+        return
+    ours.send_bytes(b"")  # it may start: it is known by its pidfd now, however soon it ends
+    connection.send(("forked", pid))
+    reduction.send_handle(connection, ours.fileno(), os.getppid())
+    reduction.send_handle(connection, pidfd, os.getppid())
+    ours.close()
+    os.close(pidfd)
+
+
+def _run_forked(
+    parents: Connection, ours: Connection, theirs: Connection, work: Callable[[Connection, Any], None], job: object,
+) -> None:
+    """What a forked process runs; it never returns."""
+    try:
+        parents.close()
+        ours.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        theirs.recv_bytes()
+        work(theirs, job)
+    except BaseException:  # noqa: BLE001 - the command has ended (`work` reports its own failures to it)
+        os._exit(1)
+    os._exit(0)
 
 
 def _load_weasyprint() -> None:

@@ -13,6 +13,9 @@ part's pages (a contents line that wraps once its numbers are known), the editio
 is laid out whole.
 
 What each process does is in `part_process.py`; this process never loads WeasyPrint.
+The processes are forked from the layout process the command line started first
+thing (`layout_process.py`), which has loaded it, or else from a fork server that
+loads it meanwhile.
 """
 
 from __future__ import annotations
@@ -166,11 +169,11 @@ class JoinedLayout:
 def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
     variant: str, workers: int, on_page: Callable[[int], None] | None = None, cache: PartCache | None = None,
-    ready: LayoutProcess | None = None,
+    forking: LayoutProcess | None = None,
 ) -> Iterator[JoinedLayout | None]:
     """The edition's `parts` laid out, `workers` processes at a time, each part in its
-    own (the first to start in `ready`, if given, which has loaded WeasyPrint), or
-    taken from `cache` where an earlier build laid it out as it would be now;
+    own (forked from `forking`, if given, which has loaded WeasyPrint; else from the
+    fork server), or taken from `cache` where an earlier build laid it out as it would be now;
     None when the house layouts do not lay out parts (an override that ignores
     `part`) or a part's pages moved once it learned the page numbers: then it must be
     laid out whole."""
@@ -195,7 +198,7 @@ def laid_out_in_parts(
         cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
         # A part that refers to its own ids may print their page numbers in its copy.
         numbered = [bool(found.referred & found.holds) for found in anchors]
-        ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page, ready).run()
+        ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page, forking).run()
         if ran is None:
             yield None
             return
@@ -284,15 +287,14 @@ class _PartsRun:
     def __init__(
         self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
         cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool],
-        on_page: Callable[[int], None] | None, ready: LayoutProcess | None,
+        on_page: Callable[[int], None] | None, forking: LayoutProcess | None,
     ) -> None:
         self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
-        self.ready = ready
-        """A process that has loaded WeasyPrint already: for the first part to start,
-        not for the stored front laid out again on the side."""
+        self.forking = forking
+        """The process the parts' processes are forked from, else the fork server's."""
+        self.context = _fork_server() if forking is None else None
         self.cached, self.store, self.numbered = cached, store, numbered
         self.prints_total = store.prints_total if store else True
-        self.context = _fork_server()
         self.connections: dict[Connection, int] = {}
         self.processes: list[Any] = []
         self.waiting = sorted((number for number in range(len(jobs)) if number not in cached),
@@ -321,7 +323,7 @@ class _PartsRun:
             if len(self.paginated) == len(self.jobs):
                 self._learn()
             self._start_waiting()
-            if self.spare_wanted:  # after the changed parts, which may take the process that is ready
+            if self.spare_wanted:  # after the changed parts: they are sure to be needed
                 self.spare = self._start(_in_part_process, self.jobs[0], 0, "part 1")
                 self.spare_process = self.processes[-1]
                 self.laying_out += 1
@@ -341,10 +343,13 @@ class _PartsRun:
                     self.folios, self.folio_pages, self.folio_key, self.folios_laid_out)
 
     def _start(self, work: Callable[[Connection, Any], None], job: Any, number: int, name: str) -> Connection:
-        ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=work, args=(theirs, job), daemon=True, name=name)
-        process.start()
-        theirs.close()
+        if self.forking is not None:
+            ours, process = self.forking.fork(work, job)
+        else:
+            ours, theirs = self.context.Pipe()
+            process = self.context.Process(target=work, args=(theirs, job), daemon=True, name=name)
+            process.start()
+            theirs.close()
         self.connections[ours] = number
         self.processes.append(process)
         return ours
@@ -352,13 +357,7 @@ class _PartsRun:
     def _start_waiting(self) -> None:
         while self.waiting and self.laying_out < self.workers:
             job = self.jobs[self.waiting.pop(0)]
-            if self.ready is not None:
-                connection, process = self.ready.take_part(job)
-                self.connections[connection] = job.number
-                self.processes.append(process)
-                self.ready = None
-            else:
-                self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
+            self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
             self.laying_out += 1
 
     def _heard(self, connection: Connection) -> bool:
@@ -491,7 +490,7 @@ def _fork_server() -> Any:
 
 
 def _in_part_process(connection: Connection, job: PartJob) -> None:
-    """What a part's process runs: the fork server has loaded its module already."""
+    """What a part's process runs: the process it was forked from has loaded its module."""
     from .part_process import lay_out_part
 
     lay_out_part(connection, job)

@@ -216,7 +216,11 @@ def laid_out(
             style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
             parts = print_parts(edition, jobs, style_texts)
         if len(parts) > 1:
-            start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
+            from .layout_process import FORKS_PARTS
+
+            forking = layout_process if FORKS_PARTS else None
+            if forking is None:
+                start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
             # Each part embeds a face of its own characters, named by its bytes: a part
             # reads the same, and is kept by `kept_parts` as the same, whatever other
             # sections print.
@@ -235,9 +239,8 @@ def laid_out(
                 return print_html(edition, style, options, faces[id(part)], placement, part, inline)
 
             store = kept_parts.for_layout(Path(fonts_dir).as_uri(), style_texts) if kept_parts else None
-            ready, layout_process = layout_process, None  # the parts' now, however they end
             with laid_out_in_parts(
-                edition, parts, render, base_url, roots, variant, jobs, on_page, store, ready,
+                edition, parts, render, base_url, roots, variant, jobs, on_page, store, forking,
             ) as joined:
                 if joined is not None:
                     keep_html(joined.placement)
