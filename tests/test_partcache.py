@@ -19,6 +19,7 @@ from test_parallel import EPOCH, house_print_css, page_texts
 
 from hkcq_press.build import build
 from hkcq_press.errors import Problem
+from hkcq_press.layout_process import LayoutProcess
 from hkcq_press.model import PrintOptions
 from hkcq_press.pagemap import PageStart
 from hkcq_press.partcache import CACHE_FOLDER, PRINTS_TOTAL
@@ -82,6 +83,26 @@ def swap_a_word(article: Path) -> None:
 @pytest.fixture(autouse=True)
 def _reproducible(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+@pytest.fixture(autouse=True, params=["fork server", "layout process"])
+def _forked_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every rule both ways: the parts forked from the fork server (a caller of the
+    API), and from the layout process the command line starts, which starts the
+    front and the changed sections while the others are rendered."""
+    if request.param == "fork server":
+        return
+
+    stock = build
+
+    def built_with_a_layout_process(*arguments, **options):  # type: ignore[no-untyped-def]
+        process = LayoutProcess()
+        try:
+            return stock(*arguments, **options, layout_process=process)
+        finally:
+            process.stop()
+
+    monkeypatch.setitem(globals(), "build", built_with_a_layout_process)
 
 
 def test_a_word_changed_lays_out_only_its_section(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing import reduction
 from multiprocessing.connection import Connection
@@ -160,10 +160,8 @@ class ForkedProcess:
         return not select.select([self._pidfd], [], [], 0)[0]
 
     def kill(self) -> None:
-        try:
+        with suppress(ProcessLookupError):  # it has ended
             signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def join(self) -> None:
         """Wait for it to end."""
@@ -186,19 +184,22 @@ def _serve(connection: Connection, parents: Connection, scratch: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     tempfile.tempdir = scratch
     _load_weasyprint()
-    from .typesetting import answering
-
     try:
         while True:
             kind, *content = connection.recv()
             if kind == "fork":
                 _fork(connection, *content)
             else:
-                job = content[0]
-                answering(connection, job.scratch, lambda: _laid_out(connection, job))
+                _lay_out_whole(connection, content[0])
                 return
     except (EOFError, BrokenPipeError, ConnectionResetError):  # the command has ended: nobody to tell
         return
+
+
+def _lay_out_whole(connection: Connection, job: LayoutJob) -> None:
+    from .typesetting import answering
+
+    answering(connection, job.scratch, lambda: _laid_out(connection, job))
 
 
 def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: object) -> None:

@@ -177,28 +177,55 @@ def laid_out_in_parts(
     None when the house layouts do not lay out parts (an override that ignores
     `part`) or a part's pages moved once it learned the page numbers: then it must be
     laid out whole."""
-    htmls = [render(part, AS_WRITTEN) for part in parts]
-    anchors = [_anchors(html) for html in htmls]
+    starter = _Starter(forking)
     keys = {article.key for article in edition.articles}
-    for part, found in zip(parts, anchors, strict=True):
-        if found.holds & keys != {article.key for section in part.sections for article in section.articles}:
-            yield None
-            return
-    everywhere = frozenset().union(*(found.holds for found in anchors))
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
-        jobs = [
-            PartJob(
-                html, base_url, roots, edition, variant, tempfile.gettempdir(),
-                number=number, elsewhere=(found.links - found.holds) & everywhere,
-                target=Path(folder) / f"part-{number}.pdf",
-            )
-            for number, (html, found) in enumerate(zip(htmls, anchors, strict=True))
-        ]
-        filed = [cache.key(job.html, job.elsewhere, variant) for job in jobs] if cache else []
-        cached = {number: entry for number, key in enumerate(filed) if cache and (entry := cache.get(key))}
-        # A part that refers to its own ids may print their page numbers in its copy.
-        numbered = [bool(found.referred & found.holds) for found in anchors]
-        ran = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page, forking).run()
+
+        def job(number: int, html: str, elsewhere: frozenset[str]) -> PartJob:
+            return PartJob(html, base_url, roots, edition, variant, tempfile.gettempdir(), number=number,
+                           elsewhere=elsewhere, target=Path(folder) / f"part-{number}.pdf")
+
+        def filed(part_job: PartJob) -> tuple[str, CachedPart | None]:
+            key = cache.key(part_job.html, part_job.elsewhere, variant) if cache else ""
+            return key, cache.get(key) if cache else None
+
+        jobs: list[PartJob] = []
+        anchors: list[_Anchors] = []
+        stored: list[tuple[str, CachedPart | None]] = []
+        started: dict[int, Started] = {}
+        try:
+            # Each part, once rendered, is looked for in the store and, if it must be
+            # laid out, started at once (forked from a process that has loaded
+            # WeasyPrint) while the next are rendered, `workers` at most; the front
+            # first in any case (the longest part, and the one a section that grows
+            # lays out again, its contents printing the pages). A part's links lead
+            # elsewhere until the other parts are rendered and say which lead nowhere.
+            for number, part in enumerate(parts):
+                html = render(part, AS_WRITTEN)
+                found = _anchors(html)
+                if found.holds & keys != {article.key for section in part.sections for article in section.articles}:
+                    _stop_all(started)
+                    yield None
+                    return
+                anchors.append(found)
+                jobs.append(job(number, html, found.links - found.holds))
+                stored.append(filed(jobs[-1]))
+                if forking is not None and len(started) < workers and (number == 0 or stored[-1][1] is None):
+                    started[number] = starter.start(_in_part_process, jobs[-1], f"part {number + 1}")
+            everywhere = frozenset().union(*(found.holds for found in anchors))
+            for number, found in enumerate(anchors):
+                if (elsewhere := (found.links - found.holds) & everywhere) != jobs[number].elsewhere:
+                    jobs[number] = replace(jobs[number], elsewhere=elsewhere)
+                    stored[number] = filed(jobs[number])
+                    _stopped(started.pop(number, None))
+            cached = {number: entry for number, (_, entry) in enumerate(stored) if entry is not None}
+            # A part that refers to its own ids may print their page numbers in its copy.
+            numbered = [bool(found.referred & found.holds) for found in anchors]
+            run = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page, starter, started)
+            started = {}  # the run's to stop
+            ran = run.run()
+        finally:
+            _stop_all(started)
         if ran is None:
             yield None
             return
@@ -209,10 +236,10 @@ def laid_out_in_parts(
         ))
         if cache is not None:
             for number, (paginated, told) in ran.laid_out.items():
-                cache.put(filed[number], jobs[number].target, paginated, told, done[number].as_data())
+                cache.put(stored[number][0], jobs[number].target, paginated, told, done[number].as_data())
             if ran.folios_laid_out:
                 cache.put_folios(ran.folio_key, ran.folios, ran.folio_pages)
-            cache.keep_only([*filed, ran.folio_key])
+            cache.keep_only([*(key for key, _ in stored), ran.folio_key])
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
@@ -226,6 +253,43 @@ def laid_out_in_parts(
             sum(result.pages for result in done),
             folios,
         )
+
+
+Started = tuple[Connection, Any]
+"""A part's process started: the connection to it, the process (to stop it)."""
+
+
+class _Starter:
+    """Starts the parts' processes: forked from the layout process, which has loaded
+    WeasyPrint, else from the fork server."""
+
+    def __init__(self, forking: LayoutProcess | None) -> None:
+        self.forking = forking
+        self.context = _fork_server() if forking is None else None
+
+    def start(self, work: Callable[[Connection, Any], None], job: Any, name: str) -> Started:
+        if self.forking is not None:
+            return self.forking.fork(work, job)
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=work, args=(theirs, job), daemon=True, name=name)
+        process.start()
+        theirs.close()
+        return ours, process
+
+
+def _stopped(started: Started | None) -> None:
+    """Stop a process started (if any) that is no longer wanted."""
+    if started is not None:
+        connection, process = started
+        process.kill()
+        process.join()
+        connection.close()
+
+
+def _stop_all(started: dict[int, Started]) -> None:
+    for each in started.values():
+        _stopped(each)
+    started.clear()
 
 
 def _folio_html(html: str, pages: int) -> str:
@@ -287,12 +351,10 @@ class _PartsRun:
     def __init__(
         self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
         cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool],
-        on_page: Callable[[int], None] | None, forking: LayoutProcess | None,
+        on_page: Callable[[int], None] | None, starter: _Starter, started: dict[int, Started],
     ) -> None:
         self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
-        self.forking = forking
-        """The process the parts' processes are forked from, else the fork server's."""
-        self.context = _fork_server() if forking is None else None
+        self.starter = starter
         self.cached, self.store, self.numbered = cached, store, numbered
         self.prints_total = store.prints_total if store else True
         self.connections: dict[Connection, int] = {}
@@ -317,6 +379,24 @@ class _PartsRun:
         self.folios_laid_out = False
         self.folio_pages = 0
         self.folio_key = store.folio_key(_folio_html(jobs[0].html, 1), jobs[0].variant) if store else ""
+        for number, each in started.items():  # while the parts were rendered
+            self._adopt(number, each)
+
+    def _adopt(self, number: int, started: Started) -> None:
+        """Lay part `number` out in the process `started` for it: as a part to lay
+        out, or as the stored front laid out again on the side; stopped if neither is
+        wanted."""
+        connection, process = started
+        if number in self.cached and not self.spare_wanted:
+            _stopped(started)
+            return
+        self.connections[connection] = number
+        self.processes.append(process)
+        self.laying_out += 1
+        if number in self.cached:
+            self.spare, self.spare_process, self.spare_wanted = connection, process, False
+        else:
+            self.waiting.remove(number)
 
     def run(self) -> _Ran | None:
         try:
@@ -343,13 +423,7 @@ class _PartsRun:
                     self.folios, self.folio_pages, self.folio_key, self.folios_laid_out)
 
     def _start(self, work: Callable[[Connection, Any], None], job: Any, number: int, name: str) -> Connection:
-        if self.forking is not None:
-            ours, process = self.forking.fork(work, job)
-        else:
-            ours, theirs = self.context.Pipe()
-            process = self.context.Process(target=work, args=(theirs, job), daemon=True, name=name)
-            process.start()
-            theirs.close()
+        ours, process = self.starter.start(work, job, name)
         self.connections[ours] = number
         self.processes.append(process)
         return ours

@@ -223,17 +223,20 @@ def laid_out(
                 start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
             # Each part embeds a face of its own characters, named by its bytes: a part
             # reads the same, and is kept by `kept_parts` as the same, whatever other
-            # sections print.
+            # sections print. Rendered as asked for: the front starts before the others
+            # are rendered.
+            numbers = {id(part): number for number, part in enumerate(parts)}
             faces: dict[int, tuple[FontFace, ...]] = {}
             as_written: dict[int, str] = {}
-            for number, part in enumerate(parts):
-                without_faces = print_html(edition, style, options, (), AS_WRITTEN, part, inline)
-                fonts = chinese_fonts(edition, style, without_faces)
-                faces[id(part)] = _written(Path(fonts_dir) / str(number), fonts, named_by_content=True)
-                if not fonts:
-                    as_written[id(part)] = without_faces
 
             def render(part: PrintPart, placement: Placement) -> str:
+                if id(part) not in faces:
+                    without_faces = print_html(edition, style, options, (), AS_WRITTEN, part, inline)
+                    fonts = chinese_fonts(edition, style, without_faces)
+                    faces[id(part)] = _written(Path(fonts_dir) / str(numbers[id(part)]), fonts,
+                                               named_by_content=True)
+                    if not fonts:
+                        as_written[id(part)] = without_faces
                 if placement is AS_WRITTEN and id(part) in as_written:
                     return as_written[id(part)]
                 return print_html(edition, style, options, faces[id(part)], placement, part, inline)
