@@ -294,6 +294,54 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
         assert contents.count(f" {printed}\n") >= 30, "the numbers learned are printed in the contents"
 
 
+def test_a_part_told_its_place_before_its_pages_settle_prints_the_same_pages_sooner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stored front laid out again may be told its place unasked: found at the end
+    of a pass, the numbers are printed in the next, not after the passes that settle
+    its own; the same PDF, in fewer passes. It still says how it was paginated."""
+    import weasyprint
+    from weasyprint import layout
+
+    from hkcq_press.parts import _anchors
+    from hkcq_press.pdf import print_html
+    from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages, tuned_layout
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    articles = [generated_article(0, 30)] + [generated_article(seed, 1) for seed in range(1, 41)]
+    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 40]))
+    style = HouseStyle()
+    first, second = print_parts(edition, 2)
+    html = print_html(edition, style, part=first)
+    found = _anchors(html)
+    elsewhere = frozenset((found.links - found.holds) & _anchors(print_html(edition, style, part=second)).holds)
+    told = PartPages(1, 40, {name: 7 + number for number, name in enumerate(sorted(elsewhere))})
+    passes = 0
+    stock = layout.make_all_pages
+
+    def counted(*arguments):  # type: ignore[no-untyped-def]
+        nonlocal passes
+        passes += 1
+        yield from stock(*arguments)
+
+    monkeypatch.setattr(layout, "make_all_pages", counted)
+    pdfs, counts, reported = [], [], []
+    for unasked in (False, True):
+        passes = 0
+        part = PartOfEdition(elsewhere, lambda pages, targets: reported.append(len(pages)) or told,
+                             told_already=(lambda: told) if unasked else (lambda: None))
+        with tuned_layout(part):
+            laid_out = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/").render()
+        pdfs.append(laid_out.write_pdf())
+        counts.append(passes)
+    assert pdfs[0] == pdfs[1]
+    assert counts[1] < counts[0], counts
+    assert reported[0] == reported[1], "paginated alike, and said so both ways"
+    contents = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", "-", "-"],
+                              input=pdfs[1], capture_output=True, check=True).stdout.decode()
+    assert " 7\n" in contents and " 8\n" in contents, "the numbers told are printed in the contents"
+
+
 def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A part's pages fall elsewhere in it than in the edition (a section may open on a
     left-hand page): a style that styles pages by their place is laid out whole."""

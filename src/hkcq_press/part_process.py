@@ -19,7 +19,7 @@ from .parts import FolioJob, PartJob, PartLaidOut
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .typesetting import answering, confined_parser, low_resolution_pictures, weasyprint_log, write_tagged
 from .weasyprint_tuning import (
-    Paginated, PartOfEdition, PartPages, folio_layer, tuned_layout,
+    PartOfEdition, PartPages, folio_layer, tuned_layout,
 )
 
 
@@ -72,13 +72,13 @@ def _part_placed(
     moved before it learns its place in the whole: the layout stops when they move.
     Also the pages whose folios it left to the join."""
     html, placement = job.html, AS_WRITTEN
+    heard: list[PartPages] = []
     for layouts in range(1, MOST_LAYOUTS + 1):
         records.clear()  # what WeasyPrint reports is the last layout's
         parsed = parse(html)
         try:
-            part = PartOfEdition(
-                job.elsewhere, _told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS)
-            )
+            told = _Told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS, heard)
+            part = PartOfEdition(job.elsewhere, told.paginated, told_already=told.already)
             with tuned_layout(part):
                 document = parsed.render()
             break
@@ -87,21 +87,40 @@ def _part_placed(
     return document, parsed, placement, part.folios_left
 
 
-def _told(
-    connection: Connection, job: PartJob, root: Any, placement: Placement, html: str, places_figures: bool
-) -> Paginated:
-    """Once the part is paginated: its figures moved if they leave gaps (the layout
-    stops and starts again), else its pages told to the parent, which answers with
-    the part's place in the whole."""
-    def paginated(pages: list[Any], targets: dict[str, int]) -> PartPages:
-        gaps = figure_gaps(pages, root, job.edition, placement) if places_figures else {}
-        if gaps:
-            moved = placement.moved_further(gaps)
-            connection.send(("render", moved))
-            moved_html = connection.recv()
-            if moved_html != html:  # else the layouts do not place figures (an override without `placed_blocks`)
-                raise _FiguresMoved(moved, moved_html)
-        connection.send(("paginated", len(pages), targets))
-        return connection.recv()
+class _Told:
+    """The part's talk with the parent about its place in the whole. Once the part is
+    paginated: its figures moved if they leave gaps (the layout stops and starts
+    again), else its pages told to the parent, which answers with the part's place.
+    A part whose pages the parent knows already (the stored front laid out again) may
+    be told its place before it asks: `heard` keeps it, across layouts."""
 
-    return paginated
+    def __init__(
+        self, connection: Connection, job: PartJob, root: Any, placement: Placement, html: str,
+        places_figures: bool, heard: list[PartPages],
+    ) -> None:
+        self.connection, self.job, self.root, self.placement, self.html = connection, job, root, placement, html
+        self.places_figures, self.heard = places_figures, heard
+
+    def already(self) -> PartPages | None:
+        """Its place, if the parent has told it unasked."""
+        if not self.heard and self.connection.poll():
+            self.heard.append(self.connection.recv())
+        return self.heard[-1] if self.heard else None
+
+    def paginated(self, pages: list[Any], targets: dict[str, int]) -> PartPages:
+        gaps = figure_gaps(pages, self.root, self.job.edition, self.placement) if self.places_figures else {}
+        if gaps:
+            moved = self.placement.moved_further(gaps)
+            self.connection.send(("render", moved))
+            moved_html = self._answer()
+            if moved_html != self.html:  # else the layouts do not place figures (an override without `placed_blocks`)
+                raise _FiguresMoved(moved, moved_html)
+        self.connection.send(("paginated", len(pages), targets))
+        told: PartPages = self.heard[-1] if self.heard else self.connection.recv()
+        return told
+
+    def _answer(self) -> Any:
+        """The parent's answer to what the part asked, past its place told unasked."""
+        while isinstance(answer := self.connection.recv(), PartPages):
+            self.heard.append(answer)
+        return answer

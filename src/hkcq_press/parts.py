@@ -455,7 +455,7 @@ class _PartsRun:
             if number in self.told or connection is self.spare:  # stored, laid out again: paginated as it was
                 if paginated != self.paginated[number]:
                     return False
-                if number in self.told:
+                if number in self.told and connection is not self.spare:  # the spare is told as soon as known
                     connection.send(self.told[number])
             else:
                 self.paginated[number] = paginated
@@ -506,9 +506,10 @@ class _PartsRun:
                     self._stop_spare()
             elif number != 0 or self.spare is None:
                 self.waiting.append(number)
+        # Every part is paginated, waiting to be told; the stored front laid out again
+        # is told unasked, and prints the numbers in its next pass (`PartOfEdition`).
         for connection, number in self.connections.items():
-            if connection is not self.spare or self.spare_paginated:
-                connection.send(self.told[number])
+            connection.send(self.told[number])
         self._lay_out_folios(total)
 
     def _lay_out_folios(self, total: int) -> None:

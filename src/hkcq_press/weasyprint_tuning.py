@@ -257,6 +257,10 @@ class PartOfEdition:
     folios_left: set[int] = field(default_factory=set)
     """Filled as the part is laid out: its pages (by index) whose folios it left for
     the join to draw (see `folios_apart`)."""
+    told_already: Callable[[], PartPages | None] = lambda: None
+    """Its place in the whole, if it has been told before its pages settle (a part
+    whose pages the parent knows from an earlier build): the numbers are printed in
+    the next pass instead of after the passes that settle its own."""
 
 
 def folios_apart(page: Any, boxes: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -313,7 +317,7 @@ def _laid_out_as(part: PartOfEdition) -> Iterator[None]:
     from weasyprint import layout
     from weasyprint.css.targets import TargetCollector
 
-    state = _Part(part.elsewhere, part.paginated, part.folios_left)
+    state = _Part(part.elsewhere, part.paginated, part.folios_left, part.told_already)
     stock = (layout.make_all_pages, layout.make_margin_boxes, TargetCollector.__init__,
              TargetCollector.cache_target_page_counters)
     layout.make_all_pages = state.make_all_pages(stock[0])
@@ -330,10 +334,14 @@ def _laid_out_as(part: PartOfEdition) -> Iterator[None]:
 class _Part:
     """The state of one part's layout: its place in the whole, once learned."""
 
-    def __init__(self, elsewhere: frozenset[str], paginated: Paginated, folios_left: set[int]) -> None:
+    def __init__(
+        self, elsewhere: frozenset[str], paginated: Paginated, folios_left: set[int],
+        told_already: Callable[[], PartPages | None],
+    ) -> None:
         self.elsewhere = elsewhere
         self.paginated = paginated
         self.folios_left = folios_left
+        self.told_already = told_already
         self.learned: PartPages | None = None
         self.reported: tuple[int, dict[str, int]] | None = None
         self.cache_unshifted: Callable[..., None] = lambda *arguments: None
@@ -375,12 +383,17 @@ class _Part:
             settled = not any(state[-1]["content_changed"] or state[-1]["pages_wanted"] for state in context.page_maker)
             if settled:
                 found = (len(made), self._targets(context.target_collector))
-                if self.learned is None:
+                if self.reported is None:
                     self.reported = found
-                    self.learned = self.paginated(made, found[1])
-                    self._spread(context)
+                    learned = self.paginated(made, found[1])
+                    if learned != self.learned:
+                        self.learned = learned
+                        self._spread(context)
                 elif found != self.reported:
-                    raise PartDiverged(f"{self.reported[0] if self.reported else 0} pages became {found[0]}")
+                    raise PartDiverged(f"{self.reported[0]} pages became {found[0]}")
+            elif self.learned is None and (told := self.told_already()) is not None:
+                self.learned = told
+                self._spread(context)
             yield from made
 
         return make_all_pages_then_learn
