@@ -38,7 +38,7 @@ from .errors import Problem
 from .model import Edition, PrintPart
 from .pagemap import PageStart
 from .partcache import CachedPart, Paginated, PartCache
-from .pdfjoin import FolioLayer, LaidOutPart, join_parts
+from .pdfjoin import FolioLayer, LaidOutPart, PartsJoin
 from .placement import AS_WRITTEN, Placement
 from .typesetting import LayoutJob
 from .weasyprint_tuning import PartPages, proven_installed
@@ -150,7 +150,9 @@ class PartLaidOut:
 class JoinedLayout:
     """The print edition laid out in parts, to join into one PDF."""
 
-    parts: tuple[LaidOutPart, ...]
+    first: LaidOutPart
+    rest: PartsJoin
+    """The other parts, joined already."""
     page_starts: tuple[PageStart, ...]
     reported: list[tuple[str, str]]
     """What WeasyPrint reported, (level, message), for the caller to locate."""
@@ -162,7 +164,7 @@ class JoinedLayout:
 
     def write(self, target: Path) -> int:
         """Write the joined PDF; its pages."""
-        return join_parts(self.parts, target, self.folios)
+        return self.rest.write(self.first, target, self.folios)
 
 
 @contextmanager
@@ -243,16 +245,20 @@ def laid_out_in_parts(
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
-        yield JoinedLayout(
-            tuple(LaidOutPart(pdf, result.targets) for pdf, result in zip(ran.pdfs, done, strict=True)),
-            tuple(replace(start, page=start.page + offset)
-                  for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
-            list(dict.fromkeys(record for result in done for record in result.reported)),  # each part reports the CSS
-            [warning for result in done for warning in result.warnings],
-            Placement(MappingProxyType(moves)),
-            sum(result.pages for result in done),
-            folios,
-        )
+        try:
+            yield JoinedLayout(
+                LaidOutPart(ran.pdfs[0], done[0].targets),
+                ran.joined,
+                tuple(replace(start, page=start.page + offset)
+                      for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
+                list(dict.fromkeys(record for result in done for record in result.reported)),  # each reports the CSS
+                [warning for result in done for warning in result.warnings],
+                Placement(MappingProxyType(moves)),
+                sum(result.pages for result in done),
+                folios,
+            )
+        finally:
+            ran.joined.close()
 
 
 Started = tuple[Connection, Any]
@@ -339,6 +345,8 @@ class _Ran:
     folio_key: str
     folios_laid_out: bool
     """Whether this build laid the folios out, or took them from the store."""
+    joined: PartsJoin
+    """The parts after the first, joined."""
 
 
 class _PartsRun:
@@ -379,6 +387,7 @@ class _PartsRun:
         self.folios_laid_out = False
         self.folio_pages = 0
         self.folio_key = store.folio_key(_folio_html(jobs[0].html, 1), jobs[0].variant) if store else ""
+        self.joined: PartsJoin | None = None
         for number, each in started.items():  # while the parts were rendered
             self._adopt(number, each)
 
@@ -399,6 +408,7 @@ class _PartsRun:
             self.waiting.remove(number)
 
     def run(self) -> _Ran | None:
+        joined_for_the_caller = False
         try:
             if len(self.paginated) == len(self.jobs):
                 self._learn()
@@ -407,11 +417,19 @@ class _PartsRun:
                 self.spare = self._start(_in_part_process, self.jobs[0], 0, "part 1")
                 self.spare_process = self.processes[-1]
                 self.laying_out += 1
-            while len(self.results) < len(self.jobs) or not self.folios_drawn:
-                for connection in wait(list(self.connections)):
+            while len(self.results) < len(self.jobs) or not self.folios_drawn or self.joined is None:
+                for connection in wait(list(self.connections)) if self.connections else ():
                     if not self._heard(connection):
                         return None
+                if self.joined is None and all(number in self.results for number in range(1, len(self.jobs))):
+                    # While the front is laid out, if it is still.
+                    rest = range(1, len(self.jobs))
+                    self.joined = PartsJoin([LaidOutPart(self.pdfs[number], self.results[number].targets)
+                                             for number in rest])
+            joined_for_the_caller = True
         finally:
+            if self.joined is not None and not joined_for_the_caller:
+                self.joined.close()
             for process in self.processes:
                 if process.is_alive():
                     process.kill()
@@ -419,8 +437,9 @@ class _PartsRun:
         laid_out = {number: (self.paginated[number], self.told[number])
                     for number in self.results if self.pdfs[number] == self.jobs[number].target}
         count = range(len(self.jobs))
+        assert self.joined is not None
         return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out,
-                    self.folios, self.folio_pages, self.folio_key, self.folios_laid_out)
+                    self.folios, self.folio_pages, self.folio_key, self.folios_laid_out, self.joined)
 
     def _start(self, work: Callable[[Connection, Any], None], job: Any, number: int, name: str) -> Connection:
         ours, process = self.starter.start(work, job, name)

@@ -39,33 +39,40 @@ class FolioLayer:
     pages: frozenset[int]
 
 
-def join_parts(parts: Sequence[LaidOutPart], target: Path, folios: FolioLayer | None = None) -> int:
-    """Write the parts, joined, to `target`, with the `folios` laid over their pages;
-    the number of pages."""
-    import pikepdf
+class PartsJoin:
+    """The parts joined into one PDF, the first last: the others are joined as soon as
+    they are laid out (`rest`), while the first may still be, since a rebuild lays
+    it out last (its contents print the pages of a section that grew); `write` puts
+    it in front. The same steps whichever part is laid out last, so the same bytes.
+    The PDFs stay open until `close`."""
 
-    opened = [pikepdf.open(part.path) for part in parts]
-    layer = pikepdf.open(folios.path) if folios is not None and folios.pages else None
-    try:
-        whole, others = opened[0], opened[1:]
-        document = _document_element(whole)
-        nums = [_parent_tree(whole)]
-        counts = [len(whole.pages)]
-        for other in others:
-            counts.append(len(other.pages))
-            with warnings.catch_warnings():  # the destinations are joined below, from every part
-                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-                whole.pages.extend(other.pages)
-            for kid in _document_element(other).K:
-                copied = _copied(whole, kid)
-                copied.P = document
-                document.K.append(copied)
-            nums.append({key: _copied(whole, value) for key, value in _parent_tree(other).items()})
-            _append_outline(whole, other)
-        if layer is not None:
-            _lay_over(whole, layer, folios.pages)  # type: ignore[union-attr]
-        _renumber_parents(whole, nums, counts)
-        _join_destinations(whole, opened, parts)
+    def __init__(self, rest: Sequence[LaidOutPart]) -> None:
+        import pikepdf
+
+        self.rest = rest
+        self.opened = [pikepdf.open(part.path) for part in rest]
+        self.whole = self.opened[0]
+        self.document = _document_element(self.whole)
+        self.nums = [_parent_tree(self.whole)]
+        self.counts = [len(self.whole.pages)]
+        for other in self.opened[1:]:
+            self._take(other, first=False)
+
+    def write(self, first: LaidOutPart, target: Path, folios: FolioLayer | None = None) -> int:
+        """Write the parts, `first` in front, joined to `target`, with the `folios`
+        laid over their pages; the number of pages."""
+        import pikepdf
+
+        front = pikepdf.open(first.path)
+        self.opened.insert(0, front)
+        whole = self.whole
+        self._take(front, first=True)
+        if folios is not None and folios.pages:
+            layer = pikepdf.open(folios.path)
+            self.opened.append(layer)
+            _lay_over(whole, layer, folios.pages)
+        _renumber_parents(whole, self.nums, self.counts)
+        _join_destinations(whole, self.opened[:len(self.rest) + 1], [first, *self.rest])
         # The XMP stays as the parts have it; the identifier is a digest of the content;
         # objects go in compressed object streams where the parts have them (not PDF/A-1).
         packed = any(isinstance(obj, pikepdf.Stream) and obj.get("/Type") == "/ObjStm" for obj in whole.objects)
@@ -74,9 +81,40 @@ def join_parts(parts: Sequence[LaidOutPart], target: Path, folios: FolioLayer | 
             object_stream_mode=pikepdf.ObjectStreamMode.generate if packed else pikepdf.ObjectStreamMode.preserve,
         )
         return len(whole.pages)
-    finally:
-        for pdf in opened if layer is None else [*opened, layer]:
+
+    def close(self) -> None:
+        for pdf in self.opened:
             pdf.close()
+
+    def _take(self, other: Any, first: bool) -> None:
+        """Another part's pages, structure elements, parent tree and bookmarks: after
+        those joined so far, or, `first`, before them. Its catalogue, metadata and
+        information are as every part has them."""
+        import pikepdf
+
+        whole = self.whole
+        with warnings.catch_warnings():  # the destinations are joined below, from every part
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            if first:
+                for index, page in enumerate(other.pages):
+                    whole.pages.insert(index, page)
+            else:
+                whole.pages.extend(other.pages)
+        kids = []
+        for kid in _document_element(other).K:
+            copied = _copied(whole, kid)
+            copied.P = self.document
+            kids.append(copied)
+        nums = {key: _copied(whole, value) for key, value in _parent_tree(other).items()}
+        if first:
+            self.document.K = pikepdf.Array([*kids, *self.document.K])
+            self.nums.insert(0, nums)
+            self.counts.insert(0, len(other.pages))
+        else:
+            self.document.K.extend(kids)
+            self.nums.append(nums)
+            self.counts.append(len(other.pages))
+        _join_outlines(whole, other, first)
 
 
 def _document_element(pdf: Any) -> Any:
@@ -142,8 +180,9 @@ def _renumber_parents(whole: Any, nums: list[dict[int, Any]], counts: list[int])
     whole.Root.StructTreeRoot.ParentTree.Nums = flat
 
 
-def _append_outline(whole: Any, other: Any) -> None:
-    """The other part's bookmarks after the whole's, at the same level."""
+def _join_outlines(whole: Any, other: Any, first: bool) -> None:
+    """The other part's bookmarks after the whole's (or, `first`, before them), at the
+    same level."""
     import pikepdf
 
     if "/Outlines" not in other.Root or "/First" not in other.Root.Outlines:
@@ -158,12 +197,16 @@ def _append_outline(whole: Any, other: Any) -> None:
         if "/Next" not in item:
             break
         item = item.Next
-    if "/Last" in ours:
+    if "/Last" not in ours:
+        ours.First, ours.Last = theirs.First, theirs.Last
+    elif first:
+        theirs.Last.Next = ours.First
+        ours.First.Prev = theirs.Last
+        ours.First = theirs.First
+    else:
         ours.Last.Next = theirs.First
         theirs.First.Prev = ours.Last
-    else:
-        ours.First = theirs.First
-    ours.Last = theirs.Last
+        ours.Last = theirs.Last
     ours.Count = int(ours.get("/Count", 0)) + int(theirs.get("/Count", 0))
 
 
