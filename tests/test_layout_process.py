@@ -231,6 +231,15 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
         return connection, process
 
     monkeypatch.setattr(LayoutProcess, "fork", recorded)
+    shared: list[object] = []
+    send = LayoutProcess._send  # noqa: SLF001
+
+    def sent(self: LayoutProcess, message: tuple, **by_reference: object) -> None:
+        if message[0] == "share":
+            shared.append(message[1])
+        send(self, message, **by_reference)
+
+    monkeypatch.setattr(LayoutProcess, "_send", sent)
     servers: list[object] = []
     fork_server = parts._fork_server  # noqa: SLF001
     monkeypatch.setattr(parts, "_fork_server", lambda: servers.append(1) or fork_server())
@@ -238,6 +247,7 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
     def built_pdf(out: str, process: bool = True) -> bytes:
         forked.clear()
         servers.clear()
+        shared.clear()
         ready = LayoutProcess() if process else None
         try:
             (output,) = build(manuscript, tmp_path / out, formats=("pdf",), jobs=2, layout_process=ready).outputs
@@ -245,6 +255,7 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
             if ready is not None:
                 ready.stop()
         assert bool(servers) != process, "the fork server is started only without the process"
+        assert len(shared) == (1 if process else 0), "the edition is sent once, whatever the parts"
         for _, pid in forked:
             assert not Path(f"/proc/{pid}").exists(), "a forked process has ended"
         return output.path.read_bytes()
