@@ -21,7 +21,7 @@ from hkcq_press import layout_process as layout_process_module
 from hkcq_press import pdf
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.layout_process import LayoutProcess
+from hkcq_press.layout_process import ForkedProcess, LayoutProcess
 from hkcq_press.render import HouseStyle
 from support import generated_article, generated_edition
 
@@ -222,12 +222,12 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
     manuscript = edition(tmp_path / "m")
-    forked: list[tuple[object, int]] = []
+    forked: list[tuple[object, ForkedProcess]] = []
     fork = LayoutProcess.fork
 
     def recorded(self: LayoutProcess, work: object, job: object) -> tuple[object, object]:
         connection, process = fork(self, work, job)
-        forked.append((getattr(job, "number", "folios"), process.pid))
+        forked.append((getattr(job, "number", "folios"), process))
         return connection, process
 
     monkeypatch.setattr(LayoutProcess, "fork", recorded)
@@ -256,8 +256,9 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
                 ready.stop()
         assert bool(servers) != process, "the fork server is started only without the process"
         assert len(shared) == (1 if process else 0), "the edition is sent once, whatever the parts"
-        for _, pid in forked:
-            assert not Path(f"/proc/{pid}").exists(), "a forked process has ended"
+        for _, forked_process in forked:
+            assert forked_process.pid > 0, "its pid was heard"
+            assert not Path(f"/proc/{forked_process.pid}").exists(), "a forked process has ended"
         return output.path.read_bytes()
 
     assert built_pdf("by the fork server", process=False) == built_pdf("dist")
@@ -291,3 +292,30 @@ def test_a_forked_process_is_stopped_and_waited_for(layout_process: LayoutProces
         with pytest.raises(EOFError):
             connection.recv()
         assert not Path(f"/proc/{process.pid}").exists(), "reaped as it ended"
+
+
+def test_parts_laid_out_whole_after_all_are_laid_out_in_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the parts cannot be joined after all (a part's pages moved once it learned
+    the numbers), the edition is laid out whole in the process that forked them: the
+    same PDF as laid out whole in the build's own process."""
+    from test_partcache import edition
+
+    from hkcq_press import parts
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
+    manuscript = edition(tmp_path / "m")
+    run = parts._PartsRun.run  # noqa: SLF001
+    monkeypatch.setattr(parts._PartsRun, "run", lambda self: run(self) and None)  # noqa: SLF001
+    asked: list[object] = []
+    lay_out = LayoutProcess.lay_out
+    monkeypatch.setattr(LayoutProcess, "lay_out", lambda self, *job: asked.append(job) or lay_out(self, *job))
+    process = LayoutProcess()
+    try:
+        (there,) = build(manuscript, tmp_path / "there", formats=("pdf",), jobs=2, layout_process=process).outputs
+    finally:
+        process.stop()
+    assert len(asked) == 1, "laid out whole in the process"
+    (here,) = build(manuscript, tmp_path / "here", formats=("pdf",), jobs=1).outputs
+    assert there.path.read_bytes() == here.path.read_bytes()

@@ -23,6 +23,7 @@ import signal
 import tempfile
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ class LayoutProcess:
         theirs.close()
         self._shared: object = None
         """What the process holds already, sent by reference."""
+        self._forking: deque[ForkedProcess] = deque()
+        """The processes asked for, oldest first, that it has not said it forked."""
 
     @classmethod
     @contextmanager
@@ -96,6 +99,8 @@ class LayoutProcess:
     ) -> WholeLaidOut:
         """The edition laid out there: `moved_html` renders it with figures moved
         (`typesetting.placed_layout`); `on_page` hears each page laid out."""
+        while self._forking:
+            self._hear_forked()
         self._send(("whole", job))
         while True:
             kind, content = self._heard()
@@ -112,17 +117,26 @@ class LayoutProcess:
         """A process forked from it, WeasyPrint loaded, that runs `work(connection,
         job)` (a part of the edition, its folios: `parts.py`): the connection to it,
         and the process, to stop it. It may fork any number, one after another, as
-        long as it lays nothing out itself."""
+        long as it lays nothing out itself. This process goes on meanwhile: it hears
+        which process was forked when it needs to know (`ForkedProcess`)."""
         # The edition each part's job carries is sent once, not once a part (1.2 MB
         # pickled at 200 articles: 0.1 s each way).
         edition = getattr(job, "edition", None)
         if edition is not None and edition is not self._shared:
             self._send(("share", edition))
             self._shared = edition
-        self._send(("fork", work, job), shared=self._shared)
-        _, pid = self._heard()
-        connection = Connection(reduction.recv_handle(self._connection))
-        return connection, ForkedProcess(pid, reduction.recv_handle(self._connection))
+        ours, theirs = multiprocessing.get_context("fork").Pipe()
+        try:
+            self._send(("fork", work, job), shared=self._shared)
+            try:
+                reduction.send_handle(self._connection, theirs.fileno(), self._process.pid)
+            except OSError:
+                raise _ended() from None
+        finally:
+            theirs.close()
+        process = ForkedProcess(self._hear_forked)
+        self._forking.append(process)
+        return ours, process
 
     def write(self, target: Path) -> list[tuple[str, str]]:
         """Write the PDF laid out to `target`; what WeasyPrint has reported since the
@@ -139,6 +153,15 @@ class LayoutProcess:
         self._process.join()
         self._connection.close()
         shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _hear_forked(self) -> None:
+        """Hear which process it forked for the oldest `fork` not yet answered."""
+        _, pid = self._heard()
+        try:
+            pidfd = reduction.recv_handle(self._connection)
+        except (OSError, RuntimeError):
+            raise _ended() from None
+        self._forking.popleft().forked(pid, pidfd)
 
     def _send(self, message: object, shared: object = None) -> None:
         try:
@@ -161,23 +184,44 @@ class LayoutProcess:
 
 class ForkedProcess:
     """A process the layout process forked: a child of that one, not of this, known
-    here by its pidfd, which names it however long ago it ended."""
+    here by its pidfd, which names it however long ago it ended. Which process was
+    forked is heard when it is first needed (`hear_forked`, the layout process's)."""
 
-    def __init__(self, pid: int, pidfd: int) -> None:
-        self.pid = pid
-        self._pidfd = pidfd
+    def __init__(self, hear_forked: Callable[[], None]) -> None:
+        self._hear_forked = hear_forked
+        self.pid = 0
+        self._pidfd: int | None = None
+
+    def forked(self, pid: int, pidfd: int) -> None:
+        self.pid, self._pidfd = pid, pidfd
 
     def is_alive(self) -> bool:
-        return not select.select([self._pidfd], [], [], 0)[0]
+        pidfd = self._known()
+        return pidfd is not None and not select.select([pidfd], [], [], 0)[0]
 
     def kill(self) -> None:
-        with suppress(ProcessLookupError):  # it has ended
-            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        pidfd = self._known()
+        if pidfd is not None:
+            with suppress(ProcessLookupError):  # it has ended
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
 
     def join(self) -> None:
         """Wait for it to end."""
-        select.select([self._pidfd], [], [])
-        os.close(self._pidfd)
+        pidfd = self._known()
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+            os.close(pidfd)
+            self._pidfd = -1
+
+    def _known(self) -> int | None:
+        """Its pidfd; None if the layout process ended before it said which process
+        it forked (that process, if any, ends when this one closes their pipe)."""
+        try:
+            while self._pidfd is None:
+                self._hear_forked()
+        except RuntimeError:
+            return None
+        return self._pidfd if self._pidfd >= 0 else None
 
 
 class _SharingPickler(ForkingPickler):
@@ -249,39 +293,47 @@ def _lay_out_whole(connection: Connection, job: LayoutJob) -> None:
 
 
 def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: object) -> None:
-    """Fork a process that runs `work(theirs, job)`, and send the command its end of
-    their pipe and the process's pidfd."""
+    """Fork a process that runs `work(theirs, job)` (the command sends its end of
+    their pipe next), and send the command its pid and pidfd."""
     from . import part_process  # noqa: F401 - loaded once here, not in each process forked
 
     # Nobody here waits for the processes forked: the system reaps them as they end.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    theirs = Connection(reduction.recv_handle(connection))
     try:
-        ours, theirs = multiprocessing.get_context("fork").Pipe()
+        gate = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _run_forked(connection, ours, theirs, work, job)
-        theirs.close()
-        pidfd = os.pidfd_open(pid)
+            _run_forked(connection, theirs, gate, work, job)
+        os.close(gate[0])
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            os.kill(pid, signal.SIGKILL)  # waiting at the gate: it never started
+            raise
+        finally:
+            os.close(gate[1])  # it may start: it is known by its pidfd now, however soon it ends
     except OSError as error:
         connection.send(("failed", traceback.format_exc(), error))
         return
-    ours.send_bytes(b"")  # it may start: it is known by its pidfd now, however soon it ends
+    finally:
+        theirs.close()
     connection.send(("forked", pid))
-    reduction.send_handle(connection, ours.fileno(), os.getppid())
     reduction.send_handle(connection, pidfd, os.getppid())
-    ours.close()
     os.close(pidfd)
 
 
 def _run_forked(
-    parents: Connection, ours: Connection, theirs: Connection, work: Callable[[Connection, Any], None], job: object,
+    parents: Connection, theirs: Connection, gate: tuple[int, int], work: Callable[[Connection, Any], None],
+    job: object,
 ) -> None:
-    """What a forked process runs; it never returns."""
+    """What a forked process runs, once the gate is closed; it never returns."""
     try:
         parents.close()
-        ours.close()
+        os.close(gate[1])
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        theirs.recv_bytes()
+        os.read(gate[0], 1)
+        os.close(gate[0])
         work(theirs, job)
     except BaseException:  # noqa: BLE001 - the command has ended (`work` reports its own failures to it)
         os._exit(1)
