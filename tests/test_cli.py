@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
@@ -161,17 +162,10 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(project: Path) -> N
     assert run_cli("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
     process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "build", "--force", "--jobs", "2"], cwd=project)
-    deadline = time.monotonic() + 60
-    while not any(path.name.startswith(".hkcq-press-") for path in (project / "dist").iterdir()):
-        assert process.poll() is None and time.monotonic() < deadline, "the build ended before it could be killed"
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
     # The process it forked to lay the edition out hears that it has gone, and ends.
-    deadline = time.monotonic() + 60
-    while _processes_in(project) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _processes_in(project) == []
+    _killed_leaving_no_process(
+        process, project, lambda: any(path.name.startswith(".hkcq-press-") for path in (project / "dist").iterdir())
+    )
     leftovers = [path for path in (project / "dist").iterdir() if path.name.startswith(".hkcq-press-")]
     assert leftovers
     assert {path.name: path.read_bytes() for path in (project / "dist").iterdir() if path not in leftovers} == before
@@ -335,16 +329,23 @@ def test_a_killed_build_of_sections_leaves_no_process(tmp_path: Path) -> None:
     manuscript = edition(tmp_path / "manuscript")
     process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "pdf", "--manuscript", str(manuscript),
                                 "--jobs", "2"], cwd=tmp_path)
+    # The command, its layout process and two sections'.
+    _killed_leaving_no_process(process, tmp_path, lambda: len(_processes_in(tmp_path)) >= 4)
+
+
+def _killed_leaving_no_process(process: subprocess.Popen[bytes], folder: Path, midway: Callable[[], bool]) -> None:
+    """Kill the build `process` outright once it is `midway`; then no process it
+    started is left running in `folder`."""
     deadline = time.monotonic() + 60
-    while len(_processes_in(tmp_path)) < 4:  # the command, its layout process and two sections'
+    while not midway():
         assert process.poll() is None and time.monotonic() < deadline, "the build ended before it could be killed"
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 60
-    while _processes_in(tmp_path) and time.monotonic() < deadline:
+    while _processes_in(folder) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _processes_in(tmp_path) == []
+    assert _processes_in(folder) == []
 
 
 def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from support import generated_article, generated_edition
 
 from hkcq_press.build import build
 from hkcq_press.manuscript import load_edition
-from hkcq_press.model import HOUSE_PRINT_OPTIONS, PrintOptions
+from hkcq_press.model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.parts import print_parts
 from hkcq_press.pdfcheck import check_pdf
 from hkcq_press.render import HouseStyle
@@ -257,6 +257,22 @@ def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
     assert any("colour" in str(problem) for problem in whole.warnings)
 
 
+def _front_of_two_sections(tmp_path: Path) -> tuple[Edition, str, frozenset[str]]:
+    """An edition of a long article, then a section of forty short ones: (the edition,
+    the print HTML of its first part, with the contents, the ids that part's links
+    lead to in the second)."""
+    from hkcq_press.parts import _anchors
+    from hkcq_press.pdf import print_html
+
+    articles = [generated_article(0, 30)] + [generated_article(seed, 1) for seed in range(1, 41)]
+    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 40]))
+    style = HouseStyle()
+    first, second = print_parts(edition, 2)
+    html = print_html(edition, style, part=first)
+    found = _anchors(html)
+    return edition, html, frozenset((found.links - found.holds) & _anchors(print_html(edition, style, part=second)).holds)
+
+
 @pytest.mark.parametrize("printed, moves", [(12, False), (10**90, True)])
 def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Path, printed: int, moves: bool) -> None:
     """The part with the contents learns the page numbers after its pages are made;
@@ -265,17 +281,9 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
     out whole); numbers that fit leave the pages where they are."""
     import weasyprint
 
-    from hkcq_press.parts import _anchors
-    from hkcq_press.pdf import print_html
     from hkcq_press.weasyprint_tuning import PartDiverged, PartOfEdition, PartPages, tuned_layout
 
-    articles = [generated_article(0, 30)] + [generated_article(seed, 1) for seed in range(1, 41)]
-    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 40]))
-    style = HouseStyle()
-    first, second = print_parts(edition, 2)
-    html = print_html(edition, style, part=first)
-    found = _anchors(html)
-    elsewhere = (found.links - found.holds) & _anchors(print_html(edition, style, part=second)).holds
+    edition, html, elsewhere = _front_of_two_sections(tmp_path)
     assert len(elsewhere) == 41  # the second section and its articles
 
     def paginated(pages: list, targets: dict[str, int]) -> PartPages:
@@ -303,18 +311,10 @@ def test_a_part_told_its_place_before_its_pages_settle_prints_the_same_pages_soo
     import weasyprint
     from weasyprint import layout
 
-    from hkcq_press.parts import _anchors
-    from hkcq_press.pdf import print_html
     from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages, tuned_layout
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    articles = [generated_article(0, 30)] + [generated_article(seed, 1) for seed in range(1, 41)]
-    edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 40]))
-    style = HouseStyle()
-    first, second = print_parts(edition, 2)
-    html = print_html(edition, style, part=first)
-    found = _anchors(html)
-    elsewhere = frozenset((found.links - found.holds) & _anchors(print_html(edition, style, part=second)).holds)
+    edition, html, elsewhere = _front_of_two_sections(tmp_path)
     told = PartPages(1, 40, {name: 7 + number for number, name in enumerate(sorted(elsewhere))})
     passes = 0
     stock = layout.make_all_pages
