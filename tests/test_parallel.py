@@ -342,6 +342,42 @@ def test_a_part_told_its_place_before_its_pages_settle_prints_the_same_pages_soo
     assert " 7\n" in contents and " 8\n" in contents, "the numbers told are printed in the contents"
 
 
+def test_a_part_that_prints_no_total_is_not_made_again_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WeasyPrint makes a page that prints a target's number once more when it learns
+    the total of pages, which it does not print: told the total, the part's layout
+    skips that pass and writes the same PDF."""
+    import weasyprint
+    from weasyprint import layout
+
+    from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages, _Part, tuned_layout
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    edition, html, elsewhere = _front_of_two_sections(tmp_path)
+    told = PartPages(1, 40, {name: 7 + number for number, name in enumerate(sorted(elsewhere))})
+    passes = 0
+    stock = layout.make_all_pages
+
+    def counted(*arguments):  # type: ignore[no-untyped-def]
+        nonlocal passes
+        passes += 1
+        yield from stock(*arguments)
+
+    monkeypatch.setattr(layout, "make_all_pages", counted)
+    pdfs, counts = [], []
+    for skipped in (False, True):
+        if skipped:
+            monkeypatch.setattr(_Part, "_total_known", staticmethod(lambda context, total: None))
+        passes = 0
+        with tuned_layout(PartOfEdition(elsewhere, lambda pages, targets: told)):
+            laid_out = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/").render()
+        pdfs.append(laid_out.write_pdf())
+        counts.append(passes)
+    assert pdfs[0] == pdfs[1]
+    assert counts[0] == counts[1] - 1, counts
+
+
 def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A part's pages fall elsewhere in it than in the edition (a section may open on a
     left-hand page): a style that styles pages by their place is laid out whole."""

@@ -380,6 +380,7 @@ class _Part:
     def make_all_pages(self, stock: Callable[..., Any]) -> Callable[..., Any]:
         def make_all_pages_then_learn(context: Any, root_box: Any, html: Any, pages: list[Any]) -> Iterator[Any]:
             made = list(stock(context, root_box, html, pages))
+            self._total_known(context, len(made))
             settled = not any(state[-1]["content_changed"] or state[-1]["pages_wanted"] for state in context.page_maker)
             if settled:
                 found = (len(made), self._targets(context.target_collector))
@@ -407,6 +408,20 @@ class _Part:
             return drawn
 
         return margin_boxes_numbered
+
+    @staticmethod
+    def _total_known(context: Any, total: int) -> None:
+        """Give the copy that prints no total of pages the total WeasyPrint gives the
+        pages after this pass, so that the next pass does not make their pages again
+        for it. (WeasyPrint files a `target-counter()`'s counter among the box's own,
+        `compute_content_list` in `formatting_structure/build.py`, and makes again any
+        page whose counters changed, the total among them: every page that prints a
+        target's page number was made once more, for nothing.)"""
+        for (_, css_token), lookup in context.target_collector.counter_lookup_items.items():
+            values = lookup.cached_page_counter_values
+            if css_token == "content" and lookup.missing_counters and "pages" not in lookup.missing_counters \
+                    and "pages" in values:
+                values["pages"] = [total]
 
     def _targets(self, collector: Any) -> dict[str, int]:
         return {
