@@ -20,6 +20,7 @@ from hkcq_press.model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.parts import print_parts
 from hkcq_press.pdfcheck import check_pdf
 from hkcq_press.render import HouseStyle
+from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages
 
 EPOCH = "1767571200"
 
@@ -308,31 +309,15 @@ def test_a_part_told_its_place_before_its_pages_settle_prints_the_same_pages_soo
     """The stored front laid out again may be told its place unasked: found at the end
     of a pass, the numbers are printed in the next, not after the passes that settle
     its own; the same PDF, in fewer passes. It still says how it was paginated."""
-    import weasyprint
-    from weasyprint import layout
-
-    from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages, tuned_layout
-
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
-    told = PartPages(1, 40, {name: 7 + number for number, name in enumerate(sorted(elsewhere))})
-    passes = 0
-    stock = layout.make_all_pages
-
-    def counted(*arguments):  # type: ignore[no-untyped-def]
-        nonlocal passes
-        passes += 1
-        yield from stock(*arguments)
-
-    monkeypatch.setattr(layout, "make_all_pages", counted)
+    told = _told(elsewhere)
     pdfs, counts, reported = [], [], []
     for unasked in (False, True):
-        passes = 0
         part = PartOfEdition(elsewhere, lambda pages, targets: reported.append(len(pages)) or told,
                              told_already=(lambda: told) if unasked else (lambda: None))
-        with tuned_layout(part):
-            laid_out = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/").render()
-        pdfs.append(laid_out.write_pdf())
+        pdf, passes = _part_laid_out(edition, html, part, monkeypatch)
+        pdfs.append(pdf)
         counts.append(passes)
     assert pdfs[0] == pdfs[1]
     assert counts[1] < counts[0], counts
@@ -348,14 +333,35 @@ def test_a_part_that_prints_no_total_is_not_made_again_for_it(
     """WeasyPrint makes a page that prints a target's number once more when it learns
     the total of pages, which it does not print: told the total, the part's layout
     skips that pass and writes the same PDF."""
-    import weasyprint
-    from weasyprint import layout
-
-    from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages, _Part, tuned_layout
+    from hkcq_press.weasyprint_tuning import _Part
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
-    told = PartPages(1, 40, {name: 7 + number for number, name in enumerate(sorted(elsewhere))})
+    told = _told(elsewhere)
+    pdfs, counts = [], []
+    for skipped in (False, True):
+        if skipped:
+            monkeypatch.setattr(_Part, "_total_known", staticmethod(lambda context, total: None))
+        pdf, passes = _part_laid_out(edition, html, PartOfEdition(elsewhere, lambda pages, targets: told), monkeypatch)
+        pdfs.append(pdf)
+        counts.append(passes)
+    assert pdfs[0] == pdfs[1]
+    assert counts[0] == counts[1] - 1, counts
+
+
+def _told(elsewhere: frozenset[str]) -> PartPages:
+    """The front's place in an edition of 40 pages, its links' targets from page 7 on."""
+    return PartPages(1, 40, {name: 7 + number for number, name in enumerate(sorted(elsewhere))})
+
+
+def _part_laid_out(edition: Edition, html: str, part: PartOfEdition,
+                   monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, int]:
+    """The part's PDF, and how many passes WeasyPrint made over its pages."""
+    import weasyprint
+    from weasyprint import layout
+
+    from hkcq_press.weasyprint_tuning import tuned_layout
+
     passes = 0
     stock = layout.make_all_pages
 
@@ -364,18 +370,11 @@ def test_a_part_that_prints_no_total_is_not_made_again_for_it(
         passes += 1
         yield from stock(*arguments)
 
-    monkeypatch.setattr(layout, "make_all_pages", counted)
-    pdfs, counts = [], []
-    for skipped in (False, True):
-        if skipped:
-            monkeypatch.setattr(_Part, "_total_known", staticmethod(lambda context, total: None))
-        passes = 0
-        with tuned_layout(PartOfEdition(elsewhere, lambda pages, targets: told)):
+    with monkeypatch.context() as patched:
+        patched.setattr(layout, "make_all_pages", counted)
+        with tuned_layout(part):
             laid_out = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/").render()
-        pdfs.append(laid_out.write_pdf())
-        counts.append(passes)
-    assert pdfs[0] == pdfs[1]
-    assert counts[0] == counts[1] - 1, counts
+    return laid_out.write_pdf(), passes
 
 
 def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
