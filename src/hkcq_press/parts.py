@@ -3,12 +3,13 @@
 An edition of sections is laid out a section a part: a section starts a new page,
 so each lays out as a document of its own, and a rebuild can reuse the sections
 whose copy did not change (`partcache.py`). At most `--jobs` parts are laid out at
-once, the largest first. Each process lays its part out; once its pages are made it
+once: the front and the parts the store lacks as soon as they are rendered, then the
+largest first. Each process lays its part out; once its pages are made it
 says how many and where its targets fall, waits to learn its first page and where
 the other parts' targets fall, and WeasyPrint re-makes only the pages that print
 those numbers (see `weasyprint_tuning.PartOfEdition`). Figures are placed part by
 part, as the whole edition would place them (a section's pages are its own). The
-parts' PDFs are then joined (`pdfjoin.py`). If the page numbers learned move a
+parts' PDFs are joined (`pdfjoin.py`), the front last. If the page numbers learned move a
 part's pages (a contents line that wraps once its numbers are known), the edition
 is laid out whole.
 
