@@ -195,8 +195,9 @@ def test_force_lays_every_section_out_and_leaves_the_store(tmp_path: Path) -> No
     (tmp_path / "dist" / CACHE_FOLDER / "another").mkdir()
     before = kept(tmp_path / "dist")
     swap_a_word(story(manuscript, 1))
-    pdf_bytes(manuscript, tmp_path / "dist", force=True)
+    forced = pdf_bytes(manuscript, tmp_path / "dist", force=True)
     assert kept(tmp_path / "dist") == before, "a forced build neither reads nor writes the store"
+    assert forced == pdf_bytes(manuscript, tmp_path / "from nothing"), "the same bytes as a build from nothing"
     swap_a_word(story(manuscript, 5))
     again = pdf_bytes(manuscript, tmp_path / "dist")
     after = kept(tmp_path / "dist")

@@ -80,19 +80,16 @@ class PartCache:
     volatile: tuple[str, ...] = ()
     """Text in the HTML that differs from build to build without changing the layout
     (the folder the build's faces are written to)."""
-    prints_total: bool = True
 
     @classmethod
     def of(cls, out_dir: Path, manuscript_dir: Path, made_with: str) -> PartCache:
         manuscript = hashlib.sha256(str(manuscript_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
         return cls(out_dir / CACHE_FOLDER / manuscript[:24], made_with)
 
-    def for_layout(self, faces_folder: str, style_texts: Iterable[str]) -> PartCache:
+    def for_layout(self, faces_folder: str) -> PartCache:
         """This store as one layout uses it: the folder its faces are written to is
-        not part of a part's HTML that counts (the faces are named by their bytes);
-        the total number of pages counts only if a style prints it."""
-        return replace(self, volatile=(faces_folder,),
-                       prints_total=any(PRINTS_TOTAL.search(text) for text in style_texts))
+        not part of a part's HTML that counts (the faces are named by their bytes)."""
+        return replace(self, volatile=(faces_folder,))
 
     def key(self, html: str, elsewhere: Iterable[str], variant: str) -> str:
         for text in self.volatile:

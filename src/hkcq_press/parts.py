@@ -171,15 +171,16 @@ class JoinedLayout:
 @contextmanager
 def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
-    variant: str, workers: int, on_page: Callable[[int], None] | None = None, cache: PartCache | None = None,
-    forking: LayoutProcess | None = None,
+    variant: str, workers: int, prints_total: bool = True, on_page: Callable[[int], None] | None = None,
+    cache: PartCache | None = None, forking: LayoutProcess | None = None,
 ) -> Iterator[JoinedLayout | None]:
     """The edition's `parts` laid out, `workers` processes at a time, each part in its
     own (forked from `forking`, if given, which has loaded WeasyPrint; else from the
     fork server), or taken from `cache` where an earlier build laid it out as it would be now;
     None when the house layouts do not lay out parts (an override that ignores
     `part`) or a part's pages moved once it learned the page numbers: then it must be
-    laid out whole."""
+    laid out whole. `prints_total`: whether a style prints the total of pages (then
+    every part that prints it, and the folios, are laid out again when it moves)."""
     starter = _Starter(forking)
     keys = {article.key for article in edition.articles}
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
@@ -224,7 +225,8 @@ def laid_out_in_parts(
             cached = {number: entry for number, (_, entry) in enumerate(stored) if entry is not None}
             # A part that refers to its own ids may print their page numbers in its copy.
             numbered = [bool(found.referred & found.holds) for found in anchors]
-            run = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, on_page, starter, started)
+            run = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, prints_total, on_page, starter,
+                            started)
             started = {}  # the run's to stop
             ran = run.run()
         finally:
@@ -359,13 +361,13 @@ class _PartsRun:
 
     def __init__(
         self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
-        cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool],
+        cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool], prints_total: bool,
         on_page: Callable[[int], None] | None, starter: _Starter, started: dict[int, Started],
     ) -> None:
         self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
         self.starter = starter
         self.cached, self.store, self.numbered = cached, store, numbered
-        self.prints_total = store.prints_total if store else True
+        self.prints_total = prints_total
         self.connections: dict[Connection, int] = {}
         self.processes: list[Any] = []
         self.waiting = sorted((number for number in range(len(jobs)) if number not in cached),

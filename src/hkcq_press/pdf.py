@@ -211,6 +211,7 @@ def laid_out(
 
         parts = (edition.whole,)
         if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
+            from .partcache import PRINTS_TOTAL
             from .parts import laid_out_in_parts, print_parts, start_laying_out
 
             style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
@@ -241,9 +242,11 @@ def laid_out(
                     return as_written[id(part)]
                 return print_html(edition, style, options, faces[id(part)], placement, part, inline)
 
-            store = kept_parts.for_layout(Path(fonts_dir).as_uri(), style_texts) if kept_parts else None
+            store = kept_parts.for_layout(Path(fonts_dir).as_uri()) if kept_parts else None
+            # The total number of pages counts only if a style prints it.
+            prints_total = any(PRINTS_TOTAL.search(text) for text in style_texts)
             with laid_out_in_parts(
-                edition, parts, render, base_url, roots, variant, jobs, on_page, store, forking,
+                edition, parts, render, base_url, roots, variant, jobs, prints_total, on_page, store, forking,
             ) as joined:
                 if joined is not None:
                     keep_html(joined.placement)
