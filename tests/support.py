@@ -461,3 +461,8 @@ def epubcheck_messages(epub: Path) -> list[str]:
 def ace_violations(epub: Path) -> list[str]:
     """Every violation Ace by DAISY reports in `epub`, run as `verify` runs it."""
     return [str(problem) for problem in Ace.find().check(epub, epub)]
+
+
+def temporary_files(folder: Path) -> list[str]:
+    """What builds left in a temporary folder, but the compiled layouts kept on purpose."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("_jinja2-cache"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from conftest import FIXTURES, ROOT, SAMPLE, editions_in, run_cli
-from support import epubcheck_messages, flow, in_order, pdf_lines
+from support import epubcheck_messages, flow, in_order, pdf_lines, temporary_files
 
 from hkcq_press import __version__
 
@@ -314,11 +314,6 @@ def _edition_of(articles: int, root: Path) -> Path:
         encoding="utf-8",
     )
     return manuscript
-
-
-def temporary_files(folder: Path) -> list[str]:
-    """What builds left in a temporary folder, but the compiled layouts kept on purpose."""
-    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("_jinja2-cache"))
 
 
 def test_a_killed_build_of_sections_leaves_no_process(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.layout_process import ForkedProcess, LayoutProcess
 from hkcq_press.render import HouseStyle
-from support import generated_article, generated_edition
+from support import generated_article, generated_edition, temporary_files
 
 
 @pytest.fixture
@@ -176,6 +176,32 @@ def test_a_process_stopped_while_it_loads_leaves_nothing_behind(
     finally:
         process.stop()
     assert list(system.iterdir()) == []
+
+
+class _StoppedAtFirstPage(_Pages):
+    def page(self, number: int) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C, or the command's SIGTERM handler, would
+
+
+def test_a_layout_cut_short_is_stopped_before_the_scratch_folder_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stopped while the process lays the edition out, the build removes its scratch
+    folder as it unwinds: the process, which writes its font files there, is stopped
+    first, or it would write on in a folder half removed and leave it behind."""
+    system = tmp_path / "tmp"
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    process = LayoutProcess()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build(SAMPLE, tmp_path / "dist", formats=("pdf",), progress=_StoppedAtFirstPage(),
+                  layout_process=process)
+        assert not process._process.is_alive()  # noqa: SLF001 - stopped by the build, not by this test
+    finally:
+        process.stop()
+    assert temporary_files(system) == []
+    assert not (tmp_path / "dist").exists()
 
 
 def test_no_process_is_forked_beside_other_threads() -> None:

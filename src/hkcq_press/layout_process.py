@@ -99,19 +99,20 @@ class LayoutProcess:
     ) -> WholeLaidOut:
         """The edition laid out there: `moved_html` renders it with figures moved
         (`typesetting.placed_layout`); `on_page` hears each page laid out."""
-        while self._forking:
-            self._hear_forked()
-        self._send(("whole", job))
-        while True:
-            kind, content = self._heard()
-            if kind == "page":
-                if on_page is not None:
-                    on_page(content)
-            elif kind == "render":
-                self._send(moved_html(content))
-            else:
-                laid_out: WholeLaidOut = content
-                return laid_out
+        with self._stopped_if_cut_short():
+            while self._forking:
+                self._hear_forked()
+            self._send(("whole", job))
+            while True:
+                kind, content = self._heard()
+                if kind == "page":
+                    if on_page is not None:
+                        on_page(content)
+                elif kind == "render":
+                    self._send(moved_html(content))
+                else:
+                    laid_out: WholeLaidOut = content
+                    return laid_out
 
     def fork(self, work: Callable[[Connection, Any], None], job: object) -> tuple[Connection, ForkedProcess]:
         """A process forked from it, WeasyPrint loaded, that runs `work(connection,
@@ -141,9 +142,10 @@ class LayoutProcess:
     def write(self, target: Path) -> list[tuple[str, str]]:
         """Write the PDF laid out to `target`; what WeasyPrint has reported since the
         layout began, writing included."""
-        self._send(target)
-        _, reported = self._heard()
-        return reported  # type: ignore[no-any-return]
+        with self._stopped_if_cut_short():
+            self._send(target)
+            _, reported = self._heard()
+            return reported  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         """Stop it, whatever it is doing: it writes nowhere but the build's scratch
@@ -153,6 +155,17 @@ class LayoutProcess:
         self._process.join()
         self._connection.close()
         shutil.rmtree(self._scratch, ignore_errors=True)
+
+    @contextmanager
+    def _stopped_if_cut_short(self) -> Iterator[None]:
+        """Stop it if its work is cut short here (Ctrl-C, SIGTERM, an error): it would
+        go on writing in the build's scratch folder while the build, unwinding,
+        removes that folder, and leave it half removed."""
+        try:
+            yield
+        except BaseException:
+            self.stop()
+            raise
 
     def _hear_forked(self) -> None:
         """Hear which process it forked for the oldest `fork` not yet answered."""
