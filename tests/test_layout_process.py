@@ -320,6 +320,25 @@ def test_a_forked_process_is_stopped_and_waited_for(layout_process: LayoutProces
         assert not Path(f"/proc/{process.pid}").exists(), "reaped as it ended"
 
 
+def test_a_forked_process_ends_with_the_layout_process() -> None:
+    """However the build ends, it stops the layout process: the processes that one
+    forked end with it, even one the build never heard of."""
+    layout_process = LayoutProcess()
+    try:
+        connection, process = layout_process.fork(_waits, "one")
+        assert connection.recv() == ("started", "one")
+        assert process.is_alive()  # its pid heard
+        pid = process.pid
+    finally:
+        layout_process.stop()
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not Path(f"/proc/{pid}").exists()
+    with pytest.raises(EOFError):
+        connection.recv()
+
+
 def test_parts_laid_out_whole_after_all_are_laid_out_in_the_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -13,6 +13,7 @@ needs (`typesetting`).
 
 from __future__ import annotations
 
+import ctypes
 import io
 import multiprocessing
 import os
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 FORKS_PARTS = hasattr(os, "pidfd_open")
 """Whether the process can fork the parts' processes: this one knows them, which are
 not its children, by a pidfd (Linux)."""
+
+PR_SET_PDEATHSIG = 1
+"""`prctl`'s option (Linux) for the signal a process is sent when its parent ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,9 @@ class LayoutProcess:
                 reduction.send_handle(self._connection, theirs.fileno(), self._process.pid)
             except OSError:
                 raise _ended() from None
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
         process = ForkedProcess(self._hear_forked)
@@ -315,9 +322,10 @@ def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: 
     theirs = Connection(reduction.recv_handle(connection))
     try:
         gate = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _run_forked(connection, theirs, gate, work, job)
+            _run_forked(connection, theirs, gate, parent, work, job)
         os.close(gate[0])
         try:
             pidfd = os.pidfd_open(pid)
@@ -337,13 +345,14 @@ def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: 
 
 
 def _run_forked(
-    parents: Connection, theirs: Connection, gate: tuple[int, int], work: Callable[[Connection, Any], None],
-    job: object,
+    parents: Connection, theirs: Connection, gate: tuple[int, int], parent: int,
+    work: Callable[[Connection, Any], None], job: object,
 ) -> None:
     """What a forked process runs, once the gate is closed; it never returns."""
     try:
         parents.close()
         os.close(gate[1])
+        _ends_with(parent)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.read(gate[0], 1)
         os.close(gate[0])
@@ -351,6 +360,18 @@ def _run_forked(
     except BaseException:  # noqa: BLE001 - the command has ended (`work` reports its own failures to it)
         os._exit(1)
     os._exit(0)
+
+
+def _ends_with(parent: int) -> None:
+    """Have the system kill this process when the layout process ends: the command
+    stops that one however the build ends, even when it was stopped before it heard
+    which process was forked, and a process left laying out a part would write on
+    in the scratch folder the build removes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # it ended before it could be told
+        os._exit(1)
 
 
 def _load_weasyprint() -> None:
