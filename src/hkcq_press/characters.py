@@ -25,10 +25,10 @@ def forbidden_characters(text: str) -> str:
 def unprintable_characters(text: str, printable: frozenset[int]) -> list[str]:
     """Characters no house typeface has. White space and invisible format characters
     need no glyph."""
-    return sorted({
-        char for char in text
+    return sorted(
+        char for char in set(text)  # each character once: copy repeats a few dozen
         if ord(char) not in printable and not char.isspace() and unicodedata.category(char) != "Cf"
-    })
+    )
 
 
 def describe(chars: list[str]) -> str:
