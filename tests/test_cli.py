@@ -302,17 +302,24 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
     assert all(output.path.stat().st_size > 0 for output in result.outputs)
 
 
-def _edition_of(articles: int, root: Path) -> Path:
-    """The sample article `articles` times over: a build long enough to be stopped."""
+def _edition_of(articles: int, root: Path, sections: int = 0) -> Path:
+    """The sample article `articles` times over: a build long enough to be stopped;
+    in `sections` sections of as many articles each, if given."""
     manuscript = root / "manuscript"
     (manuscript / "articles").mkdir(parents=True)
     text = (SAMPLE / "articles" / "chongqing-hong-kong-cooperation.md").read_text(encoding="utf-8")
     for number in range(articles):
         (manuscript / "articles" / f"a{number:02d}.md").write_text(text, encoding="utf-8")
-    (manuscript / "edition.yaml").write_text(
-        "title: Long\nlanguage: en\narticles:\n" + "".join(f"  - articles/a{n:02d}.md\n" for n in range(articles)),
-        encoding="utf-8",
-    )
+    entries = [f"  - articles/a{n:02d}.md\n" for n in range(articles)]
+    listing = "articles:\n" + "".join(entries)
+    if sections:
+        size = articles // sections
+        listing = "sections:\n" + "".join(
+            f"  - title: Section {number + 1}\n    articles:\n"
+            + "".join(f"  {entry}" for entry in entries[number * size:(number + 1) * size])
+            for number in range(sections)
+        )
+    (manuscript / "edition.yaml").write_text(f"title: Long\nlanguage: en\n{listing}", encoding="utf-8")
     return manuscript
 
 
@@ -343,13 +350,15 @@ def _killed_leaving_no_process(process: subprocess.Popen[bytes], folder: Path, m
     assert _processes_in(folder) == []
 
 
-def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path) -> None:
-    _edition_of(30, tmp_path)
+@pytest.mark.parametrize("sections", [0, 3], ids=["whole", "in sections"])
+def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path, sections: int) -> None:
+    """Laid out whole in the layout process, or in sections by the processes it forks."""
+    _edition_of(30, tmp_path, sections)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "hkcq_press", "build"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "TMPDIR": str(scratch)},
+        [sys.executable, "-m", "hkcq_press", "build", "--jobs", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(scratch)},
     )
     deadline = time.monotonic() + 120
     # Wait until WeasyPrint is at work: its font folder is in the build's scratch folder.
