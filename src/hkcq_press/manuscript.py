@@ -540,10 +540,11 @@ class _ArticleReader:
             self.report.error(self.path, line, *unprintable_message("this text", missing))
 
     def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
+        pull_quotes = [block for block in blocks if isinstance(block, PullQuote)]
+        if not pull_quotes:  # nothing to check: the story need not be indexed
+            return
         story = QuotableText(body_paragraph_texts(blocks))
-        for block in blocks:
-            if not isinstance(block, PullQuote):
-                continue
+        for block in pull_quotes:
             quoted = pull_quote_words(block.text)
             if not quoted:
                 self.report.error(self.path, block.line, "the pull quote has only quotation marks, no words")
