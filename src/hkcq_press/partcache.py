@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -32,10 +31,6 @@ ENTRY_FORMAT = 1
 ENTRY = "entry.json"
 PART_PDF = "part.pdf"
 FOLIOS_PDF = "folios.pdf"
-
-PRINTS_TOTAL = re.compile(r"counters?\(\s*pages\s*[,)]")
-"""A style that prints the total number of pages (`counter(pages)`)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Paginated:

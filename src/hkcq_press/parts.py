@@ -52,6 +52,10 @@ PAGES_BY_POSITION = re.compile(r"@page\b[^{;]*:(first|left|right|blank|recto|ver
 """A page style that depends on where a page falls in the document: a part's pages
 fall elsewhere in it than in the edition."""
 
+PRINTS_TOTAL = re.compile(r"counters?\(\s*pages\s*[,)]")
+"""A style that prints the total number of pages (`counter(pages)`): the parts that
+print it, and the folios, are laid out again when it moves."""
+
 
 def print_parts(edition: Edition, jobs: int, style_texts: Iterable[str] = ()) -> tuple[PrintPart, ...]:
     """The edition's sections, a part each; the whole edition when it has fewer

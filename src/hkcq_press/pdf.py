@@ -211,8 +211,7 @@ def laid_out(
 
         parts = (edition.whole,)
         if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
-            from .partcache import PRINTS_TOTAL
-            from .parts import laid_out_in_parts, print_parts, start_laying_out
+            from .parts import PRINTS_TOTAL, laid_out_in_parts, print_parts, start_laying_out
 
             style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
             parts = print_parts(edition, jobs, style_texts)
