@@ -6,6 +6,8 @@ and the process stopped however the build ends."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import resource
 import shutil
 import tempfile
 import threading
@@ -317,7 +319,50 @@ def test_a_forked_process_is_stopped_and_waited_for(layout_process: LayoutProces
         process.join()
         with pytest.raises(EOFError):
             connection.recv()
-        assert not Path(f"/proc/{process.pid}").exists(), "reaped as it ended"
+        assert _reaped(process.pid), "reaped as it ended"
+
+
+def _reaped(pid: int) -> bool:
+    """Whether the process `pid` is gone, not even left ended for its parent to reap
+    (within a deadline: its parent reaps it once told it ended)."""
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not Path(f"/proc/{pid}").exists()
+
+
+def _uses_the_processor(connection: Connection, seconds: object) -> None:
+    """A stand-in for a part's work: `seconds` of processor time, then it says so."""
+    assert isinstance(seconds, float)
+    while time.process_time() < seconds:
+        pass
+    connection.send(("done", seconds))
+
+
+def _children_seconds(stat: str) -> float:
+    """The processor time of the reaped children of a process, from its /proc stat line."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
+
+
+def test_the_time_forked_processes_use_counts_among_the_commands_children() -> None:
+    """The layout process reaps each process it forked as it ends, so the processor
+    time the parts used counts among its children's, and among the command's once
+    it is stopped: what a benchmark of a build of sections measures."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    layout_process = LayoutProcess()
+    try:
+        connection, process = layout_process.fork(_uses_the_processor, 1.0)
+        assert connection.recv() == ("done", 1.0)
+        process.join()
+        assert _reaped(process.pid)
+        (started,) = multiprocessing.active_children()  # the layout process
+        stat = Path(f"/proc/{started.pid}/stat").read_text()
+        assert _children_seconds(stat) >= 0.9
+    finally:
+        layout_process.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) >= 0.9
 
 
 def test_a_forked_process_ends_with_the_layout_process() -> None:
@@ -331,10 +376,7 @@ def test_a_forked_process_ends_with_the_layout_process() -> None:
         pid = process.pid
     finally:
         layout_process.stop()
-    deadline = time.monotonic() + 30
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not Path(f"/proc/{pid}").exists()
+    assert _reaped(pid)
     with pytest.raises(EOFError):
         connection.recv()
 

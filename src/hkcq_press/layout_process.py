@@ -317,8 +317,7 @@ def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: 
     their pipe next), and send the command its pid and pidfd."""
     from . import part_process  # noqa: F401 - loaded once here, not in each process forked
 
-    # Nobody here waits for the processes forked: the system reaps them as they end.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, _reap_ended)
     theirs = Connection(reduction.recv_handle(connection))
     try:
         gate = os.pipe()
@@ -360,6 +359,15 @@ def _run_forked(
     except BaseException:  # noqa: BLE001 - the command has ended (`work` reports its own failures to it)
         os._exit(1)
     os._exit(0)
+
+
+def _reap_ended(signal_number: int, frame: object) -> None:
+    """Reap the processes forked that have ended, as each ends: the time and memory
+    they used then count among this process's children's, and so among the
+    command's once it has stopped this process (what `bench/run.py` measures)."""
+    with suppress(ChildProcessError):  # none left
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
 
 
 def _ends_with(parent: int) -> None:
