@@ -17,8 +17,9 @@ Editions: the sample (1), a week of 10 generated articles of varied lengths (10)
 and anthologies of 50, 200 and 500 copies of the sample article with distinct
 headlines; with `--sections N`, the anthologies are in N sections, which `pdf`
 lays out side by side on every core (`--jobs`), and `pdf --jobs 1` is timed too.
-(CPU time counts this process and its own children: the processes that lay out
-the parts are the layout process's, or the fork server's, and are not counted.)
+(CPU time and peak memory count the command and every process it waited for:
+the layout process, and the processes that one forked to lay out the parts, which
+it reaps as they end.)
 
     python bench/run.py [--sizes 1,10,50,200,500] [--runs 3] [--sections N] [--record bench/RESULTS.md]
 """
