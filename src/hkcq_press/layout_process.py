@@ -309,6 +309,10 @@ def _serve(connection: Connection, parents: Connection, scratch: str) -> None:
 def _lay_out_whole(connection: Connection, job: LayoutJob) -> None:
     from .typesetting import answering
 
+    # The end of a process forked before (parts that could not be joined after all)
+    # no longer interrupts it: what is left of them is reaped now.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _reap_ended()
     answering(connection, job.scratch, lambda: _laid_out(connection, job))
 
 
@@ -361,7 +365,7 @@ def _run_forked(
     os._exit(0)
 
 
-def _reap_ended(signal_number: int, frame: object) -> None:
+def _reap_ended(*signal_and_frame: object) -> None:
     """Reap the processes forked that have ended, as each ends: the time and memory
     they used then count among this process's children's, and so among the
     command's once it has stopped this process (what `bench/run.py` measures)."""
