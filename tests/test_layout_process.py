@@ -286,7 +286,7 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
         assert len(shared) == (1 if process else 0), "the edition is sent once, whatever the parts"
         for _, forked_process in forked:
             assert forked_process.pid > 0, "its pid was heard"
-            assert not Path(f"/proc/{forked_process.pid}").exists(), "a forked process has ended"
+            assert _reaped(forked_process.pid), "a forked process has ended"
         return output.path.read_bytes()
 
     assert built_pdf("by the fork server", process=False) == built_pdf("dist")
