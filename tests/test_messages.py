@@ -79,6 +79,33 @@ def test_a_misquote_points_at_the_character_that_differs(tmp_path: Path, quoted:
     )
 
 
+def test_a_letter_left_out_is_named_where_it_is_missing(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nVisitors agree that the harbour city is "
+                               "great for walking.\n\n::: pullquote\nthe harbor city is great\n:::\n")
+    assert messages[0] == (
+        "manuscript/articles/a.md:8: error: the pull quote is not in the article: “the harbor city is great”\n"
+        "  The closest passage of the article: “the harbour city is great”. From “the harbo” on, the quote "
+        "leaves out the article’s U+0075 (LATIN SMALL LETTER U) u.\n"
+        "hkcq-press: 1 error.\n"
+    )
+
+
+@pytest.mark.parametrize("quoted, whole", [
+    ("acceptable to both sides", "unacceptable to both sides"),
+    ("the deal was un", "the deal was unworkable"),
+])
+def test_a_pull_quote_that_cuts_a_word_is_refused_with_the_whole_words(tmp_path: Path, quoted: str, whole: str) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nThe plan is unacceptable to both sides; "
+                               f"the deal was unworkable.\n\n::: pullquote\n“{quoted}”\n:::\n")
+    assert messages[0] == (
+        f"manuscript/articles/a.md:8: error: the pull quote cuts a word of the article: “{quoted}” stands in "
+        f"“{whole}”\n"
+        "  A pull quote must begin and end with whole words of its paragraph, so that it cannot drop part of a "
+        f"word and say the opposite (un-, -n’t). Quote “{whole}”, or choose other words.\n"
+        "hkcq-press: 1 error.\n"
+    )
+
+
 def test_a_front_matter_that_does_not_parse_hides_none_of_the_body(tmp_path: Path) -> None:
     messages = check(tmp_path, "---\nheadline: [unclosed\nbyline: Desk\n---\n\nWords.\n\n::: pullquote\n"
                                "Not in the text\n:::\n")

@@ -300,21 +300,3 @@ def test_the_reader_never_crashes_on_any_body(body: str) -> None:
             load_edition(root, repertoire=lambda forms: HOUSE)
         except ManuscriptError as error:
             assert error.problems and all(problem.path.name == "a.md" for problem in error.problems)
-
-
-@settings(max_examples=300)
-@given(st.lists(line(HOUSE_WORD), min_size=1, max_size=5), st.data())
-def test_the_pull_quote_index_agrees_with_searching_every_paragraph(paragraphs: list[str], data: st.DataObject) -> None:
-    """The word index finds exactly what comparing the quote with every paragraph finds,
-    for runs cut anywhere (mid-word too) from a paragraph and for runs across two."""
-    from hkcq_press.characters import normalise_words
-    from hkcq_press.pullquotes import QuotableText
-
-    story = QuotableText(paragraphs)
-    source = data.draw(st.sampled_from([*paragraphs, " ".join(paragraphs)]))
-    start = data.draw(st.integers(0, max(0, len(source) - 1)))
-    end = data.draw(st.integers(start, len(source)))
-    quoted = normalise_words(source[start:end])
-    assume(quoted)
-    expected = any(quoted in normalise_words(paragraph) for paragraph in paragraphs)
-    assert story.quotes(quoted) == expected

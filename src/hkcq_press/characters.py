@@ -67,14 +67,19 @@ LOOK_ALIKES = (frozenset("'’‘′"), frozenset('"“”″'), frozenset("-‐
 usual reason a pull quote does not match its article."""
 
 
-def difference(quoted: str, original: str, at: int) -> str:
-    """The first character that differs, named, and whether the two look alike."""
+def difference(quoted: str, original: str, at: int, edit: str) -> str:
+    """The first character that differs, named: one the quote adds, one it leaves out,
+    or one in place of another, and whether the two look alike."""
     mine = quoted[at] if at < len(quoted) else ""
     theirs = original[at] if at < len(original) else ""
     if not mine:
         return "the quote ends where the article goes on"
     if not theirs:
         return f"the quote goes on with {describe([mine])} where the passage ends"
+    if edit == "adds":
+        return f"the quote adds {describe([mine])}, which the article does not have"
+    if edit == "leaves out":
+        return f"the quote leaves out the article’s {describe([theirs])}"
     alike = any(mine in group and theirs in group for group in LOOK_ALIKES)
     return (f"the quote has {describe([mine])} where the article has {describe([theirs])}"
             + (" (they look alike)" if alike else ""))

@@ -549,13 +549,31 @@ class _ArticleReader:
             if not quoted:
                 self.report.error(self.path, block.line, "the pull quote has only quotation marks, no words")
             elif not story.quotes(quoted):
-                hint = ("A pull quote must repeat, character for character, words of one paragraph of "
-                        "this article (no elisions). Check spelling, punctuation and quotation marks.")
-                if (closest := story.closest(quoted)) is not None:
-                    at = closest.differs_at
-                    hint = (f"The closest passage of the article: “{closest.passage}”. From “{quoted[:at][-20:]}” "
-                            f"on, {difference(quoted, closest.passage, at)}.")
-                self.report.error(self.path, block.line, f"the pull quote is not in the article: “{quoted}”", hint)
+                self._report_misquote(block.line, quoted, story)
+
+    def _report_misquote(self, line: int, quoted: str, story: QuotableText) -> None:
+        if (cut := story.cut_word(quoted)) is not None:
+            self.report.error(
+                self.path, line, f"the pull quote cuts a word of the article: “{quoted}” stands in “{cut.whole}”",
+                "A pull quote must begin and end with whole words of its paragraph, so that it cannot drop "
+                f"part of a word and say the opposite (un-, -n’t). Quote “{cut.whole}”, or choose other words.",
+            )
+            return
+        hint = ("A pull quote must repeat, character for character, words of one paragraph of "
+                "this article (no elisions). Check spelling, punctuation and quotation marks.")
+        if (closest := story.closest(quoted)) is not None:
+            at = closest.differs_at
+            hint = (f"The closest passage of the article: “{_excerpt(closest.passage, at)}”. From “{quoted[:at][-20:]}” "
+                    f"on, {difference(quoted, closest.passage, at, closest.edit)}.")
+        self.report.error(self.path, line, f"the pull quote is not in the article: “{_excerpt(quoted, 0)}”", hint)
+
+
+def _excerpt(passage: str, at: int, around: int = 80) -> str:
+    """A long passage shortened to the words around `at`, where the sub-editor looks."""
+    if len(passage) <= 2 * around:
+        return passage
+    start, end = max(at - around, 0), at + around
+    return ("…" if start else "") + passage[start:end] + ("…" if end < len(passage) else "")
 
 
 # --- Text rules shared by the checks --------------------------------------------------
