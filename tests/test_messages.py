@@ -112,3 +112,14 @@ def test_a_front_matter_that_does_not_parse_hides_none_of_the_body(tmp_path: Pat
     assert messages[0].startswith("manuscript/articles/a.md:2: error: the YAML cannot be read")
     assert messages[1].startswith("articles/a.md:8: error: the pull quote is not in the article: “Not in the text”")
     assert messages[1].endswith("hkcq-press: 2 errors.\n")
+
+
+def test_an_invisible_character_between_quote_and_article_is_named(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nThe har\u200bbour city.\n\n"
+                               "::: pullquote\nharbour city\n:::\n")
+    assert messages[0] == (
+        "manuscript/articles/a.md:8: error: the pull quote is not in the article: “harbour city”\n"
+        "  The closest passage of the article: “har\u200bbour city”. From “har” on, the quote leaves out the "
+        "article’s U+200B (ZERO WIDTH SPACE).\n"
+        "hkcq-press: 1 error.\n"
+    )

@@ -114,6 +114,7 @@ def unpublishable(articles: list[dict]) -> set[str]:
         char for char in text
         if (ord(char) not in HOUSE and unicodedata.category(char) != "Cf")
         or re.match("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]", char)
+        or re.match("[\u202a-\u202e\u2066-\u2069]", char)  # bidirectional controls reorder what is read
     } - {" "}
 
 

@@ -16,10 +16,28 @@ FORBIDDEN = re.compile(
 )
 
 
-def forbidden_characters(text: str) -> str:
-    """Control characters, lone surrogates and non-characters, which XHTML cannot carry,
-    named for the editor; empty when there are none."""
-    return describe(sorted(set(FORBIDDEN.findall(text))))
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Embeddings, overrides and isolates: they reorder what a reader sees, so that the
+editions would show other words than the desk wrote and the checks read."""
+
+REFUSED = re.compile(f"{FORBIDDEN.pattern}|{BIDI_CONTROLS.pattern}")
+"""Every character `refusals` reports: what is read on without them."""
+
+
+def refusals(text: str) -> list[tuple[str, str]]:
+    """Why `text` cannot be published as it is, each (problem, what to do); empty when it can."""
+    found: list[tuple[str, str]] = []
+    if forbidden := FORBIDDEN.findall(text):
+        found.append((f"characters that cannot be published: {describe(sorted(set(forbidden)))}",
+                      "Delete them; they usually come from copying text out of another program."))
+    if reordering := BIDI_CONTROLS.findall(text):
+        found.append((
+            f"bidirectional controls, which show the reader the words in another order than they are written: "
+            f"{describe(sorted(set(reordering)))}",
+            "Delete them. Right-to-left words (Arabic, Hebrew) need none: type them in reading order and every "
+            "reading system sets them right to left by themselves.",
+        ))
+    return found
 
 
 def unprintable_characters(text: str, printable: frozenset[int]) -> list[str]:

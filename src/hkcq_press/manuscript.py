@@ -15,10 +15,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .characters import (
-    FORBIDDEN,
+    REFUSED,
     difference,
-    forbidden_characters,
     pull_quote_words,
+    refusals,
     unprintable_characters,
     unprintable_message,
 )
@@ -530,12 +530,15 @@ class _ArticleReader:
                 self._check_printable(block.line, block.code)
 
     def _check_printable(self, line: int, text: Inline | str) -> None:
-        """What the editions print of `text`, the print edition's link addresses included."""
-        if self.rules.printable is None:
-            return
+        """What the editions print of `text`, the print edition's link addresses included:
+        characters written as entities (`&#x202E;`) are only known here."""
         printed = text if isinstance(text, str) else text.text + " ".join(
             str(token.attrGet("href") or "") for token in text.tokens if token.type == "link_open"
         )
+        for problem, hint in refusals(printed):
+            self.report.error(self.path, line, problem, hint)
+        if self.rules.printable is None:
+            return
         if missing := unprintable_characters(printed, self.rules.printable):
             self.report.error(self.path, line, *unprintable_message("this text", missing))
 
@@ -612,13 +615,10 @@ def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     for number, content in enumerate(text.split("\n"), 1):
-        if forbidden := forbidden_characters(content):
-            report.error(
-                path, number, f"characters that cannot be published: {forbidden}",
-                "Delete them; they usually come from copying text out of another program.",
-            )
+        for problem, hint in refusals(content):
+            report.error(path, number, problem, hint)
     # Reported; the rest of the file is still read so every other problem shows too.
-    return FORBIDDEN.sub("", text)
+    return REFUSED.sub("", text)
 
 
 def _check_printable(fields: Fields, keys: tuple[str, ...], printable: frozenset[int] | None) -> None:

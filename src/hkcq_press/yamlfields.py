@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .characters import FORBIDDEN, forbidden_characters
+from .characters import REFUSED, refusals
 from .errors import Diagnostics
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -157,13 +157,7 @@ class Fields:
         if node.style is None and node.value in _NULLS:
             return None
         value = str(node.value)
-        if forbidden := forbidden_characters(value):
-            self.report.error(
-                self.path, located.line, f"`{key}` has characters that cannot be published: {forbidden}",
-                "Delete them; they usually come from copying text out of another program.",
-            )
-            # Reported; go on without them so the other checks can speak too.
-            value = FORBIDDEN.sub("", value)
+        value = self._published(key, value, located.line)
         return value.strip() or None
 
     def texts(self, key: str) -> list[tuple[str, int]] | None:
@@ -182,14 +176,19 @@ class Fields:
         for item in node.value:
             line = self.first_line + item.start_mark.line
             value = str(item.value) if isinstance(item, yaml.ScalarNode) else ""
-            if forbidden := forbidden_characters(value):
-                self.report.error(self.path, line, f"`{key}` has characters that cannot be published: {forbidden}")
-                value = FORBIDDEN.sub("", value)
+            value = self._published(key, value, line)
             if not value.strip():
                 self.report.error(self.path, line, f"each entry of `{key}` must be non-empty text")
                 continue
             items.append((value.strip(), line))
         return items
+
+    def _published(self, key: str, value: str, line: int) -> str:
+        """`value` without the characters that cannot be published, each kind reported:
+        the other checks go on and speak too."""
+        for problem, hint in refusals(value):
+            self.report.error(self.path, line, f"`{key}` has {problem}", hint)
+        return REFUSED.sub("", value)
 
     def mapping(self, key: str) -> Fields | None:
         """A nested `key:` mapping, typed the same way; None (reported) if it is not one."""
