@@ -50,10 +50,13 @@ CONTAINER = "blocks"
 BOXES = ("pullquote", "factbox", "correction")
 """The `::: name` blocks a desk may write."""
 LINK_SCHEMES = ("http", "https", "mailto")
-CREDIT = re.compile(
-    r"(?:Photo|Photos|Photograph|Picture|Pictures|Credit|Illustration|Graphic|Image|Map|Chart)\s*:", re.IGNORECASE
-)
+CREDIT_LABELS = ("Photo", "Photos", "Photograph", "Picture", "Pictures", "Credit", "Illustration", "Graphic",
+                 "Image", "Map", "Chart")
+CREDIT = re.compile(rf"(?:{'|'.join(CREDIT_LABELS)}):", re.IGNORECASE)
 """How the last line of a figure paragraph starts when it is the picture's credit."""
+LABELS = {label.lower(): label for label in (*CREDIT_LABELS, "Table")}
+LABEL = re.compile(r"(\w+)(\s*)[:：]")
+"""A word and a colon opening a line: what a credit or a table caption starts with."""
 TASK = re.compile(r"\[([ xX])\]\s+")
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 TABLE_CAPTION = re.compile(r"Table:\s*")
@@ -211,6 +214,18 @@ class _BodyReader:
         children = group[1].children or []
         if children and children[0].type == "image" and (len(children) == 1 or children[1].type == "softbreak"):
             return self.figure(children, line)
+        for number, tokens in _numbered_lines(children, line):
+            text = plain_text(tokens).strip()
+            if CREDIT.match(text):
+                self.report.error(
+                    self.path, number, "a credit line needs its picture above it",
+                    f"`{text.split(':')[0]}:` makes a line a picture's credit only directly under the picture's "
+                    "line (and its caption lines), with no blank line between. If the picture was cut, cut its "
+                    "caption and credit too; as it is, the credit would print as running text, missing from "
+                    "the imprint.",
+                )
+            else:
+                self.check_label(text, number, "a paragraph")
         if STRAY_FENCE.match(group[1].content):
             self.report.error(
                 self.path, line, "a `:::` that opens or closes no block",
@@ -246,10 +261,14 @@ class _BodyReader:
                 self.path, line, "figure without alt text",
                 "Describe the image between the brackets: ![What the picture shows](photo.jpg)",
             )
-        lines = _split_lines(children[2:])
+        numbered = _numbered_lines(children[2:], line + 1)
+        lines = [tokens for _, tokens in numbered]
         credit = None
-        if lines and CREDIT.match(plain_text(lines[-1]).strip()):
-            credit = plain_text(lines.pop()).strip()
+        if lines:
+            last = plain_text(lines[-1]).strip()
+            self.check_label(last, numbered[-1][0], "caption text")
+            if CREDIT.match(last):
+                credit = plain_text(lines.pop()).strip()
         caption_tokens = [token for number, part in enumerate(lines) for token in (
             [Token("softbreak", "br", 0)] if number else []) + part]
         caption = self.inline(caption_tokens, line + 1) if caption_tokens else None
@@ -263,6 +282,29 @@ class _BodyReader:
             caption = Inline((Token("text", "", 0, content=str(title)),), str(title))
         source = self.resolve_image(str(image.attrGet("src") or ""), line)
         return Figure(source, alt, caption, credit, line)
+
+    def check_label(self, text: str, line: int, printed_as: str) -> None:
+        """A line that opens with a credit's or a table caption's label misspelt (`Phot:`,
+        `Photo :`, `Tabel:`, `Table :`) is warned of, with the label as the house writes it."""
+        if not (found := LABEL.match(text)):
+            return
+        written, word = found.group(0), found.group(1).lower()
+        if word in LABELS:
+            right = LABELS[word]
+            if written == f"{found.group(1)}:" and (right != "Table" or found.group(1) == right):
+                return  # written right
+        else:
+            close = [label for folded, label in LABELS.items() if len(folded) > 3 and _one_edit_apart(word, folded)]
+            if not close:
+                return
+            right = close[0]
+        if right == "Table":
+            hint = (f"Write `Table:` to make the paragraph its table's caption (directly before or after the "
+                    f"table); as it is, it prints as {printed_as}.")
+        else:
+            hint = (f"Write `{right}:` to make the line the picture's credit, printed apart and listed in the "
+                    f"imprint; as it is, it prints as {printed_as}.")
+        self.report.warning(self.path, line, f"`{written}` looks like the label `{right}:` misspelt", hint)
 
     def table(self, group: list[Token], place: Place) -> Table:
         line = self.line(group[0])
@@ -512,14 +554,30 @@ def _groups(tokens: Sequence[Token]) -> Iterator[list[Token]]:
             group = []
 
 
-def _split_lines(children: Sequence[Token]) -> list[list[Token]]:
-    lines: list[list[Token]] = [[]]
+def _one_edit_apart(first: str, second: str) -> bool:
+    """One letter added, left out, changed, or two neighbours swapped (`Phot`, `Tabel`):
+    a slip of the keys, not another word (`Imagine` is two from `Image`)."""
+    if len(first) == len(second):
+        differing = [index for index, (a, b) in enumerate(zip(first, second, strict=True)) if a != b]
+        return len(differing) == 1 or (
+            len(differing) == 2 and differing[1] == differing[0] + 1
+            and first[differing[0]] == second[differing[1]] and first[differing[1]] == second[differing[0]]
+        )
+    shorter, longer = sorted((first, second), key=len)
+    return len(longer) - len(shorter) == 1 and any(
+        longer[:index] + longer[index + 1:] == shorter for index in range(len(longer))
+    )
+
+
+def _numbered_lines(children: Sequence[Token], first: int) -> list[tuple[int, list[Token]]]:
+    """Inline tokens line by line, each with its line number, `first` the first's."""
+    lines: list[tuple[int, list[Token]]] = [(first, [])]
     for token in children:
         if token.type in ("softbreak", "hardbreak"):
-            lines.append([])
+            lines.append((lines[-1][0] + 1, []))
         else:
-            lines[-1].append(token)
-    return [line for line in lines if line]
+            lines[-1][1].append(token)
+    return [(number, tokens) for number, tokens in lines if tokens]
 
 
 def _task(inner: Sequence[Token]) -> Literal["open", "done"] | None:
