@@ -123,3 +123,33 @@ def test_an_invisible_character_between_quote_and_article_is_named(tmp_path: Pat
         "article’s U+200B (ZERO WIDTH SPACE).\n"
         "hkcq-press: 1 error.\n"
     )
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("headline: Ferries\n", "manuscript/articles/b.md:1: error: the article has no byline\n"
+     "  Add `byline: …` to the front matter: a name, a list of names, or the agency; a piece published unsigned "
+     "on purpose (a letter, a leader, a brief) says `unsigned: true` instead.\n"),
+    ("hedline: Ferries\nbyline: Desk\n", "manuscript/articles/b.md:2: warning: unknown key `hedline` is ignored\n"
+     "  Did you mean `headline`?\n"
+     "manuscript/articles/b.md:1: error: the article has no headline\n"
+     "  Add `headline: …` to the front matter.\n"),
+])
+def test_an_article_with_an_error_is_still_one_the_links_to_it_lead_to(tmp_path: Path, mistake: str, message: str) -> None:
+    """Only the first cause is reported: the links to that article and its crossheads are not."""
+    articles = tmp_path / "manuscript" / "articles"
+    articles.mkdir(parents=True)
+    (tmp_path / "manuscript" / "edition.yaml").write_text(
+        "title: M\nlanguage: en\narticles: [articles/a.md, articles/b.md]\n", encoding="utf-8"
+    )
+    (articles / "a.md").write_text("---\nheadline: H\nbyline: Desk\n---\n\nSee [the ferries](b.md) and "
+                                   "[their fares](b.md#fares).\n", encoding="utf-8")
+    (articles / "b.md").write_text(f"---\n{mistake}---\n\nWords.\n\n## Fares\n\nMore words.\n", encoding="utf-8")
+    result = run_cli("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == message + "hkcq-press: 1 error.\n"
+
+
+def test_a_link_to_an_article_the_edition_does_not_list_is_still_an_error(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nSee [the ferries](b.md).\n")
+    assert messages[0].startswith("manuscript/articles/a.md:6: error: the link `b.md` leads to no article of this "
+                                  "edition\n")

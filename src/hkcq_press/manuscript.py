@@ -123,6 +123,16 @@ def load_edition(
 # --- The edition ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Contents:
+    articles: tuple[Article, ...]
+    """Those read without errors, in reading order."""
+    sections: tuple[Section, ...]
+    """The sections holding them, when the edition has `sections:`."""
+    listed: frozenset[Path]
+    """Every listed article's file that exists, read without errors or not."""
+
+
 class _EditionReader:
     def __init__(
         self,
@@ -202,10 +212,10 @@ class _EditionReader:
             if cover_name else None
         )
         if contents:
-            _check_internal_links(contents[0], self.report)
+            _check_internal_links(contents.articles, contents.listed, self.report)
         if not title or not language or slug is None or contents is None:
             return None
-        articles, sections = contents
+        articles, sections = contents.articles, contents.sections
         return Edition(
             source_dir=self.root,
             title=title,
@@ -261,26 +271,24 @@ class _EditionReader:
             return None
         return slug
 
-    def _contents(
-        self, fields: Fields, edition_language: str
-    ) -> tuple[tuple[Article, ...], tuple[Section, ...]] | None:
+    def _contents(self, fields: Fields, edition_language: str) -> _Contents | None:
         """The articles in reading order, and the sections that hold them, if the edition
         has `sections:` instead of `articles:`."""
         listed = self._listed(fields)
         if listed is None:
             return None
         entries = [entry for _, entries in listed for entry in entries]
-        read = self._articles(fields, entries, edition_language)
+        read, paths = self._articles(fields, entries, edition_language)
         articles = tuple(article for article in read.values() if article is not None)
         if not fields.fields.get("sections"):
-            return articles, ()
+            return _Contents(articles, (), paths)
         taken = {article.key for article in articles}
         sections = []
         for title, section_entries in listed:
             held = tuple(article for entry in section_entries if (article := read.get(entry)) is not None)
             key = unique("section-" + slugify(title or "", fallback="untitled"), taken)
             sections.append(Section(key, title or "", held))
-        return articles, tuple(sections)
+        return _Contents(articles, tuple(sections), paths)
 
     def _listed(self, fields: Fields) -> list[tuple[str | None, list[tuple[str, int]]]] | None:
         """What the edition lists: (section title, [(article path, line)]) in order; one
@@ -334,8 +342,9 @@ class _EditionReader:
 
     def _articles(
         self, fields: Fields, entries: list[tuple[str, int]], edition_language: str
-    ) -> dict[tuple[str, int], Article | None]:
-        """Each listed article read, by its entry; None for one that could not be."""
+    ) -> tuple[dict[tuple[str, int], Article | None], frozenset[Path]]:
+        """Each listed article read, by its entry (None for one that could not be), and
+        the files of all those listed that exist, read or not."""
         read: dict[tuple[str, int], Article | None] = {}
         seen: dict[Path, int] = {}
         keys: set[str] = set()
@@ -359,7 +368,7 @@ class _EditionReader:
         if self.on_article is not None:
             self.on_article(len(entries), len(entries))
         self._warn_unlisted(set(seen), "sections" in fields.fields)
-        return read
+        return read, frozenset(seen)
 
     def _article_path(self, entry: str, line: int, edition_path: Path) -> Path | None:
         try:
@@ -709,8 +718,10 @@ def _is_inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
-def _check_internal_links(articles: tuple[Article, ...], report: Diagnostics) -> None:
-    """A link to another article or a crosshead must lead to one of this edition."""
+def _check_internal_links(articles: tuple[Article, ...], listed: frozenset[Path], report: Diagnostics) -> None:
+    """A link to another article or a crosshead must lead to one of this edition. A
+    listed article that has errors of its own is still one: its errors are the cause
+    to report, not the links to it."""
     anchors = {
         article.source: {block.anchor for block in walk(article.blocks) if isinstance(block, Crosshead)}
         for article in articles
@@ -722,6 +733,8 @@ def _check_internal_links(articles: tuple[Article, ...], report: Diagnostics) ->
                 if not isinstance(target, InternalTarget):
                     continue
                 if target.article not in anchors:
+                    if target.article in listed:
+                        continue
                     report.error(
                         article.source, token.meta["line"], f"the link `{token.attrGet('href')}` leads to no article "
                         "of this edition", "Link to an article listed in edition.yaml, by its file name.",
