@@ -23,7 +23,7 @@ from .characters import (
     unprintable_message,
 )
 from .blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTarget, PullQuote, walk
-from .dates import unknown_fields
+from .dates import pattern_problem, primary
 from .errors import Diagnostics, Problem
 from .images import damage, looks_like_image, pixels, svg_hazards
 from .markdown import Body, BodyParser, body_paragraph_texts
@@ -41,7 +41,7 @@ from .model import (
 )
 from .naming import slugify, unique
 from .pullquotes import QuotableText
-from .yamlfields import Fields, read_mapping
+from .yamlfields import LANGUAGE_TAG, Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
 
@@ -194,15 +194,7 @@ class _EditionReader:
         accessibility = self._accessibility(fields)
         pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
         page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
-        date_format = fields.text("date_format")
-        if date_format is not None and (unknown := unknown_fields(date_format)):
-            self.report.error(
-                edition_path, fields.line("date_format"),
-                f"`date_format` names what a date does not have: {', '.join(unknown)}",
-                "Use {weekday}, {day}, {month}, {month_number} and {year}, e.g. `date_format: "
-                "\"{weekday}, {day} {month} {year}\"`.",
-            )
-            date_format = None
+        date_formats = self._date_formats(fields, language or "")
         article_start = fields.choice(
             "article_start", ARTICLE_STARTS, "where hkcq-press can start an article", fold_case=True
         )
@@ -235,7 +227,7 @@ class _EditionReader:
             pdf_variant=pdf_variant,
             page_size=page_size,
             chinese_forms=chinese_forms,
-            date_format=date_format,
+            date_formats=tuple(date_formats.items()),
             article_start=article_start or DEFAULT_ARTICLE_START,
             sections=sections,
         )
@@ -270,6 +262,32 @@ class _EditionReader:
             )
             return None
         return slug
+
+    def _date_formats(self, fields: Fields, edition_language: str) -> dict[str, str]:
+        """`date_format`: one pattern, for the edition's language (and every tag of it), or
+        one for each language tag named (`{en: …, zh: …}`); by lower-cased tag. Other
+        languages print the house form of their own."""
+        written = fields.texts_by_name("date_format") or {}
+        patterns: dict[str, str] = {}
+        for name, (pattern, line) in written.items():
+            if name and not LANGUAGE_TAG.match(name):
+                self.report.error(
+                    fields.path, line, f"`{name}` under `date_format` is not a language tag",
+                    "Name each pattern's language by its BCP 47 tag, e.g. `en: \"{weekday}, {day} {month} "
+                    "{year}\"` and `zh: \"{year}年{month_number}月{day}日（{weekday}）\"`.",
+                )
+                continue
+            tag = name.lower() if name else primary(edition_language)
+            if problem := pattern_problem(pattern, tag):
+                self.report.error(
+                    fields.path, line, problem,
+                    "Use {weekday}, {day}, {month}, {month_number} and {year}, each in braces alone, e.g. "
+                    "`date_format: \"{weekday}, {day} {month} {year}\"`; {month} and {weekday} are printed in "
+                    "the article's language.",
+                )
+                continue
+            patterns[tag] = pattern
+        return patterns
 
     def _contents(self, fields: Fields, edition_language: str) -> _Contents | None:
         """The articles in reading order, and the sections that hold them, if the edition

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .blocks import Block, Correction, Figure, Footnote, walk
-from .dates import printed_date
+from .dates import pattern_for, printed_date, words_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +158,9 @@ class Edition:
     pdf_variant: str | None = None
     page_size: str | None = None
     chinese_forms: str = DEFAULT_CHINESE_FORMS
-    date_format: str | None = None
-    """How a day is printed, e.g. `{weekday}, {day} {month} {year}`; None: the language's house form."""
+    date_formats: tuple[tuple[str, str], ...] = ()
+    """How a day is printed, (lower-cased language tag, pattern), e.g. `("en", "{weekday}, {day} {month}
+    {year}")`; a language with none (nor a shorter tag of it) prints its house form."""
     article_start: str = DEFAULT_ARTICLE_START
     """Where the print edition starts each article that does not say (`ARTICLE_STARTS`)."""
     sections: tuple[Section, ...] = ()
@@ -208,7 +209,15 @@ class Edition:
 
     def printed_date(self, iso: str, language: str | None = None) -> str:
         """`iso` as the edition prints it, in `language` (an article's), else the edition's."""
-        return printed_date(iso, language or self.language, self.date_format)
+        language = language or self.language
+        return printed_date(iso, language, pattern_for(dict(self.date_formats), language))
+
+    def date_words_language(self, iso: str, language: str | None = None) -> str | None:
+        """The `lang` of `iso` as printed when its words are in another language than
+        `language` (an article's, else the edition's): a month named in English in a
+        French article."""
+        language = language or self.language
+        return words_language(iso, language, pattern_for(dict(self.date_formats), language))
 
     @property
     def credits(self) -> tuple[tuple[str, int], ...]:

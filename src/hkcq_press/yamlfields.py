@@ -9,15 +9,15 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import yaml
 
 from .characters import REFUSED, refusals
+from .dates import date_problem
 from .errors import Diagnostics
 
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _NULLS = ("", "~", "null", "Null", "NULL")
 
 
@@ -247,7 +247,7 @@ class Fields:
                     "Give a BCP 47 language tag, for example `language: en` or `language: zh-Hant-HK`.",
                 )
             return None
-        if not _LANGUAGE_TAG.match(language):
+        if not LANGUAGE_TAG.match(language):
             self.report.error(
                 self.path, self.line("language"), f"`{language}` is not a language tag",
                 "Use a BCP 47 tag, for example `en`, `en-GB` or `zh-Hant-HK`.",
@@ -271,20 +271,23 @@ class Fields:
 
     def date(self) -> str | None:
         date = self.text("date")
-        if date is not None and not is_iso_date(date):
+        if date is not None and (problem := date_problem(date)):
             self.report.error(
-                self.path, self.line("date"), f"`{date}` is not an ISO 8601 date",
-                "Write dates as YYYY-MM-DD, for example `date: 2026-11-25`.",
+                self.path, self.line("date"), f"`date: {date}` cannot be printed: {problem}",
+                "Write dates as YYYY-MM-DD (or YYYY-MM, or YYYY), for example `date: 2026-11-25`.",
             )
             return None
         return date
 
-
-def is_iso_date(text: str) -> bool:
-    if re.fullmatch(r"\d{4}(-\d{2})?", text):
-        return True
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+    def texts_by_name(self, key: str) -> dict[str, tuple[str, int]] | None:
+        """`key: text`, or a mapping `key: {name: text, …}`: the texts by name, with their
+        lines; a single text is named "". None when the key is absent or wrong (reported)."""
+        located = self.fields.get(key)
+        if located is None:
+            return None
+        if not isinstance(located.node, yaml.MappingNode):
+            value = self.text(key)
+            return {"": (value, located.line)} if value else None
+        nested = Fields(self._located(located.node), self.path, self.first_line, self.report)
+        return {name: (value, nested.line(name) or located.line)
+                for name in nested.fields if (value := nested.text(name)) is not None}
