@@ -61,6 +61,8 @@ TASK = re.compile(r"\[([ xX])\]\s+")
 UNDEFINED_NOTE = re.compile(r"\[\^([^\]\s]+)\]")
 TABLE_CAPTION = re.compile(r"Table:\s*")
 STRAY_FENCE = re.compile(r":{3,}")
+CONTAINER_PREFIX = re.compile(r"^[ \t>]*")
+"""What opens a line inside quotations and list items: `>` and indentation."""
 TABLE_DASHES = re.compile(r"^ {0,3}(?=[^\n]*\|)(?=[^\n]*-)[|:\- \t]+$", re.MULTILINE)
 """A table's row of dashes (`| --- | --- |`): in a paragraph, a table markdown-it did
 not take, as its header has another number of cells."""
@@ -81,9 +83,11 @@ factbox or correction, inside a footnote."""
 def make_parser() -> MarkdownIt:
     # markdown-it drops whatever lies deeper than `maxNesting` levels of tokens, without
     # a word; the reader refuses blocks nested past MAX_DEPTH, long before that.
-    parser = MarkdownIt(
-        "commonmark", {"html": False, "typographer": False, "xhtmlOut": True, "maxNesting": MAX_NESTING}
-    )
+    # Strikethrough as GFM has it: `~one~` or `~~two~~` tildes, matched; three or more print as written.
+    parser = MarkdownIt("commonmark", {
+        "html": False, "typographer": False, "xhtmlOut": True, "maxNesting": MAX_NESTING,
+        "strikethrough_single_tilde": True,
+    })
     parser.enable(["table", "strikethrough"])
     # One container rule for every `::: name`, so an unknown name is reported
     # instead of silently becoming a paragraph of colons.
@@ -331,7 +335,9 @@ class _BodyReader:
 
     def check_cells(self, line: int, columns: int) -> None:
         """markdown-it drops cells beyond the header's and fills missing ones: say so."""
-        written = self.lines[line - self.first_line].strip()
+        # The row as written, without the `>` and indentation of the quotations and list
+        # items around the table: markdown-it has dropped any cells past the header's.
+        written = CONTAINER_PREFIX.sub("", self.lines[line - self.first_line]).strip()
         cells = escapedSplit(written.removeprefix("|").removesuffix("|") if written != "|" else "")
         if len(cells) > columns:
             self.report.error(
