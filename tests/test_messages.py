@@ -153,3 +153,16 @@ def test_a_link_to_an_article_the_edition_does_not_list_is_still_an_error(tmp_pa
     messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nSee [the ferries](b.md).\n")
     assert messages[0].startswith("manuscript/articles/a.md:6: error: the link `b.md` leads to no article of this "
                                   "edition\n")
+
+
+def test_a_link_is_quoted_as_the_desk_wrote_it(tmp_path: Path) -> None:
+    messages = check(tmp_path, "---\nheadline: H\nbyline: Desk\n---\n\nSee [the plan](<our plan.md>) and "
+                               "[the site](https://例子.中国/../a..b) and [the other](https://例子..中国/).\n")
+    assert messages[0] == (
+        "manuscript/articles/a.md:6: error: the link `https://例子..中国/` cannot work: its site name has an "
+        "empty part (`..`)\n"
+        "  Copy the address again from the browser's address bar (or the number or e-mail address from its "
+        "source); e-book stores refuse an EPUB with a broken link."
+    )
+    assert messages[1].startswith("articles/a.md:6: error: the link `our plan.md` leads to no article of this "
+                                  "edition\n")

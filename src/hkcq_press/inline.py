@@ -18,6 +18,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
+from .addresses import shown_address
 from .blocks import Crosshead, Inline, InternalTarget, walk
 from .chinese import RUN, run_language
 from .hyphenation import HyphenationExceptions
@@ -86,6 +87,7 @@ class _EditionRenderer(RendererHTML):
     def link_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         markup: InlineMarkup = env["markup"]
         env["link"] = tokens[idx]
+        env["link_start"] = idx
         return f'<a href="{escape(markup.address(tokens[idx]))}">'
 
     def link_close(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -93,14 +95,21 @@ class _EditionRenderer(RendererHTML):
         opening: Token = env.pop("link")
         if markup.kind != "print" or "target" in opening.meta or opening.markup == "autolink":
             return "</a>"
+        if _continues(tokens, idx, opening):
+            return "</a>"  # the address follows the link's last part
+        href = str(opening.attrGet("href"))
+        if href.lower().startswith("tel:") and _digits(shown_address(href)) == _digits(
+            "".join(token.content for token in tokens[env["link_start"]:idx] if token.type == "text")
+        ):
+            return "</a>"  # the words are the number
         # Paper readers cannot follow a link: print where it goes after its words.
-        return f'</a> <span class="link-address">({breakable_address(str(opening.attrGet("href")))})</span>'
+        return f'</a> <span class="link-address">({breakable_address(shown_address(href))})</span>'
 
     def text(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         link: Token | None = env.get("link")
         markup: InlineMarkup = env["markup"]
         if link is not None and link.markup == "autolink" and markup.kind == "print":
-            return breakable_address(tokens[idx].content, decoded=False)
+            return breakable_address(shown_address(tokens[idx].content))
         article: Article = env["article"]
         language = article.language or markup.edition_language
         if markup.kind != "print":
@@ -141,6 +150,14 @@ class _EditionRenderer(RendererHTML):
         )
 
 
+def _continues(tokens: Sequence[Token], closing: int, opening: Token) -> bool:
+    """Whether the link closed at `closing` goes on after a note call (see
+    `markdown._note_calls_between_link_parts`)."""
+    after = next((token for token in tokens[closing + 1:] if token.type != "footnote_ref"), None)
+    return (after is not None and after.type == "link_open" and "link" in opening.meta
+            and after.meta.get("link") == opening.meta["link"])
+
+
 def _chinese(text: str, last: bool) -> str:
     """Chinese copy as the print edition sets it: the run's last characters kept on one
     line, so no paragraph ends with a line of one character and its full stop."""
@@ -149,9 +166,13 @@ def _chinese(text: str, last: bool) -> str:
     return f'{escape(text[:-PARAGRAPH_END])}<span class="paragraph-end">{escape(text[-PARAGRAPH_END:])}</span>'
 
 
-def breakable_address(address: str, decoded: bool = True) -> str:
-    """An address as printed: escaped, `mailto:` dropped, with a break opportunity after
-    each `/`, `.` and `@` (no hyphen is added there)."""
-    shown = MarkdownIt().normalizeLinkText(address) if decoded else address
-    shown = shown.removeprefix("mailto:")
-    return "<wbr />".join(str(escape(part)) for part in ADDRESS_BREAKS.split(shown))
+def breakable_address(shown: str) -> str:
+    """An address as printed: escaped, breakable after each `/`, `.` and `@` (no hyphen
+    is added there) and never after a hyphen of its own, which a reader would take for
+    one added: a word joiner (U+2060, invisible and never extracted) follows each."""
+    pieces = (str(escape(piece)).replace("-", "-\u2060") for piece in ADDRESS_BREAKS.split(shown))
+    return "<wbr />".join(pieces)
+
+
+def _digits(text: str) -> str:
+    return "".join(char for char in text if char.isdigit())

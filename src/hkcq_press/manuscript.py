@@ -754,13 +754,13 @@ def _check_internal_links(articles: tuple[Article, ...], listed: frozenset[Path]
                     if target.article in listed:
                         continue
                     report.error(
-                        article.source, token.meta["line"], f"the link `{token.attrGet('href')}` leads to no article "
+                        article.source, token.meta["line"], f"the link `{token.meta['written']}` leads to no article "
                         "of this edition", "Link to an article listed in edition.yaml, by its file name.",
                     )
                 elif target.anchor is not None and target.anchor not in anchors[target.article]:
                     known = ", ".join(f"#{anchor}" for anchor in sorted(anchors[target.article])) or "none"
                     report.error(
-                        article.source, token.meta["line"], f"the link `{token.attrGet('href')}` leads to no crosshead",
+                        article.source, token.meta["line"], f"the link `{token.meta['written']}` leads to no crosshead",
                         f"A crosshead's link is its words in lower case joined by hyphens; this article's: {known}.",
                     )
 

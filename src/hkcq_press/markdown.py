@@ -22,8 +22,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block.table import escapedSplit
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
+from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.footnote.index import footnote_ref
 
+from .addresses import LINK_SCHEMES, address_problem, as_written
 from .blocks import (
     Alignment,
     Block,
@@ -49,7 +52,6 @@ from .naming import slugify, unique
 CONTAINER = "blocks"
 BOXES = ("pullquote", "factbox", "correction")
 """The `::: name` blocks a desk may write."""
-LINK_SCHEMES = ("http", "https", "mailto")
 CREDIT_LABELS = ("Photo", "Photos", "Photograph", "Picture", "Pictures", "Credit", "Illustration", "Graphic",
                  "Image", "Map", "Chart")
 CREDIT = re.compile(rf"(?:{'|'.join(CREDIT_LABELS)}):", re.IGNORECASE)
@@ -94,6 +96,7 @@ def make_parser() -> MarkdownIt:
     parser.use(container_plugin, name=CONTAINER, validate=lambda params, *_: bool(params.strip()))
     # Definitions stay where they are written, so each is read at its own line.
     parser.use(footnote_plugin, inline=False, move_to_end=False)
+    parser.inline.ruler.at("footnote_ref", _footnote_ref_outside_link_labels)
     # Every link and image is kept as such, whatever its URL, and judged here with
     # a message; markdown-it would otherwise print a refused one as literal text.
     parser.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -511,24 +514,41 @@ class _BodyReader:
                     f"Add a line `[^{undefined[1]}]: The note's words.` after the paragraph.",
                 )
             kept.append(token)
+        kept = _note_calls_between_link_parts(kept)
         return Inline(tuple(kept), plain_text(kept))
 
     def link(self, token: Token, line: int) -> Token:
         href = str(token.attrGet("href") or "")
         parts = urlsplit(href)
+        # As the desk wrote it, for messages: markdown-it percent-encodes it.
+        written = as_written(href) if parts.scheme else self.md.normalizeLinkText(href)
+        if not href:
+            self.report.error(
+                self.path, line, "the link has no address",
+                "Put where it leads between the parentheses: `[words](https://…)`.",
+            )
+            return token
         scheme = parts.scheme.lower()
-        if scheme in LINK_SCHEMES and (parts.netloc or scheme == "mailto"):
+        if scheme in LINK_SCHEMES:
+            if problem := address_problem(href):
+                self.report.error(
+                    self.path, line, f"the link `{written}` cannot work: {problem}",
+                    "Copy the address again from the browser's address bar (or the number or e-mail "
+                    "address from its source); e-book stores refuse an EPUB with a broken link.",
+                )
             return token
         if scheme or href.startswith(("/", "\\")) or not (parts.path or parts.fragment):
             self.report.error(
-                self.path, line, f"the link `{self.md.normalizeLinkText(href)}` cannot work in the editions",
-                "Link to an http:, https: or mailto: address, to another article of the edition "
-                "(`other-article.md`), or to a crosshead (`#crosshead-words`).",
+                self.path, line, f"the link `{written}` cannot work in the editions",
+                f"Link to an address ({', '.join(f'{scheme}:' for scheme in LINK_SCHEMES)}), to another "
+                "article of the edition (`other-article.md`), or to a crosshead (`#crosshead-words`).",
             )
             return token
         article = (self.path.parent / unquote(parts.path)).resolve() if parts.path else self.path
         resolved = token.copy()
-        resolved.meta = {**token.meta, "target": InternalTarget(article, parts.fragment or None), "line": line}
+        resolved.meta = {
+            **token.meta, "target": InternalTarget(article, parts.fragment or None), "line": line, "written": written,
+        }
         return resolved
 
 
@@ -558,6 +578,45 @@ def _groups(tokens: Sequence[Token]) -> Iterator[list[Token]]:
         if depth == 0:
             yield group
             group = []
+
+
+def _footnote_ref_outside_link_labels(state: StateInline, silent: bool) -> bool:
+    """The footnote plugin's note call, declined while markdown-it measures a link's words
+    (the only time it asks silently): taken there, it ends the link, so that
+    `[the report[^r]](…)` printed its brackets and address as text."""
+    return False if silent else footnote_ref(state, silent)
+
+
+def _note_calls_between_link_parts(tokens: list[Token]) -> list[Token]:
+    """A note call in a link's words set between two parts of the link (links cannot
+    hold links): `[the report[^r]](…)` → the link on "the report", then the call. The
+    parts share `meta["link"]`, so the print edition prints the address once, after the last."""
+    kept: list[Token] = []
+    opening: Token | None = None
+    for number, token in enumerate(tokens):
+        if token.type == "link_open":
+            opening = token.copy()
+            opening.meta = {**token.meta, "link": number}
+            token = opening
+        elif token.type == "link_close":
+            opening = None
+        elif token.type == "footnote_ref" and opening is not None:
+            _close_link(kept)
+            kept.append(token)
+            opening = opening.copy()
+            token = opening
+        if token.type == "link_close":
+            _close_link(kept)
+        else:
+            kept.append(token)
+    return kept
+
+
+def _close_link(tokens: list[Token]) -> None:
+    if tokens[-1].type == "link_open":
+        tokens.pop()  # a part with no words
+    else:
+        tokens.append(Token("link_close", "a", -1))
 
 
 def _one_edit_apart(first: str, second: str) -> bool:
