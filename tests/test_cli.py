@@ -440,7 +440,28 @@ def test_warnings_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) 
     result = run_cli("check", cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("warning: this article is not listed in edition.yaml") == 10
-    assert "hkcq-press: 20 more warnings like these: Add it under `articles:` to publish it.\n" in result.stderr
+    assert "hkcq-press: 20 more warnings like these: this article is not listed in edition.yaml and is left out\n" \
+        in result.stderr
+
+
+def test_errors_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) -> None:
+    article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n" + "[a](javascript:x) " * 25 + "\n",
+                       encoding="utf-8")
+    result = run_cli("check", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.count("error: the link `javascript:x` cannot work in the editions") == 10
+    assert "hkcq-press: 15 more errors like these: the link `javascript:x` cannot work in the editions\n" \
+        in result.stderr
+    assert result.stderr.endswith("hkcq-press: 25 errors.\n")
+
+
+def test_errors_that_say_different_things_are_all_shown(project: Path) -> None:
+    article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n" + "".join(
+        f"\n::: pullquote\nWords never written number {number}\n:::\n" for number in range(12)), encoding="utf-8")
+    result = run_cli("check", cwd=project)
+    assert result.stderr.count("error: the pull quote is not in the article") == 12
 
 
 def test_new_starts_a_project_that_builds_at_once(tmp_path: Path) -> None:

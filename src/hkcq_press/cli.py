@@ -339,21 +339,23 @@ class TerminalProgress:
             self.stream.flush()
 
 
-WARNINGS_SHOWN = 10
-"""Warnings of one kind (the same advice) printed one by one; the rest are counted."""
+PROBLEMS_SHOWN = 10
+"""The same problem (error or warning, the same words) printed at ten places at most;
+the rest are counted."""
 
 
 def _report(problems: Sequence[Problem]) -> None:
-    shown: dict[str, int] = {}
-    held_back: dict[str, int] = {}
+    shown: dict[tuple[str, str, str], int] = {}
+    held_back: dict[tuple[str, str, str], int] = {}
     for problem in problems:
-        if problem.severity == "warning" and shown.get(problem.hint, 0) >= WARNINGS_SHOWN:
-            held_back[problem.hint] = held_back.get(problem.hint, 0) + 1
+        kind = (problem.severity, problem.message, problem.hint)
+        if shown.get(kind, 0) >= PROBLEMS_SHOWN:
+            held_back[kind] = held_back.get(kind, 0) + 1
             continue
-        shown[problem.hint] = shown.get(problem.hint, 0) + 1
+        shown[kind] = shown.get(kind, 0) + 1
         print(problem, file=sys.stderr)
-    for hint, count in held_back.items():
-        print(f"hkcq-press: {_count(count, 'more warning')} like these: {hint}", file=sys.stderr)
+    for (severity, message, hint), count in held_back.items():
+        print(f"hkcq-press: {_count(count, f'more {severity}')} like these: {message}", file=sys.stderr)
 
 
 def _count(number: int, noun: str) -> str:

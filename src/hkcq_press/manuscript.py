@@ -7,6 +7,7 @@ words of its own article, so no layout can ever misquote.
 
 from __future__ import annotations
 
+import difflib
 import re
 import uuid
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from .model import (
 )
 from .naming import slugify, unique
 from .pullquotes import QuotableText
-from .yamlfields import LANGUAGE_TAG, Fields, read_mapping
+from .yamlfields import LANGUAGE_TAG, NEAR_SPELLING, Fields, read_mapping
 
 EDITION_FILE = "edition.yaml"
 
@@ -686,12 +687,29 @@ def check_image(written: str, referrer: Path, line: int, root: Path, limits: Lim
     return path
 
 
+def _nearest_name(path: Path, written: str) -> str | None:
+    """`written` with the name in the missing file's folder nearest its own
+    (`chan-yuk-lan.jpg` for `chan-yuk-Ian.jpg`), if one is near."""
+    try:
+        names = [entry.name for entry in path.parent.iterdir() if entry.is_file()]
+    except OSError:
+        return None
+    folded = {name.casefold(): name for name in names}
+    close = difflib.get_close_matches(path.name.casefold(), folded, n=1, cutoff=NEAR_SPELLING)
+    if not close:
+        return None
+    folder, slash, _ = written.rpartition("/")
+    return f"{folder}{slash}{folded[close[0]]}"
+
+
 def _image_problem(written: str, path: Path, root: Path, limits: Limits) -> tuple[str, str] | None:
     if not _is_inside(path, root):
         return (f"the image `{written}` is outside the manuscript directory",
                 "Keep pictures inside the manuscript folder.")
     if not path.exists():
+        near = _nearest_name(path, written)
         return (f"the image `{written}` does not exist",
+                f"Did you mean `{near}`?" if near else
                 "Check the spelling; image paths are relative to the file that names them.")
     if not path.is_file():
         return f"`{written}` is not a regular file", "Point to an image file."
