@@ -180,7 +180,7 @@ def test_the_house_typefaces_are_embedded_cut_to_the_text(multi_edition: Built) 
     assert fonts == {f"styles/fonts/{name}.ttf": "font/ttf" for name in (
         "NotoSerif-Regular", "NotoSerif-Italic", "NotoSerif-Bold", "NotoSerif-BoldItalic",
         "NotoSerifDisplay-Bold", "NotoSans-Regular", "NotoSans-Bold", "NotoSansMono-Regular", "NotoSansMono-Bold",
-        "NotoSansSymbols2-Regular")}
+        "NotoSansSymbols2-Regular", "NotoEmoji-Regular")}
     with zipfile.ZipFile(multi_edition.epub) as archive:
         css = archive.read("EPUB/styles/fonts.css").decode()
         article = archive.read("EPUB/text/framework.xhtml").decode()

@@ -1,10 +1,11 @@
 """Corners of Markdown a desk writes, as both editions lay them out: a note call in a
 link's words, tables in quotations and list items, strikethrough with one tilde or
-two, telephone and e-mail links, and addresses printed as the desk wrote them. Read back from
+two, telephone and e-mail links, emoji, and addresses printed as the desk wrote them. Read back from
 the built PDF and EPUB; the EPUB passes epubcheck."""
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -64,6 +65,15 @@ def test_telephone_links_print_their_number(chapter: str, printed: str) -> None:
 def test_addresses_print_as_the_desk_wrote_them(printed: str) -> None:
     assert "(https://例子.中国/路徑/文章)" in printed
     assert "2026%20report.html" in printed and "2026 report" not in printed
+
+
+def test_emoji_print_in_the_house_emoji_face(corners: Built, chapter: str, printed: str) -> None:
+    assert "Commuters answered with 👍 and 🚢, and one with 😡." in chapter
+    in_order(printed, ["Commuters answered with 👍 and 🚢, and one with 😡."], any_break=True)
+    fonts = subprocess.run(["pdffonts", str(corners.pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Emoji" in fonts
+    with zipfile.ZipFile(corners.epub) as book:
+        assert any("NotoEmoji" in name for name in book.namelist())
 
 
 def test_epubcheck_takes_every_corner(corners: Built) -> None:

@@ -97,13 +97,13 @@ class _EditionRenderer(RendererHTML):
             return "</a>"
         if _continues(tokens, idx, opening):
             return "</a>"  # the address follows the link's last part
-        href = str(opening.attrGet("href"))
-        if href.lower().startswith("tel:") and _digits(shown_address(href)) == _digits(
+        shown = opening.meta["address"]
+        if str(opening.attrGet("href")).lower().startswith("tel:") and _digits(shown) == _digits(
             "".join(token.content for token in tokens[env["link_start"]:idx] if token.type == "text")
         ):
             return "</a>"  # the words are the number
         # Paper readers cannot follow a link: print where it goes after its words.
-        return f'</a> <span class="link-address">({breakable_address(shown_address(href))})</span>'
+        return f'</a> <span class="link-address">({breakable_address(shown)})</span>'
 
     def text(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
         link: Token | None = env.get("link")

@@ -561,7 +561,7 @@ class _ArticleReader:
         """What the editions print of `text`, the print edition's link addresses included:
         characters written as entities (`&#x202E;`) are only known here."""
         printed = text if isinstance(text, str) else text.text + " ".join(
-            str(token.attrGet("href") or "") for token in text.tokens if token.type == "link_open"
+            str(token.meta.get("address") or "") for token in text.tokens if token.type == "link_open"
         )
         for problem, hint in refusals(printed):
             self.report.error(self.path, line, problem, hint)

@@ -26,7 +26,7 @@ from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.footnote.index import footnote_ref
 
-from .addresses import LINK_SCHEMES, address_problem, as_written
+from .addresses import LINK_SCHEMES, address_problem, as_written, shown_address
 from .blocks import (
     Alignment,
     Block,
@@ -536,7 +536,10 @@ class _BodyReader:
                     "Copy the address again from the browser's address bar (or the number or e-mail "
                     "address from its source); e-book stores refuse an EPUB with a broken link.",
                 )
-            return token
+            # What print shows of it: part of the copy, whose characters the faces must have.
+            printed = token.copy()
+            printed.meta = {**token.meta, "address": shown_address(href)}
+            return printed
         if scheme or href.startswith(("/", "\\")) or not (parts.path or parts.fragment):
             self.report.error(
                 self.path, line, f"the link `{written}` cannot work in the editions",
