@@ -177,7 +177,7 @@ def test_text_that_is_not_utf8_is_located(tmp_path: Path) -> None:
     ("title: T\narticles: [articles/a.md]\n", "edition.yaml:1: the edition has no `language:`"),
     ("title: T\nlanguage: english language\narticles: [articles/a.md]\n", "edition.yaml:2: `english language` is not a language tag"),
     ("title: T\nlanguage: en\n", "edition.yaml:1: the edition lists no articles"),
-    ("title: T\nlanguage: en\ndate: 25/11/2026\narticles: [articles/a.md]\n", "edition.yaml:3: `25/11/2026` is not an ISO 8601 date"),
+    ("title: T\nlanguage: en\ndate: 25/11/2026\narticles: [articles/a.md]\n", "edition.yaml:3: `date: 25/11/2026` cannot be printed: it is not an ISO 8601 date"),
     ("title: T\nlanguage: en\nslug: ../x\narticles: [articles/a.md]\n", "edition.yaml:3: `../x` cannot be used as a file name"),
     ("title: [T]\nlanguage: en\narticles: [articles/a.md]\n", "edition.yaml:1: `title` must be text, not a list or a mapping"),
     ("- just\n- a list\n", "edition.yaml:1: expected `key: value` lines"),
