@@ -38,11 +38,16 @@ def manuscripts(work: Path) -> dict[str, Path]:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and (path.suffix in (".pdf", ".epub") or ".hkcq-press-parts" in path.parts)
-    }
+    """The editions' digests by name, and the PDFs the store of parts keeps, by content
+    (the store files them under keys that name the code that laid them out)."""
+    found = {path.name: _digest(path) for path in sorted(folder.glob("*")) if path.suffix in (".pdf", ".epub")}
+    stored = sorted(f"{path.name} {_digest(path)}" for path in folder.glob(".hkcq-press-parts/**/*.pdf"))
+    found |= {f".hkcq-press-parts/{number}": entry for number, entry in enumerate(stored)}
+    return found
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def build(manuscript: Path, out: Path, *options: str) -> None:
