@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import queue
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -120,6 +122,57 @@ def test_chapters_and_files_come_from_the_built_epub(served: tuple[Preview, str]
 ])
 def test_nothing_but_the_editions_is_served(served: tuple[Preview, str], path: str) -> None:
     assert fetch(served[1] + path)[0] == 404
+
+
+def _status_for_host(url: str, host: str | None) -> int:
+    """The status of `GET /` sent naming `host` in its Host header (None: no header)."""
+    address = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.putrequest("GET", "/", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("host, status", [
+    ("127.0.0.1:{port}", 200),
+    ("localhost:{port}", 200),
+    ("LOCALHOST:{port}", 200),
+    ("evil.example:{port}", 421),
+    ("evil.example", 421),
+    ("localhost.evil.example:{port}", 421),
+    ("127.0.0.1:{other}", 421),
+    ("127.0.0.1", 421),
+    ("[::1:{port}", 421),
+    ("127.0.0.1:port", 421),
+    ("10.0.0.7:{port}", 421),
+    ("", 421),
+    (None, 421),
+])
+def test_the_preview_answers_only_to_its_own_address(served: tuple[Preview, str], host: str | None,
+                                                      status: int) -> None:
+    """A page elsewhere whose name it made point at this machine (DNS rebinding) names
+    itself in the Host header, and reads nothing: 421 Misdirected Request."""
+    port = urllib.parse.urlsplit(served[1]).port
+    named = host.format(port=port, other=port + 1) if host is not None else None
+    assert _status_for_host(served[1], named) == status
+
+
+def test_a_preview_served_on_every_address_answers_to_any_address_not_to_a_name(project: Path, tmp_path: Path) -> None:
+    preview = Preview(project / "manuscript", None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private")
+    server = PreviewServer(("0.0.0.0", 0), preview)
+    try:
+        port = server.server_address[1]
+        assert server.answers_to(f"10.0.0.7:{port}") and server.answers_to(f"[fe80::1]:{port}")
+        assert server.answers_to(f"localhost:{port}")
+        assert not server.answers_to(f"evil.example:{port}") and not server.answers_to("10.0.0.7:1")
+    finally:
+        preview.close()
+        server.server_close()
 
 
 def test_a_broken_manuscript_keeps_the_last_good_edition_and_shows_why(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import io
+import ipaddress
 import json
 import mimetypes
 import posixpath
@@ -314,6 +315,27 @@ class PreviewServer(ThreadingHTTPServer):
         if not isinstance(error, ConnectionError):
             self.on_failure(f"{type(error).__name__}: {error}")
 
+    def answers_to(self, host_header: str) -> bool:
+        """Whether a request naming `host_header` is for this preview: its port, and
+        this machine by name (`localhost`) or by an address, the one it serves on or,
+        served on every address, any. A name other than `localhost` is a page
+        elsewhere reaching this machine under its own name."""
+        bound, port = self.server_address[:2]
+        try:
+            named = urlsplit(f"//{host_header}")
+            if (named.port or 80) != port or not named.hostname:
+                return False
+        except ValueError:  # a port that is no number, a bracket unclosed
+            return False
+        host = named.hostname.lower()
+        if host in ("localhost", "127.0.0.1", "::1", bound.lower()):
+            return True
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return ipaddress.ip_address(bound).is_unspecified
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
@@ -334,6 +356,11 @@ class PreviewRequest(BaseHTTPRequestHandler):
     )
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server looks for)
+        if not self.server.answers_to(self.headers.get("Host", "")):
+            # A page elsewhere that had its name point at this machine (DNS rebinding)
+            # would read the unpublished edition: it names itself in the Host header.
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "this preview answers only to the address it serves on")
+            return
         url = urlsplit(self.path)
         for pattern, name in self.ROUTES:
             if match := pattern.fullmatch(url.path):
