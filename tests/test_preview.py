@@ -119,6 +119,9 @@ def test_chapters_and_files_come_from_the_built_epub(served: tuple[Preview, str]
     "files/..%2f..%2fetc%2fpasswd",
     "files/edition.yaml",
     "nowhere",
+    "print/" + "9" * 5000 + ".png",
+    "epub/" + "9" * 5000,
+    "epub/0",
 ])
 def test_nothing_but_the_editions_is_served(served: tuple[Preview, str], path: str) -> None:
     assert fetch(served[1] + path)[0] == 404

@@ -347,8 +347,9 @@ class PreviewRequest(BaseHTTPRequestHandler):
     ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
         (re.compile(r"/"), "index"),
         (re.compile(r"/print"), "print_pages"),
-        (re.compile(r"/print/(\d+)\.png"), "page_picture"),
-        (re.compile(r"/epub/(\d+)"), "chapter"),
+        # Numbers of up to nine digits: more is no page of any edition, and no number Python reads at once.
+        (re.compile(r"/print/(\d{1,9})\.png"), "page_picture"),
+        (re.compile(r"/epub/(\d{1,9})"), "chapter"),
         (re.compile(r"/book/(.+)"), "book_member"),
         (re.compile(r"/files/([^/]+)"), "edition_file"),
         (re.compile(r"/events"), "events"),
