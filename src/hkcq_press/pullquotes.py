@@ -78,12 +78,12 @@ class QuotableText:
     def cut_word(self, quoted: str) -> CutWord | None:
         """Where `quoted` occurs in a paragraph but only by cutting a word, the words it
         cuts into, whole; None when it does not occur at all."""
-        for number in self._holding(quoted):
-            paragraph = self.paragraphs[number]
-            start = paragraph.find(quoted)
-            end = start + len(quoted)
-            return CutWord(paragraph[_word_start(paragraph, start):_word_end(paragraph, end)])
-        return None
+        holding = self._holding(quoted)
+        if not holding:
+            return None
+        paragraph = self.paragraphs[holding[0]]
+        start = paragraph.find(quoted)
+        return CutWord(paragraph[_word_start(paragraph, start):_word_end(paragraph, start + len(quoted))])
 
     def closest(self, quoted: str) -> Closest | None:
         """The passage the quote comes nearest to, aligned with it, if it shares a few
@@ -99,7 +99,7 @@ class QuotableText:
         if length >= enough:
             start = found
         else:
-            length, found = _longest_prefix_found(quoted[::-1], self._reversed())
+            length, found = _longest_prefix_found(quoted[::-1], text[::-1])
             if length >= enough:
                 end = len(text) - found
                 start = self._best_start(quoted, end - len(quoted))
@@ -107,7 +107,7 @@ class QuotableText:
                 for offset in _word_starts(quoted)[1:_ANCHORS + 1]:
                     length, found = _longest_prefix_found(quoted[offset:], text)
                     # The words before the anchor must fit in its paragraph.
-                    if length >= enough and "\n" not in text[max(found - offset, 0):found] and found >= offset:
+                    if length >= enough and found >= offset and "\n" not in text[found - offset:found]:
                         start = self._best_start(quoted, found - offset)
                         break
         if start is None:
@@ -144,14 +144,11 @@ class QuotableText:
             self._words[number] = _between_words(paragraph)
         return _between_words(quoted) in self._words[number]
 
-    def _reversed(self) -> str:
-        return self.joined[::-1]
-
     def _best_start(self, quoted: str, near: int) -> int:
         """Of the starts within a few characters of `near`, the one the quote agrees
         with longest: an ending aligned by length is off by what the quote added or left out."""
         candidates = range(max(near - 3, 0), max(min(near + 4, len(self.joined)), 1))
-        return max(candidates, key=lambda start: _common_prefix_length(quoted, self.joined[start:]))
+        return max(candidates, key=lambda start: _common_prefix_length(quoted, self.joined, start))
 
 
 def _between_words(text: str) -> str:
@@ -196,11 +193,12 @@ def _longest_prefix_found(needle: str, haystack: str) -> tuple[int, int]:
     return low, haystack.find(needle[:low])
 
 
-def _common_prefix_length(first: str, second: str) -> int:
-    low, high = 0, min(len(first), len(second))
+def _common_prefix_length(first: str, second: str, start: int = 0) -> int:
+    """How many characters `first` and `second` from `start` have in common at their beginning."""
+    low, high = 0, min(len(first), len(second) - start)
     while low < high:
         middle = (low + high + 1) // 2
-        if second.startswith(first[:middle]):
+        if second.startswith(first[:middle], start):
             low = middle
         else:
             high = middle - 1
