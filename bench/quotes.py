@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("harbour city trade bridge river mountain ferry market minister council budget plan sides "
-         "investment tunnel railway port finance culture opera noodle district").split()
+WORDS = ["harbour", "city", "trade", "bridge", "river", "mountain", "ferry", "market", "minister", "council",
+         "budget", "plan", "sides", "investment", "tunnel", "railway", "port", "finance", "culture", "opera",
+         "noodle", "district"]
 
 
 def words(count: int, seed: int) -> list[str]:

@@ -354,7 +354,7 @@ def _report(problems: Sequence[Problem]) -> None:
             continue
         shown[kind] = shown.get(kind, 0) + 1
         print(problem, file=sys.stderr)
-    for (severity, message, hint), count in held_back.items():
+    for (severity, message, _), count in held_back.items():
         print(f"hkcq-press: {_count(count, f'more {severity}')} like these: {message}", file=sys.stderr)
 
 

@@ -594,8 +594,8 @@ class _ArticleReader:
                 "this article (no elisions). Check spelling, punctuation and quotation marks.")
         if (closest := story.closest(quoted)) is not None:
             at = closest.differs_at
-            hint = (f"The closest passage of the article: “{_excerpt(closest.passage, at)}”. From “{quoted[:at][-20:]}” "
-                    f"on, {difference(quoted, closest.passage, at, closest.edit)}.")
+            hint = (f"The closest passage of the article: “{_excerpt(closest.passage, at)}”. "
+                    f"From “{quoted[:at][-20:]}” on, {difference(quoted, closest.passage, at, closest.edit)}.")
         self.report.error(self.path, line, f"the pull quote is not in the article: “{_excerpt(quoted, 0)}”", hint)
 
 
