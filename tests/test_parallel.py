@@ -20,7 +20,7 @@ from hkcq_press.model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.parts import print_parts
 from hkcq_press.pdfcheck import check_pdf
 from hkcq_press.render import HouseStyle
-from hkcq_press.weasyprint_tuning import PartOfEdition, PartPages
+from hkcq_press.weasyprint_parts import PartOfEdition, PartPages
 
 EPOCH = "1767571200"
 
@@ -282,7 +282,7 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
     out whole); numbers that fit leave the pages where they are."""
     import weasyprint
 
-    from hkcq_press.weasyprint_tuning import PartDiverged, PartOfEdition, PartPages, tuned_layout
+    from hkcq_press.weasyprint_parts import PartDiverged, PartOfEdition, PartPages, part_layout
 
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
     assert len(elsewhere) == 41  # the second section and its articles
@@ -291,7 +291,7 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
         return PartPages(1, printed, {name: printed for name in elsewhere})
 
     document = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/")
-    with tuned_layout(PartOfEdition(frozenset(elsewhere), paginated)):
+    with part_layout(PartOfEdition(frozenset(elsewhere), paginated)):
         if moves:
             with pytest.raises(PartDiverged):
                 document.render()
@@ -333,7 +333,7 @@ def test_a_part_that_prints_no_total_is_not_made_again_for_it(
     """WeasyPrint makes a page that prints a target's number once more when it learns
     the total of pages, which it does not print: told the total, the part's layout
     skips that pass and writes the same PDF."""
-    from hkcq_press.weasyprint_tuning import _Part
+    from hkcq_press.weasyprint_parts import _Part
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
@@ -360,7 +360,7 @@ def _part_laid_out(edition: Edition, html: str, part: PartOfEdition,
     import weasyprint
     from weasyprint import layout
 
-    from hkcq_press.weasyprint_tuning import tuned_layout
+    from hkcq_press.weasyprint_parts import part_layout
 
     passes = 0
     stock = layout.make_all_pages
@@ -372,7 +372,7 @@ def _part_laid_out(edition: Edition, html: str, part: PartOfEdition,
 
     with monkeypatch.context() as patched:
         patched.setattr(layout, "make_all_pages", counted)
-        with tuned_layout(part):
+        with part_layout(part):
             laid_out = weasyprint.HTML(string=html, base_url=edition.source_dir.as_uri() + "/").render()
     return laid_out.write_pdf(), passes
 

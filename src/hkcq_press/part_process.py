@@ -18,8 +18,8 @@ from .pagemap import page_starts
 from .parts import FolioJob, PartJob, PartLaidOut
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .typesetting import answering, confined_parser, low_resolution_pictures, weasyprint_log, write_tagged
-from .weasyprint_tuning import (
-    PartOfEdition, PartPages, folio_layer, tuned_layout,
+from .weasyprint_parts import (
+    PartOfEdition, PartPages, folio_layer, part_layout,
 )
 
 
@@ -79,7 +79,7 @@ def _part_placed(
         try:
             told = _Told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS, heard)
             part = PartOfEdition(job.elsewhere, told.paginated, told_already=told.already)
-            with tuned_layout(part):
+            with part_layout(part):
                 document = parsed.render()
             break
         except _FiguresMoved as moved:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .outputs import TEMPORARY_PREFIX, file_digest
-from .weasyprint_tuning import PartPages
+from .weasyprint_parts import PartPages
 
 CACHE_FOLDER = ".hkcq-press-parts"
 ENTRY_FORMAT = 1

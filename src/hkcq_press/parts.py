@@ -7,7 +7,7 @@ once: the front and the parts the store lacks as soon as they are rendered, then
 largest first. Each process lays its part out; once its pages are made it
 says how many and where its targets fall, waits to learn its first page and where
 the other parts' targets fall, and WeasyPrint re-makes only the pages that print
-those numbers (see `weasyprint_tuning.PartOfEdition`). Figures are placed part by
+those numbers (see `weasyprint_parts.PartOfEdition`). Figures are placed part by
 part, as the whole edition would place them (a section's pages are its own). The
 parts' PDFs are joined (`pdfjoin.py`), the front last. If the page numbers learned move a
 part's pages (a contents line that wraps once its numbers are known), the edition
@@ -42,7 +42,8 @@ from .partcache import CachedPart, Paginated, PartCache
 from .pdfjoin import FolioLayer, LaidOutPart, PartsJoin
 from .placement import AS_WRITTEN, Placement
 from .typesetting import LayoutJob
-from .weasyprint_tuning import PartPages, proven_installed
+from .weasyprint_parts import PartPages
+from .weasyprint_tuning import proven_installed
 
 if TYPE_CHECKING:
     from .layout_process import LayoutProcess

@@ -28,7 +28,8 @@ from .errors import Problem
 from .model import Edition
 from .pagemap import PageStart, page_starts
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from .weasyprint_tuning import PartDiverged, tuned_layout, tuned_writing
+from .weasyprint_parts import PartDiverged
+from .weasyprint_tuning import tuned_layout, tuned_writing
 
 
 @dataclass(frozen=True, slots=True)
