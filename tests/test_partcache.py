@@ -23,7 +23,8 @@ from hkcq_press.layout_process import LayoutProcess
 from hkcq_press.model import PrintOptions
 from hkcq_press.pagemap import PageStart
 from hkcq_press.partcache import CACHE_FOLDER
-from hkcq_press.parts import PRINTS_TOTAL, PartLaidOut
+from hkcq_press.partjobs import PartLaidOut
+from hkcq_press.parts import PRINTS_TOTAL
 from hkcq_press.placement import Placement
 
 # Three sections of two articles: 3, 8 | 5, 2 | 6, 4 paragraphs.

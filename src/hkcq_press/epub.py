@@ -22,9 +22,8 @@ from lxml import etree
 from .blocks import PullQuote, Table, walk
 from .errors import ManuscriptError, Problem
 from .fonts import FontFace, chinese_fonts, house_fonts, subset_font
-from .images import MEDIA_TYPES
 from .inline import InlineMarkup
-from .model import Article, Edition, Figure
+from .model import MEDIA_TYPES, Article, Edition, Figure
 from .chinese import mark_chinese_runs
 from .pagemap import PageStart, PageTarget, mark_pages, marker_id
 from .render import HouseStyle

@@ -15,16 +15,6 @@ from pathlib import Path
 
 from lxml import etree
 
-MEDIA_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-}
-"""The picture types both editions carry (EPUB's core image types), by file suffix."""
-
 SIGNATURES: dict[str, Callable[[bytes], bool]] = {
     ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
     ".jpg": lambda head: head.startswith(b"\xff\xd8\xff"),

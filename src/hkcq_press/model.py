@@ -93,6 +93,16 @@ PDF_VARIANTS = (
 written tagged, so an archived edition stays accessible."""
 
 
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+"""The picture types both editions carry (EPUB's core image types), by file suffix."""
+
 PAGE_SIZES = {"a4": "A4", "letter": "letter", "tabloid": "11in 17in", "book": "6in 9in"}
 """Page sizes by the names editors use, as CSS `size` values (A4 is the house default)."""
 

@@ -15,7 +15,7 @@ from typing import Any
 from weasyprint.pdf import VARIANTS
 
 from .pagemap import page_starts
-from .parts import FolioJob, PartJob, PartLaidOut
+from .partjobs import FolioJob, PartJob, PartLaidOut
 from .placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from .typesetting import answering, confined_parser, low_resolution_pictures, weasyprint_log, write_tagged
 from .weasyprint_parts import (

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import MappingProxyType
@@ -39,9 +39,9 @@ from .errors import Problem
 from .model import Edition, PrintPart
 from .pagemap import PageStart
 from .partcache import CachedPart, Paginated, PartCache
+from .partjobs import FolioJob, PartJob, PartLaidOut
 from .pdfjoin import FolioLayer, LaidOutPart, PartsJoin
 from .placement import AS_WRITTEN, Placement
-from .typesetting import LayoutJob
 from .weasyprint_parts import PartPages
 from .weasyprint_tuning import proven_installed
 
@@ -84,72 +84,6 @@ few more pages takes them from the store."""
 
 RenderPart = Callable[[PrintPart, Placement], str]
 """The print HTML of a part, its figures placed as given."""
-
-
-@dataclass(frozen=True, slots=True)
-class PartJob(LayoutJob):
-    """What a part's process is given."""
-
-    number: int
-    elsewhere: frozenset[str]
-    """The targets of its links that other parts hold."""
-    target: Path
-
-
-@dataclass(frozen=True, slots=True)
-class FolioJob:
-    """What the process that draws the folios apart is given: the first part's HTML
-    emptied to as many pages as the edition has (`_folio_html`)."""
-
-    html: str
-    base_url: str
-    roots: tuple[Path, ...]
-    pages: int
-    target: Path
-    scratch: str
-    variant: str
-    """The edition's PDF variant: the folios' fonts are written as it asks."""
-
-
-@dataclass(frozen=True, slots=True)
-class PartLaidOut:
-    """What a part's process gives back, its PDF written."""
-
-    pages: int
-    page_starts: tuple[PageStart, ...]
-    reported: list[tuple[str, str]]
-    warnings: list[Problem]
-    placement: Placement
-    targets: frozenset[str]
-    folios_left: frozenset[int]
-    """Its pages (from 0) whose folios it left for the join to draw."""
-
-    def as_data(self) -> dict[str, Any]:
-        """As JSON keeps it, for the output folder's store of parts."""
-        return {
-            "pages": self.pages,
-            "page_starts": [asdict(start) for start in self.page_starts],
-            "reported": [list(record) for record in self.reported],
-            "warnings": [{**asdict(warning), "path": str(warning.path)} for warning in self.warnings],
-            "moves": {key: {str(line): blocks for line, blocks in lines.items()}
-                      for key, lines in self.placement.moves.items()},
-            "targets": sorted(self.targets),
-            "folios_left": sorted(self.folios_left),
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> PartLaidOut:
-        moves = {key: MappingProxyType({int(line): blocks for line, blocks in lines.items()})
-                 for key, lines in data["moves"].items()}
-        return cls(
-            data["pages"],
-            tuple(PageStart(**start) for start in data["page_starts"]),
-            [(level, message) for level, message in data["reported"]],
-            [Problem(**{**warning, "path": Path(warning["path"])}) for warning in data["warnings"]],
-            Placement(MappingProxyType(moves)),
-            frozenset(data["targets"]),
-            frozenset(data["folios_left"]),
-        )
 
 
 @dataclass(frozen=True, slots=True)

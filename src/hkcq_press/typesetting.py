@@ -35,7 +35,7 @@ from .weasyprint_tuning import tuned_layout, tuned_writing
 @dataclass(frozen=True, slots=True)
 class LayoutJob:
     """What a process that lays out print HTML is given: the whole edition
-    (`layout_process`) or a part of it (`parts.PartJob`)."""
+    (`layout_process`) or a part of it (`partjobs.PartJob`)."""
 
     html: str
     base_url: str
