@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make dist   set up, then build dist/ from manuscript/ (PDF and EPUB)
-#   make test   set up, then run the test suite
+#   make test   set up, then run the test suite (make test-fast: all but the slow tier)
 #   make bench  set up, then measure speed against the peers (bench/RESULTS.md)
 # Setting up for `make dist` installs what building needs: the system libraries
 # WeasyPrint uses (scripts/install-system-deps build), hkcq-press into .venv/, and the
@@ -17,13 +17,17 @@ ACE := $(VENV)/share/hkcq-press/ace
 ACE_VERSION := 1.4.6
 FONTS := $(VENV)/share/hkcq-press/fonts
 
-.PHONY: dist test setup bench clean
+.PHONY: dist test test-fast setup bench clean
 
 dist: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/hkcq-press build
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The tier to run on every change: everything but the `slow` tests (tests/conftest.py).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # Speed against bare WeasyPrint and pandoc, run on purpose (about ten minutes; never
 # in the tests). BENCH_ARGS narrows it, e.g. BENCH_ARGS="--sizes 1,50 --runs 1".

@@ -18,6 +18,21 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+SLOW_MODULES = frozenset({
+    "test_parallel", "test_partcache", "test_layout_process", "test_tuning", "test_pagemap", "test_incremental",
+    "test_page_fill", "test_visual", "test_preview", "test_accessibility", "test_package",
+})
+"""Tests that lay editions out several times over (in parts, stock and tuned, at two
+sizes), drive Chromium or build a wheel: the `slow` tier. `make test-fast` leaves them
+out; `make test`, and CI, run everything."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-references", action="store_true",
