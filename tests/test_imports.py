@@ -13,14 +13,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "hkcq_press"
 READER = frozenset({"manuscript", "markdown", "yamlfields", "characters", "naming", "pullquotes", "images",
                     "addresses", "dates"})
 """Manuscript in, model out."""
-WRITERS = frozenset({"pdf", "epub", "typesetting", "inline", "pagemap", "placement", "chinese"})
+WRITERS = frozenset({"pdf", "epub", "typesetting", "inline", "pagemap", "placement", "chinese", "printing"})
 """Model in, editions out."""
 PARALLEL = frozenset({"layout_process", "parts", "part_process", "partjobs", "partcache", "pdfjoin",
                       "weasyprint_parts"})
 """What `--jobs` needs to lay an edition out in parts, side by side."""
-PARALLEL_IMPORTED_BY = frozenset({"pdf", "build", "cli", "typesetting"})
-"""The modules outside the parallel ones that still name them (the print layout's one
-seam will take these to `pdf` alone); no other may."""
+PARALLEL_IMPORTED_BY = frozenset({"printing", "pdf", "typesetting"})
+"""The modules outside the parallel ones that name them: the print layout's one
+decision (`printing`), the writer that follows it (`pdf`), and the engine that stops a
+part whose pages moved (`typesetting`, `PartDiverged`). The command line and
+`build()` know only a `Printer`."""
 
 
 def _imports(path: Path) -> set[str]:
@@ -80,5 +82,6 @@ def test_a_writer_imports_nothing_of_the_reader(module: str) -> None:
 
 
 def test_only_the_print_layout_names_the_parallel_modules() -> None:
+    assert not GRAPH["cli"] & PARALLEL and not GRAPH["build"] & PARALLEL
     naming = {module for module, imported in GRAPH.items() if imported & PARALLEL and module not in PARALLEL}
     assert naming <= PARALLEL_IMPORTED_BY

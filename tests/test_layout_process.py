@@ -25,6 +25,7 @@ from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.layout_process import ForkedProcess, LayoutProcess
 from hkcq_press.render import HouseStyle
+from hkcq_press.printing import Printer
 from support import generated_article, generated_edition, temporary_files
 
 
@@ -73,7 +74,7 @@ def test_an_edition_laid_out_in_its_own_process_is_the_same_files(
     lay_out = LayoutProcess.lay_out
     monkeypatch.setattr(LayoutProcess, "lay_out", lambda self, *job: asked.append(job) or lay_out(self, *job))
     there = build(manuscript, tmp_path / "there", keep_html=True, progress=pages_there,
-                  layout_process=layout_process)
+                  printer=Printer(1, layout_process))
     assert len(asked) == 1, "the edition was laid out in the process"
     if fixture == "moved figure":
         html = next(output.path for output in there.outputs if output.format == "html")
@@ -93,13 +94,13 @@ def test_a_build_that_lays_nothing_out_leaves_the_process_unused(tmp_path: Path)
     shutil.copytree(SAMPLE, manuscript)
     build(manuscript, tmp_path / "dist", formats=("pdf",))
     with LayoutProcess.started() as process:
-        result = build(manuscript, tmp_path / "dist", formats=("pdf",), layout_process=process)
+        result = build(manuscript, tmp_path / "dist", formats=("pdf",), printer=Printer(1, process))
     assert [output.rebuilt for output in result.outputs] == [False]
     article = next((manuscript / "articles").glob("*.md"))
     article.write_text(article.read_text(encoding="utf-8") + "\n[^missing]\n", encoding="utf-8")
     before = {path.name: path.read_bytes() for path in (tmp_path / "dist").iterdir()}
     with LayoutProcess.started() as process, pytest.raises(ManuscriptError):
-        build(manuscript, tmp_path / "dist", formats=("pdf",), layout_process=process)
+        build(manuscript, tmp_path / "dist", formats=("pdf",), printer=Printer(1, process))
     assert {path.name: path.read_bytes() for path in (tmp_path / "dist").iterdir()} == before
     assert not multiprocessing.active_children()
 
@@ -123,7 +124,7 @@ def test_a_picture_the_renderer_cannot_load_is_reported_at_its_figure(
     process = LayoutProcess() if where == "its own process" else None
     try:
         with pytest.raises(ManuscriptError) as caught:
-            build(tmp_path / "manuscript", tmp_path / "dist", formats=("pdf",), layout_process=process)
+            build(tmp_path / "manuscript", tmp_path / "dist", formats=("pdf",), printer=Printer(1, process))
     finally:
         if process is not None:
             process.stop()
@@ -141,14 +142,14 @@ def test_a_failure_there_is_raised_here(tmp_path: Path, layout_process: LayoutPr
     from hkcq_press.manuscript import DEFAULT_LIMITS, load_edition
 
     edition, _ = load_edition(SAMPLE, DEFAULT_LIMITS)
-    with pdf.laid_out(edition, HouseStyle(None), layout_process=layout_process) as layout, \
+    with pdf.laid_out(edition, HouseStyle(None), printer=Printer(1, layout_process)) as layout, \
             pytest.raises(FileNotFoundError):
         layout.write(tmp_path / "no such folder" / "edition.pdf")
     second = LayoutProcess()
     try:
         second._process.kill()  # noqa: SLF001 - as the system would
         with pytest.raises(RuntimeError, match="the process laying out the print edition ended"), \
-                pdf.laid_out(edition, HouseStyle(None), layout_process=second):
+                pdf.laid_out(edition, HouseStyle(None), printer=Printer(1, second)):
             pass
     finally:
         second.stop()
@@ -198,7 +199,7 @@ def test_a_layout_cut_short_is_stopped_before_the_scratch_folder_goes(
     try:
         with pytest.raises(KeyboardInterrupt):
             build(SAMPLE, tmp_path / "dist", formats=("pdf",), progress=_StoppedAtFirstPage(),
-                  layout_process=process)
+                  printer=Printer(1, process))
         assert not process._process.is_alive()  # noqa: SLF001 - stopped by the build, not by this test
     finally:
         process.stop()
@@ -278,7 +279,7 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
         shared.clear()
         ready = LayoutProcess() if process else None
         try:
-            (output,) = build(manuscript, tmp_path / out, formats=("pdf",), jobs=2, layout_process=ready).outputs
+            (output,) = build(manuscript, tmp_path / out, formats=("pdf",), printer=Printer(2, ready)).outputs
         finally:
             if ready is not None:
                 ready.stop()
@@ -400,9 +401,9 @@ def test_parts_laid_out_whole_after_all_are_laid_out_in_the_process(
     monkeypatch.setattr(LayoutProcess, "lay_out", lambda self, *job: asked.append(job) or lay_out(self, *job))
     process = LayoutProcess()
     try:
-        (there,) = build(manuscript, tmp_path / "there", formats=("pdf",), jobs=2, layout_process=process).outputs
+        (there,) = build(manuscript, tmp_path / "there", formats=("pdf",), printer=Printer(2, process)).outputs
     finally:
         process.stop()
     assert len(asked) == 1, "laid out whole in the process"
-    (here,) = build(manuscript, tmp_path / "here", formats=("pdf",), jobs=1).outputs
+    (here,) = build(manuscript, tmp_path / "here", formats=("pdf",), printer=Printer(1)).outputs
     assert there.path.read_bytes() == here.path.read_bytes()

@@ -21,6 +21,7 @@ from hkcq_press.parts import print_parts
 from hkcq_press.pdfcheck import check_pdf
 from hkcq_press.render import HouseStyle
 from hkcq_press.weasyprint_parts import PartOfEdition, PartPages
+from hkcq_press.printing import Printer
 
 EPOCH = "1767571200"
 
@@ -107,8 +108,8 @@ def built_both_ways(manuscript: Path, scratch: Path, monkeypatch: pytest.MonkeyP
                     options: PrintOptions = HOUSE_PRINT_OPTIONS) -> tuple[Path, Path, Path, Path]:
     """(whole PDF, joined PDF, whole EPUB, joined EPUB)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    whole = build(manuscript, scratch / "whole", print_options=options, jobs=1).outputs
-    joined = build(manuscript, scratch / "joined", print_options=options, jobs=2).outputs
+    whole = build(manuscript, scratch / "whole", print_options=options, printer=Printer(1)).outputs
+    joined = build(manuscript, scratch / "joined", print_options=options, printer=Printer(2)).outputs
     sectioned = load_edition(manuscript)[0]
     assert len(print_parts(sectioned, 2)) == len(sectioned.sections), "the edition must be laid out in parts"
     return whole[0].path, joined[0].path, whole[1].path, joined[1].path
@@ -184,8 +185,8 @@ def test_an_archive_variant_keeps_its_markers_when_joined(tmp_path: Path, monkey
 
 def test_joined_editions_are_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    first = build(SECTIONS, tmp_path / "first", formats=("pdf",), jobs=2).outputs[0].path
-    second = build(SECTIONS, tmp_path / "second", formats=("pdf",), jobs=2).outputs[0].path
+    first = build(SECTIONS, tmp_path / "first", formats=("pdf",), printer=Printer(2)).outputs[0].path
+    second = build(SECTIONS, tmp_path / "second", formats=("pdf",), printer=Printer(2)).outputs[0].path
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -223,8 +224,8 @@ def test_layouts_that_lay_out_no_part_are_laid_out_whole(tmp_path: Path, monkeyp
     layout = layout.replace("part.front", "true").replace("part.back", "true").replace("part.sections", "edition.sections")
     (styles / "edition.html").write_text(layout, encoding="utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=tmp_path / "styles", jobs=1)
-    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=tmp_path / "styles", jobs=2)
+    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=tmp_path / "styles", printer=Printer(1))
+    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=tmp_path / "styles", printer=Printer(2))
     assert joined.outputs[0].path.read_bytes() == whole.outputs[0].path.read_bytes()
 
 
@@ -252,8 +253,8 @@ def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
     """A style WeasyPrint ignores is reported once, at its line, however many parts read it."""
     styles = house_print_css(tmp_path / "styles", lambda css: css + "\n.headline { colour: red; }\n")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1)
-    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, jobs=2)
+    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, printer=Printer(1))
+    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, printer=Printer(2))
     assert [str(problem) for problem in joined.warnings] == [str(problem) for problem in whole.warnings]
     assert any("colour" in str(problem) for problem in whole.warnings)
 
@@ -385,7 +386,7 @@ def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monke
     edition, _ = load_edition(SECTIONS)
     assert len(print_parts(edition, 2, [(styles / "print.css").read_text(encoding="utf-8")])) == 1
     assert len(print_parts(edition, 2, ["@page { size: A4 } p:first-child { margin: 0 }"])) == 3
-    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1)
-    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, jobs=2)
+    whole = build(SECTIONS, tmp_path / "whole", formats=("pdf",), styles_dir=styles, printer=Printer(1))
+    joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, printer=Printer(2))
     assert joined.outputs[0].path.read_bytes() == whole.outputs[0].path.read_bytes()
     assert not (tmp_path / "joined" / ".hkcq-press-parts").exists()

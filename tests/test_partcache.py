@@ -26,6 +26,7 @@ from hkcq_press.partcache import CACHE_FOLDER
 from hkcq_press.partjobs import PartLaidOut
 from hkcq_press.parts import PRINTS_TOTAL
 from hkcq_press.placement import Placement
+from hkcq_press.printing import Printer
 
 # Three sections of two articles: 3, 8 | 5, 2 | 6, 4 paragraphs.
 PARAGRAPHS = [3, 8, 5, 2, 6, 4]
@@ -51,7 +52,7 @@ def folios(out_dir: Path) -> list[tuple[int, int]]:
 
 
 def pdf_bytes(manuscript: Path, out_dir: Path, **options: object) -> bytes:
-    (output,) = build(manuscript, out_dir, formats=("pdf",), jobs=2, **options).outputs  # type: ignore[arg-type]
+    (output,) = build(manuscript, out_dir, formats=("pdf",), printer=Printer(2), **options).outputs  # type: ignore[arg-type]
     return output.path.read_bytes()
 
 
@@ -99,7 +100,7 @@ def _forked_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     def built_with_a_layout_process(*arguments, **options):  # type: ignore[no-untyped-def]
         process = LayoutProcess()
         try:
-            return stock(*arguments, **options, layout_process=process)
+            return stock(*arguments, **options, printer=Printer(1, process))
         finally:
             process.stop()
 
@@ -132,7 +133,7 @@ def test_a_section_that_grows_moves_the_numbers_of_the_others(tmp_path: Path) ->
     draws: it is reused. The PDF is as built from nothing, its last pages numbered on
     from the new ones."""
     manuscript = edition(tmp_path / "m")
-    pages_before = len(page_texts(Path(build(manuscript, tmp_path / "first", formats=("pdf",), jobs=2)
+    pages_before = len(page_texts(Path(build(manuscript, tmp_path / "first", formats=("pdf",), printer=Printer(2))
                                        .outputs[0].path)))
 
     pdf_bytes(manuscript, tmp_path / "dist")
@@ -267,7 +268,7 @@ def test_the_join_draws_the_folios_the_sections_leave_to_it(tmp_path: Path) -> N
     """A stored section prints no folio; the joined PDF lays each page's folio over it,
     marked as an artifact (not the copy), and every page prints its own number."""
     manuscript = edition(tmp_path / "m")
-    (output,) = build(manuscript, tmp_path / "dist", formats=("pdf",), jobs=2).outputs
+    (output,) = build(manuscript, tmp_path / "dist", formats=("pdf",), printer=Printer(2)).outputs
     last = page_texts(output.path)[-1]
     stored = [pdf for pdf in (tmp_path / "dist" / CACHE_FOLDER).glob("*/*/part.pdf")]
     assert len(stored) == 3
@@ -296,7 +297,7 @@ def test_a_folio_beside_other_text_stays_in_its_section(tmp_path: Path) -> None:
     again = pdf_bytes(manuscript, tmp_path / "dist", styles_dir=styles)
     assert not set(kept(tmp_path / "dist").items()) & set(before.items())
     assert again == pdf_bytes(manuscript, tmp_path / "fresh", styles_dir=styles)
-    (whole,) = build(manuscript, tmp_path / "whole", formats=("pdf",), styles_dir=styles, jobs=1).outputs
+    (whole,) = build(manuscript, tmp_path / "whole", formats=("pdf",), styles_dir=styles, printer=Printer(1)).outputs
     (joined,) = (tmp_path / "dist").glob("*.pdf")
     assert page_texts(joined) == page_texts(whole.path)
     assert all("Hong Kong–Chongqing" in text for text in page_texts(joined))
@@ -317,12 +318,12 @@ def test_the_e_book_marks_the_same_print_pages_after_a_rebuild(tmp_path: Path) -
     """The EPUB's print page list comes from the sections' layouts, stored ones
     included: after the middle section grows, it is the one a build from nothing makes."""
     manuscript = edition(tmp_path / "m")
-    build(manuscript, tmp_path / "dist", jobs=2)
+    build(manuscript, tmp_path / "dist", printer=Printer(2))
     grow_the_middle(manuscript)
-    again = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "dist", jobs=2).outputs}
-    fresh = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "fresh", jobs=2).outputs}
+    again = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "dist", printer=Printer(2)).outputs}
+    fresh = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "fresh", printer=Printer(2)).outputs}
     assert again == fresh
-    whole = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "whole", jobs=1).outputs}
+    whole = {output.format: output.path.read_bytes() for output in build(manuscript, tmp_path / "whole", printer=Printer(1)).outputs}
     assert again["epub"] == whole["epub"]
 
 
@@ -331,7 +332,7 @@ def test_the_folios_are_written_as_the_variant_asks(tmp_path: Path) -> None:
     at the join are written in the variant's PDF version, as the sections are."""
     manuscript = edition(tmp_path / "m")
     options = PrintOptions("pdf/a-1b")
-    (output,) = build(manuscript, tmp_path / "dist", formats=("pdf",), jobs=2, print_options=options).outputs
+    (output,) = build(manuscript, tmp_path / "dist", formats=("pdf",), printer=Printer(2), print_options=options).outputs
     with pikepdf.open(output.path) as joined:
         assert str(joined.pdf_version) == "1.4"
         folios = [form for page in joined.pages for name, form in page.Resources.XObject.items()

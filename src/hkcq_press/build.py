@@ -19,11 +19,11 @@ from .manuscript import DEFAULT_LIMITS, Limits, load_edition
 from .blocks import PullQuote, walk
 from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from .outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs
+from .printing import HERE, Printer
 from .render import HouseStyle
 from .stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
-    from .layout_process import LayoutProcess
     from .partcache import PartCache
     from .verify import Validator, Verification
 
@@ -124,8 +124,7 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
     verify: bool = False,
-    jobs: int = 1,
-    layout_process: LayoutProcess | None = None,
+    printer: Printer = HERE,
 ) -> BuildResult:
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
@@ -140,13 +139,13 @@ def build(
     date is verified where it is; `MissingValidator` before anything is read if a
     validator is not installed.
 
-    With `jobs` above 1, an edition of sections is laid out in that many processes
-    side by side (see `parts.py`); the PDF reads and checks as if laid out in one.
-    A script that calls this must guard its own code with `if __name__ ==
-    "__main__":`, as Python's processes that start anew import it again.
-
-    An edition laid out whole is laid out in `layout_process`, if given (the command
-    line starts one before it calls this, see `layout_process.py`); the caller stops it.
+    Where the print edition is laid out, `printer` decides (`printing.py`): by
+    default whole, here; `Printer(jobs)` lays an edition of sections out in that many
+    processes side by side (see `parts.py`), the PDF reading and checking as if laid
+    out in one; the command line's (`Printer.started`) has a layout process, started
+    before this is called, that lays out an edition laid out whole. A script that
+    lays out in parts must guard its own code with `if __name__ == "__main__":`, as
+    Python's processes that start anew import it again.
     """
     validators: tuple[Validator, ...] = ()
     if verify and "epub" in formats:
@@ -157,7 +156,7 @@ def build(
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
     job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
-               verify, validators, jobs, None if force else record.digests, layout_process)
+               verify, validators, printer, None if force else record.digests)
     inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests,
                            job.verified_by)
     fresh = {} if force else {
@@ -202,12 +201,10 @@ class _Job:
     progress: Progress | None
     verify: bool
     validators: tuple[Validator, ...]
-    jobs: int
-    """Processes that lay out the print edition's parts side by side."""
+    printer: Printer
     file_digests: FileDigests | None
     """The input files' digests, to file the sections laid out in parts for the next
     build to reuse; None to lay every section out anew (`force`)."""
-    layout_process: LayoutProcess | None
 
     @property
     def verified_by(self) -> tuple[str, ...]:
@@ -230,15 +227,13 @@ def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: d
         raise VerificationFailed(found.problems)
 
 
-def _kept_parts(job: _Job, edition: Edition) -> PartCache | None:
-    """Where the sections laid out in parts are kept for the next build (`partcache`)."""
-    if job.jobs < 2 or len(edition.sections) < 2 or job.file_digests is None:
-        return None
-    from .partcache import PartCache
-
-    articles = frozenset(article.source for article in edition.articles)
-    made_with = layout_digest(job.manuscript_dir, job.style, articles, job.file_digests)
-    return PartCache.of(job.out_dir, job.manuscript_dir, made_with)
+def _store(job: _Job, edition: Edition) -> PartCache | None:
+    """Where the sections laid out side by side are kept for the next build."""
+    made_with = None
+    if job.file_digests is not None and job.printer.jobs > 1 and len(edition.sections) > 1:
+        articles = frozenset(article.source for article in edition.articles)
+        made_with = layout_digest(job.manuscript_dir, job.style, articles, job.file_digests)
+    return job.printer.store(edition, job.out_dir, job.manuscript_dir, made_with)
 
 
 def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
@@ -261,8 +256,8 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         from .pdf import laid_out
 
         with laid_out(
-            edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.jobs,
-            _kept_parts(job, edition), job.layout_process,
+            edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.printer,
+            _store(job, edition),
         ) as layout:
             book = None
             if "epub" in staged:

@@ -13,7 +13,6 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -22,9 +21,9 @@ from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
     from .build import Format
-    from .layout_process import LayoutProcess
     from .manuscript import Limits
     from .preview import Attempt
+    from .printing import Printer
     from .verify import Verification
 
 BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
@@ -179,15 +178,14 @@ def _check(arguments: argparse.Namespace) -> int:
 
 def _build(arguments: argparse.Namespace) -> int:
     """`pdf`, `epub` and `build`."""
-    from .layout_process import LayoutProcess
+    from .printing import Printer
 
-    jobs = arguments.jobs or _cores()
     # Started first: WeasyPrint loads on another core while the manuscript is read.
-    with LayoutProcess.started() if jobs > 1 else nullcontext() as layout_process:
-        return _built(arguments, jobs, layout_process)
+    with Printer.started(arguments.jobs or _cores()) as printer:
+        return _built(arguments, printer)
 
 
-def _built(arguments: argparse.Namespace, jobs: int, layout_process: LayoutProcess | None) -> int:
+def _built(arguments: argparse.Namespace, printer: Printer) -> int:
     from .build import build
 
     formats = BUILDS[arguments.command][1]
@@ -199,7 +197,7 @@ def _built(arguments: argparse.Namespace, jobs: int, layout_process: LayoutProce
         result = build(
             arguments.manuscript, arguments.out, formats, _styles(arguments), _limits(arguments), options,
             keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
-            verify=arguments.verify, jobs=jobs, layout_process=layout_process,
+            verify=arguments.verify, printer=printer,
         )
     finally:
         if progress is not None:

@@ -2,8 +2,8 @@
 manuscript is read: loading WeasyPrint is most of a small edition's time, and it
 loads on another core while this process reads and renders the manuscript.
 
-The command line starts one for each build that lays out the print edition
-(`LayoutProcess.started`) and hands it to `build`, which lays the edition out there
+The command line's printer (`printing.Printer.started`) starts one for each build
+that lays out the print edition, and `build` lays the edition out there
 when it is laid out whole, has it fork the processes that lay out the parts when the
 edition is laid out in parts (each starts with WeasyPrint loaded, at once), and
 stops it unused otherwise (nothing changed, an error in the manuscript). Forked, the

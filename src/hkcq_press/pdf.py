@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -26,6 +26,7 @@ from .inline import InlineMarkup
 from .model import HOUSE_PRINT_OPTIONS, PAGE_SIZES, Edition, PrintOptions, PrintPart
 from .pagemap import PageStart
 from .placement import AS_WRITTEN, Placement
+from .printing import HERE, Printer, Way
 from .render import HouseStyle
 from .stylesheets import STYLESHEETS
 from .typesetting import LayoutJob, laid_out_whole, weasyprint_log, write_tagged
@@ -43,6 +44,19 @@ DEFAULT_VARIANT = "pdf/ua-1"
 class PdfResult:
     pages: int
     warnings: list[Problem]
+
+
+class Layout(Protocol):
+    """The print edition laid out, however it was: where its pages begin, for the
+    e-book's page list, and the PDF to write."""
+
+    @property
+    def pages(self) -> int: ...
+
+    @property
+    def page_starts(self) -> tuple[PageStart, ...]: ...
+
+    def write(self, target: Path) -> PdfResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +165,11 @@ def write_pdf(
     options: PrintOptions = HOUSE_PRINT_OPTIONS,
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
-    jobs: int = 1,
-    kept_parts: PartCache | None = None,
+    printer: Printer = HERE,
+    store: PartCache | None = None,
 ) -> PdfResult:
     """Lay out and write the print edition (see `laid_out`)."""
-    with laid_out(edition, style, options, html_target, on_page, jobs, kept_parts) as layout:
+    with laid_out(edition, style, options, html_target, on_page, printer, store) as layout:
         return layout.write(target)
 
 
@@ -166,10 +180,9 @@ def laid_out(
     options: PrintOptions = HOUSE_PRINT_OPTIONS,
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
-    jobs: int = 1,
-    kept_parts: PartCache | None = None,
-    layout_process: LayoutProcess | None = None,
-) -> Iterator[PrintLayout | ProcessPrintLayout | JoinedPrintLayout]:
+    printer: Printer = HERE,
+    store: PartCache | None = None,
+) -> Iterator[Layout]:
     """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
     (the option, else the edition's `pdf_variant`) is asked for (every variant keeps
     the tags, so an archived edition stays accessible), and to learn where its pages
@@ -180,10 +193,10 @@ def laid_out(
     `file:` URLs and carries the edition's Chinese faces, if any, as `data:` URLs.
     `on_page` hears the number of each page as it is laid out.
 
-    With `jobs` above 1, an edition of sections is laid out a section a process,
-    `jobs` at a time, and joined (`parts.py`), reusing the sections `kept_parts`
-    holds as they would be laid out now; otherwise, and whenever its parts cannot be
-    laid out apart, whole: in `layout_process`, if one is given, else in this process.
+    Where it is laid out, `printer` decides (`printing.py`): a section a process,
+    side by side, and joined (`parts.py`), reusing the sections `store` holds as they
+    would be laid out now; otherwise, and whenever its parts cannot be laid out
+    apart, whole: in the printer's layout process, if it has one, else here.
     """
     layout_path = style.find(PRINT_LAYOUT)
     with (
@@ -209,20 +222,17 @@ def laid_out(
                 html_target.write_text(print_html(edition, style, options, kept, placement, inline=inline),
                                        encoding="utf-8")
 
-        parts = (edition.whole,)
-        if jobs > 1 and len(edition.sections) > 1:  # laid out by other processes: this one never loads WeasyPrint
-            from .parts import PRINTS_TOTAL, laid_out_in_parts, print_parts, start_laying_out
+        plan = printer.plan(edition, lambda: [
+            path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)
+        ])
+        if plan.way is Way.PARTS:  # laid out by other processes: this one never loads WeasyPrint
+            from .parts import PRINTS_TOTAL, laid_out_in_parts, start_laying_out
 
-            style_texts = [path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)]
-            parts = print_parts(edition, jobs, style_texts)
-        if len(parts) > 1:
-            from .layout_process import FORKS_PARTS
-
-            forking = layout_process if FORKS_PARTS else None
-            if forking is None:
+            parts = plan.parts
+            if plan.forking is None:
                 start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
             # Each part embeds a face of its own characters, named by its bytes: a part
-            # reads the same, and is kept by `kept_parts` as the same, whatever other
+            # reads the same, and is kept by the store as the same, whatever other
             # sections print. Rendered as asked for: the front starts before the others
             # are rendered.
             numbers = {id(part): number for number, part in enumerate(parts)}
@@ -241,11 +251,12 @@ def laid_out(
                     return as_written[id(part)]
                 return print_html(edition, style, options, faces[id(part)], placement, part, inline)
 
-            store = kept_parts.for_layout(Path(fonts_dir).as_uri()) if kept_parts else None
+            kept = store.for_layout(Path(fonts_dir).as_uri()) if store else None
             # The total number of pages counts only if a style prints it.
-            prints_total = any(PRINTS_TOTAL.search(text) for text in style_texts)
+            prints_total = any(PRINTS_TOTAL.search(text) for text in plan.style_texts)
             with laid_out_in_parts(
-                edition, parts, render, base_url, roots, variant, jobs, prints_total, on_page, store, forking,
+                edition, parts, render, base_url, roots, variant, printer.jobs, prints_total, on_page, kept,
+                plan.forking,
             ) as joined:
                 if joined is not None:
                     keep_html(joined.placement)
@@ -259,11 +270,11 @@ def laid_out(
             return print_html(edition, style, options, faces, moved, inline=inline)
 
         job = LayoutJob(html, base_url, roots, edition, variant, tempfile.gettempdir())
-        if layout_process is not None:
-            whole = layout_process.lay_out(job, moved_html, on_page)
+        if plan.process is not None:
+            whole = plan.process.lay_out(job, moved_html, on_page)
             keep_html(whole.placement, fonts)
             _unless_errors(located(whole.reported))
-            yield ProcessPrintLayout(whole, layout_process, located)
+            yield ProcessPrintLayout(whole, plan.process, located)
             return
         document, placement, starts, warnings = laid_out_whole(job, moved_html, records)
         keep_html(placement, fonts)

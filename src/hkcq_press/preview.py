@@ -41,6 +41,7 @@ from .build import FORMATS, build
 from .errors import ExitStatus, ManuscriptError, PressError, Problem
 from .manuscript import Limits
 from .model import PrintOptions
+from .printing import Printer
 
 PAGE_SCALE = 2.0
 """Pixels per PDF point of a page picture: 144 dpi, sharp on a high-density screen."""
@@ -225,7 +226,7 @@ class Preview:
         try:
             result = build(
                 self.manuscript_dir, self.out_dir, FORMATS, self.styles_dir, self.limits, self.print_options,
-                jobs=self.jobs,
+                printer=Printer(self.jobs),
             )
         except ManuscriptError as error:
             problems = sorted(error.problems, key=lambda problem: problem.severity != "error")
