@@ -100,7 +100,8 @@ def _forked_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     def built_with_a_layout_process(*arguments, **options):  # type: ignore[no-untyped-def]
         process = LayoutProcess()
         try:
-            return stock(*arguments, **options, printer=Printer(1, process))
+            jobs = options.pop("printer", Printer()).jobs
+            return stock(*arguments, **options, printer=Printer(jobs, process))
         finally:
             process.stop()
 
