@@ -18,12 +18,12 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from hkcq_press.epub import _article_xhtml
-from hkcq_press.inline import InlineMarkup
-from hkcq_press.manuscript import load_edition
-from hkcq_press.model import Edition
-from hkcq_press.pdf import print_html
-from hkcq_press.render import HouseStyle
+from hkcq_press.epub.writer import _article_xhtml
+from hkcq_press.markup.inline import InlineMarkup
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.model.edition import Edition
+from hkcq_press.pdf.writer import print_html
+from hkcq_press.style.house import HouseStyle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import ROOT, anthology  # noqa: E402

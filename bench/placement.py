@@ -19,10 +19,10 @@ from pathlib import Path
 
 import weasyprint
 
-from hkcq_press import placement
-from hkcq_press.manuscript import load_edition
-from hkcq_press.pdf import write_pdf
-from hkcq_press.render import HouseStyle
+from hkcq_press.pdf import placement
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.pdf.writer import write_pdf
+from hkcq_press.style.house import HouseStyle
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -50,7 +50,7 @@ def timed(manuscript: Path, target: Path, layouts: int) -> tuple[float, int, int
         return stock_render(self, *arguments, **options)
 
     weasyprint.HTML.render = counted  # type: ignore[method-assign]
-    import hkcq_press.pdf as pdf_module
+    import hkcq_press.pdf.writer as pdf_module
     pdf_module.MOST_LAYOUTS = layouts  # type: ignore[attr-defined]
     try:
         started = time.perf_counter()

@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hkcq_press import weasyprint_tuning
-from hkcq_press.manuscript import load_edition
-from hkcq_press.pdf import laid_out
-from hkcq_press.render import HouseStyle
+from hkcq_press.pdf import tuning as weasyprint_tuning
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.pdf.writer import laid_out
+from hkcq_press.style.house import HouseStyle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import anthology  # noqa: E402

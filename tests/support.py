@@ -21,7 +21,7 @@ import pikepdf
 import yaml
 from lxml import etree
 
-from hkcq_press.validators import Ace, Epubcheck
+from hkcq_press.verify.validators import Ace, Epubcheck
 
 MM = 72 / 25.4
 FURNITURE_BAND = 18 * MM

@@ -10,11 +10,11 @@ import pytest
 from conftest import FIXTURES
 from markdown_it.utils import read_fixture_file
 
-from hkcq_press.blocks import (
+from hkcq_press.model.blocks import (
     Block, BlockQuote, Code, Correction, Crosshead, Factbox, Figure, ListBlock, PullQuote, Table,
 )
 from hkcq_press.errors import Diagnostics
-from hkcq_press.markdown import BodyParser
+from hkcq_press.reader.body import BodyParser
 
 ARTICLE = Path("/desk/articles/story.md")
 CASES = [

@@ -202,7 +202,7 @@ def test_builds_running_at_once_never_leave_a_corrupt_edition(project: Path) -> 
 def test_an_interrupted_build_writes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Interrupted after the PDF is written, before the EPUB: neither edition is replaced."""
     from hkcq_press import build as build_module
-    from hkcq_press import epub as epub_module
+    from hkcq_press.epub import writer as epub_module
 
     assert run_cli("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
@@ -282,8 +282,8 @@ def test_build_makes_the_two_editions_at_the_same_time(project: Path, monkeypatc
     import threading
 
     from hkcq_press import build as build_module
-    from hkcq_press import epub as epub_module
-    from hkcq_press import pdf as pdf_module
+    from hkcq_press.epub import writer as epub_module
+    from hkcq_press.pdf import writer as pdf_module
 
     started = {"pdf": threading.Event(), "epub": threading.Event()}
     real = {"pdf": pdf_module.PrintLayout.write, "epub": epub_module.write_epub}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from support import flow, pdf_lines
 
 from hkcq_press.build import build
-from hkcq_press.dates import MONTHS, date_problem, printed_date
+from hkcq_press.model.dates import MONTHS, date_problem, printed_date
 from hkcq_press.errors import ManuscriptError
 
 

@@ -16,7 +16,7 @@ from conftest import DESKWEEK, Built, print_edition_of
 from lxml import etree
 from support import ace_violations, collapse, column_lines, epub_documents, epubcheck_messages, flow, pattern, pdf_lines
 
-from hkcq_press.pdfcheck import pdf_fonts
+from hkcq_press.verify.pdfcheck import pdf_fonts
 
 EXPECTED = yaml.safe_load((DESKWEEK / "expected.yaml").read_text(encoding="utf-8"))
 ADDRESS = re.compile(r"\(?(https?|mailto):|@example\.com")

@@ -25,8 +25,8 @@ from support import (
     pdf_lines,
 )
 
-from hkcq_press.pdfcheck import pdf_fonts
-from hkcq_press.validators import Epubcheck
+from hkcq_press.verify.pdfcheck import pdf_fonts
+from hkcq_press.verify.validators import Epubcheck
 
 
 def manuscript_articles(built: Built):

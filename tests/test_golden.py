@@ -23,9 +23,9 @@ import pytest
 from conftest import CHINESE, DESKWEEK, MULTI, ROOT, SAMPLE, SECTIONS
 
 from hkcq_press.build import build
-from hkcq_press.manuscript import load_edition
-from hkcq_press.pdf import print_html
-from hkcq_press.render import HouseStyle
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.pdf.writer import print_html
+from hkcq_press.style.house import HouseStyle
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EDITIONS = {"sample": SAMPLE, "multi": MULTI, "chinese": CHINESE, "deskweek": DESKWEEK, "sections": SECTIONS}

@@ -1,5 +1,11 @@
 """The package's imports point one way: read from its source (ast), every run of the
-suite. A new arrow against a rule fails here, naming the module and what it imports."""
+suite. A new arrow against a rule fails here, naming the module and what it imports.
+
+The folders are the stages: `model/` (what an edition says), `reader/` (manuscript in,
+model out), `style/` (the house style), `markup/` (the HTML both editions share),
+`pdf/` with `pdf/parallel/` (the print edition, and laying it out side by side),
+`epub/`, `verify/`, `preview/`; the command line, `build()` and their helpers at the top.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "hkcq_press"
 
-READER = frozenset({"manuscript", "markdown", "yamlfields", "characters", "naming", "pullquotes", "images",
-                    "addresses", "dates"})
-"""Manuscript in, model out."""
-WRITERS = frozenset({"pdf", "epub", "typesetting", "inline", "pagemap", "placement", "chinese", "printing"})
-"""Model in, editions out."""
-PARALLEL = frozenset({"layout_process", "parts", "part_process", "partjobs", "partcache", "pdfjoin",
-                      "weasyprint_parts"})
-"""What `--jobs` needs to lay an edition out in parts, side by side."""
-PARALLEL_IMPORTED_BY = frozenset({"printing", "pdf", "typesetting"})
-"""The modules outside the parallel ones that name them: the print layout's one
-decision (`printing`), the writer that follows it (`pdf`), and the engine that stops a
-part whose pages moved (`typesetting`, `PartDiverged`). The command line and
-`build()` know only a `Printer`."""
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _imports(path: Path) -> set[str]:
-    """The package's modules `path` imports when it runs: not those imported only for
-    type checking."""
+    """The package's modules `path` imports when it runs (not those imported only for
+    type checking), by dotted name below `hkcq_press`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     checking = {
         id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
@@ -36,17 +33,35 @@ def _imports(path: Path) -> set[str]:
     }
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and id(node) not in checking:
-            found |= {node.module.split(".")[0]} if node.module else {alias.name for alias in node.names}
+        if not isinstance(node, ast.ImportFrom) or id(node) in checking or node.level:
+            continue
+        module = node.module or ""
+        if module == "hkcq_press":
+            found |= {alias.name for alias in node.names}
+        elif module.startswith("hkcq_press."):
+            base = module.removeprefix("hkcq_press.")
+            found |= {f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names}
     return found
 
 
-GRAPH = {path.stem: _imports(path) for path in sorted(PACKAGE.glob("*.py"))}
+MODULES = {_module(path) for path in PACKAGE.rglob("*.py")}
+GRAPH = {_module(path): _imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _in(module: str, *folders: str) -> bool:
+    return any(module == folder or module.startswith(f"{folder}.") for folder in folders)
 
 
 def test_the_graph_is_read() -> None:
-    assert {"manuscript", "pdf", "epub", "parts"} <= GRAPH.keys()
-    assert "model" in GRAPH["manuscript"] and "partjobs" in GRAPH["part_process"]
+    assert {"reader.manuscript", "pdf.writer", "epub.writer", "pdf.parallel.parts"} <= GRAPH.keys()
+    assert "model.edition" in GRAPH["reader.manuscript"] and "pdf.parallel.jobs" in GRAPH["pdf.parallel.worker"]
+
+
+def test_every_relative_import_was_made_absolute() -> None:
+    relative = [_module(path) for path in PACKAGE.rglob("*.py")
+                if any(isinstance(node, ast.ImportFrom) and node.level
+                       for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))]
+    assert relative == []
 
 
 def test_no_module_imports_itself_through_others() -> None:
@@ -71,17 +86,23 @@ def test_no_module_imports_itself_through_others() -> None:
     assert circles == []
 
 
-@pytest.mark.parametrize("module", sorted(READER))
-def test_the_reader_imports_no_writer_and_nothing_of_the_parallel_layout(module: str) -> None:
-    assert GRAPH[module] & (WRITERS | PARALLEL) == set()
+@pytest.mark.parametrize("module", sorted(module for module in GRAPH if _in(module, "model")))
+def test_the_model_imports_nothing_but_the_model(module: str) -> None:
+    assert {imported for imported in GRAPH[module] if not _in(imported, "model")} == set()
 
 
-@pytest.mark.parametrize("module", ["pdf", "epub"])
+@pytest.mark.parametrize("module", sorted(module for module in GRAPH if _in(module, "reader")))
+def test_the_reader_imports_no_writer(module: str) -> None:
+    assert {imported for imported in GRAPH[module] if _in(imported, "markup", "pdf", "epub", "verify", "preview")} \
+        == set()
+
+
+@pytest.mark.parametrize("module", sorted(module for module in GRAPH if _in(module, "pdf", "epub", "markup")))
 def test_a_writer_imports_nothing_of_the_reader(module: str) -> None:
-    assert GRAPH[module] & READER == set()
+    assert {imported for imported in GRAPH[module] if _in(imported, "reader")} == set()
 
 
-def test_only_the_print_layout_names_the_parallel_modules() -> None:
-    assert not GRAPH["cli"] & PARALLEL and not GRAPH["build"] & PARALLEL
-    naming = {module for module, imported in GRAPH.items() if imported & PARALLEL and module not in PARALLEL}
-    assert naming <= PARALLEL_IMPORTED_BY
+def test_only_the_print_edition_names_the_parallel_modules() -> None:
+    naming = {module for module, imported in GRAPH.items()
+              if any(_in(name, "pdf.parallel") for name in imported) and not _in(module, "pdf")}
+    assert naming == set()

@@ -1,4 +1,4 @@
-"""The print edition laid out whole in a process of its own (`layout_process.py`),
+"""The print edition laid out whole in a process of its own (`pdf/parallel/process.py`),
 which the command line starts before it reads the manuscript: the same files as
 laid out in the build's own process, what WeasyPrint reports there located here,
 and the process stopped however the build ends."""
@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from conftest import CHINESE, DESKWEEK, FIXTURES, SAMPLE, run_cli
-from hkcq_press import layout_process as layout_process_module
-from hkcq_press import pdf
+from hkcq_press.pdf.parallel import process as layout_process_module
+from hkcq_press.pdf import writer as pdf
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.layout_process import ForkedProcess, LayoutProcess
-from hkcq_press.render import HouseStyle
-from hkcq_press.printing import Printer
+from hkcq_press.pdf.parallel.process import ForkedProcess, LayoutProcess
+from hkcq_press.style.house import HouseStyle
+from hkcq_press.pdf.printing import Printer
 from support import generated_article, generated_edition, temporary_files
 
 
@@ -139,7 +139,7 @@ def test_a_picture_the_renderer_cannot_load_is_reported_at_its_figure(
 def test_a_failure_there_is_raised_here(tmp_path: Path, layout_process: LayoutProcess) -> None:
     """The machine's condition (here, a folder that is not there) as the error it is;
     a process that ends unasked as an error, not a wait for ever."""
-    from hkcq_press.manuscript import DEFAULT_LIMITS, load_edition
+    from hkcq_press.reader.manuscript import DEFAULT_LIMITS, load_edition
 
     edition, _ = load_edition(SAMPLE, DEFAULT_LIMITS)
     with pdf.laid_out(edition, HouseStyle(None), printer=Printer(1, layout_process)) as layout, \
@@ -247,7 +247,7 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
     process forked has ended when the build returns."""
     from test_partcache import edition, story, swap_a_word
 
-    from hkcq_press import parts
+    from hkcq_press.pdf.parallel import parts
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
     manuscript = edition(tmp_path / "m")
@@ -390,7 +390,7 @@ def test_parts_laid_out_whole_after_all_are_laid_out_in_the_process(
     same PDF as laid out whole in the build's own process."""
     from test_partcache import edition
 
-    from hkcq_press import parts
+    from hkcq_press.pdf.parallel import parts
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767571200")
     manuscript = edition(tmp_path / "m")

@@ -8,11 +8,11 @@ import pytest
 from conftest import MULTI, SAMPLE
 
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.characters import pull_quote_words
-from hkcq_press.blocks import Crosshead, Figure, Paragraph, PullQuote
-from hkcq_press.inline import InlineMarkup
-from hkcq_press.manuscript import derived_identifier, load_edition
-from hkcq_press.naming import slugify
+from hkcq_press.reader.characters import pull_quote_words
+from hkcq_press.model.blocks import Crosshead, Figure, Paragraph, PullQuote
+from hkcq_press.markup.inline import InlineMarkup
+from hkcq_press.reader.manuscript import derived_identifier, load_edition
+from hkcq_press.reader.naming import slugify
 
 
 def write_manuscript(root: Path, article: str, edition: str | None = None) -> Path:

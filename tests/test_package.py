@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from hkcq_press.fonts import chinese_font_folders
+from hkcq_press.style.fonts import chinese_font_folders
 
 
 @pytest.fixture(scope="module")

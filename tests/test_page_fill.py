@@ -150,7 +150,7 @@ def test_layouts_that_do_not_place_figures_are_laid_out_once(tmp_path: Path, mon
     it was written: finding the same gaps again would only cost more layouts."""
     import weasyprint
 
-    from hkcq_press.render import HouseStyle
+    from hkcq_press.style.house import HouseStyle
 
     renders = []
     stock = weasyprint.HTML.render

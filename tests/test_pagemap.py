@@ -22,7 +22,7 @@ from support import (
 )
 
 from hkcq_press.build import build
-from hkcq_press.model import PrintOptions
+from hkcq_press.model.edition import PrintOptions
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -199,7 +199,7 @@ def test_the_epub_alone_lays_out_the_print_edition_without_writing_it(tmp_path: 
 
 
 def test_build_lays_out_the_print_edition_once_for_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hkcq_press import pdf as pdf_module
+    from hkcq_press.pdf import writer as pdf_module
 
     calls = []
     original = pdf_module.laid_out

@@ -15,13 +15,13 @@ from conftest import ROOT, SECTIONS, run_cli
 from support import generated_article, generated_edition
 
 from hkcq_press.build import build
-from hkcq_press.manuscript import load_edition
-from hkcq_press.model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
-from hkcq_press.parts import print_parts
-from hkcq_press.pdfcheck import check_pdf
-from hkcq_press.render import HouseStyle
-from hkcq_press.weasyprint_parts import PartOfEdition, PartPages
-from hkcq_press.printing import Printer
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
+from hkcq_press.pdf.parallel.parts import print_parts
+from hkcq_press.verify.pdfcheck import check_pdf
+from hkcq_press.style.house import HouseStyle
+from hkcq_press.pdf.parallel.hooks import PartOfEdition, PartPages
+from hkcq_press.pdf.printing import Printer
 
 EPOCH = "1767571200"
 
@@ -263,8 +263,8 @@ def _front_of_two_sections(tmp_path: Path) -> tuple[Edition, str, frozenset[str]
     """An edition of a long article, then a section of forty short ones: (the edition,
     the print HTML of its first part, with the contents, the ids that part's links
     lead to in the second)."""
-    from hkcq_press.parts import _anchors
-    from hkcq_press.pdf import print_html
+    from hkcq_press.pdf.parallel.parts import _anchors
+    from hkcq_press.pdf.writer import print_html
 
     articles = [generated_article(0, 30)] + [generated_article(seed, 1) for seed in range(1, 41)]
     edition, _ = load_edition(generated_edition(tmp_path / "m", articles, sections=[1, 40]))
@@ -283,7 +283,7 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
     out whole); numbers that fit leave the pages where they are."""
     import weasyprint
 
-    from hkcq_press.weasyprint_parts import PartDiverged, PartOfEdition, PartPages, part_layout
+    from hkcq_press.pdf.parallel.hooks import PartDiverged, PartOfEdition, PartPages, part_layout
 
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
     assert len(elsewhere) == 41  # the second section and its articles
@@ -334,7 +334,7 @@ def test_a_part_that_prints_no_total_is_not_made_again_for_it(
     """WeasyPrint makes a page that prints a target's number once more when it learns
     the total of pages, which it does not print: told the total, the part's layout
     skips that pass and writes the same PDF."""
-    from hkcq_press.weasyprint_parts import _Part
+    from hkcq_press.pdf.parallel.hooks import _Part
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
@@ -361,7 +361,7 @@ def _part_laid_out(edition: Edition, html: str, part: PartOfEdition,
     import weasyprint
     from weasyprint import layout
 
-    from hkcq_press.weasyprint_parts import part_layout
+    from hkcq_press.pdf.parallel.hooks import part_layout
 
     passes = 0
     stock = layout.make_all_pages

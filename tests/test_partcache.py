@@ -1,6 +1,6 @@
 """A rebuild of an edition of sections lays out again only the sections whose copy
 changed and those whose printed page numbers moved; the rest it takes from the output
-folder's store (`partcache.py`). Whatever it reuses, the PDF is the one a build from
+folder's store (`pdf/parallel/store.py`). Whatever it reuses, the PDF is the one a build from
 nothing makes of the same manuscript, byte for byte."""
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from test_parallel import EPOCH, house_print_css, page_texts
 
 from hkcq_press.build import build
 from hkcq_press.errors import Problem
-from hkcq_press.layout_process import LayoutProcess
-from hkcq_press.model import PrintOptions
-from hkcq_press.pagemap import PageStart
-from hkcq_press.partcache import CACHE_FOLDER
-from hkcq_press.partjobs import PartLaidOut
-from hkcq_press.parts import PRINTS_TOTAL
-from hkcq_press.placement import Placement
-from hkcq_press.printing import Printer
+from hkcq_press.pdf.parallel.process import LayoutProcess
+from hkcq_press.model.edition import PrintOptions
+from hkcq_press.markup.pagemap import PageStart
+from hkcq_press.pdf.parallel.store import CACHE_FOLDER
+from hkcq_press.pdf.parallel.jobs import PartLaidOut
+from hkcq_press.pdf.parallel.parts import PRINTS_TOTAL
+from hkcq_press.pdf.placement import Placement
+from hkcq_press.pdf.printing import Printer
 
 # Three sections of two articles: 3, 8 | 5, 2 | 6, 4 paragraphs.
 PARAGRAPHS = [3, 8, 5, 2, 6, 4]
@@ -350,7 +350,7 @@ def test_a_stored_part_gone_before_it_is_copied_is_laid_out_again(
 ) -> None:
     """Another build into the same folder may prune the store while this one runs:
     a stored PDF that is gone when this build would take it is laid out again."""
-    from hkcq_press.partcache import CachedPart
+    from hkcq_press.pdf.parallel.store import CachedPart
 
     manuscript = edition(tmp_path / "m")
     pdf_bytes(manuscript, tmp_path / "dist")

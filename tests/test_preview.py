@@ -26,9 +26,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 from support import browser_path
 
 from hkcq_press.errors import ExitStatus
-from hkcq_press.manuscript import DEFAULT_LIMITS
-from hkcq_press.model import HOUSE_PRINT_OPTIONS
-from hkcq_press.preview import Preview, PreviewError, PreviewRequest, PreviewServer
+from hkcq_press.reader.manuscript import DEFAULT_LIMITS
+from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS
+from hkcq_press.preview.server import Preview, PreviewError, PreviewRequest, PreviewServer
 from hkcq_press.scaffold import new_project
 
 ARTICLE = Path("manuscript/articles/first-story.md")

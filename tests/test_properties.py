@@ -16,11 +16,11 @@ from support import collapse, epub_documents, flow, in_order, pdf_lines
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.fonts import chinese_faces, house_characters, printable_characters
-from hkcq_press.characters import pull_quote_words
-from hkcq_press.manuscript import load_edition
-from hkcq_press.naming import slugify
-from hkcq_press.render import HouseStyle
+from hkcq_press.style.fonts import chinese_faces, house_characters, printable_characters
+from hkcq_press.reader.characters import pull_quote_words
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.naming import slugify
+from hkcq_press.style.house import HouseStyle
 
 LATIN = house_characters(HouseStyle(None))
 HOUSE = printable_characters(HouseStyle(None), "hong-kong")
@@ -227,7 +227,7 @@ def test_libyaml_reads_front_matter_as_the_python_reader_does(text: str) -> None
     the pure-Python parser: where both read a text, they read it alike. libyaml also
     reads tabs as the white space YAML says they are, where PyYAML's own scanner
     refuses some (a trailing tab, a tab after `key:`)."""
-    from hkcq_press.yamlfields import _FastTextLoader, _TextLoader
+    from hkcq_press.reader.yamlfields import _FastTextLoader, _TextLoader
 
     def compose(loader: type) -> object:
         try:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from hkcq_press.characters import normalise_words
-from hkcq_press.pullquotes import WORD_BOUNDARY, QuotableText
+from hkcq_press.reader.characters import normalise_words
+from hkcq_press.reader.pullquotes import WORD_BOUNDARY, QuotableText
 
 BODY = ("The minister said the plan was unacceptable to both sides. “We are unhappy with it,” she said; "
         "selling it abroad is illegal, and the deal was unworkable. We can’t agree on 3.5 million.")

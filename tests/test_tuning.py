@@ -19,10 +19,10 @@ from weasyprint import pdf as weasyprint_pdf
 from weasyprint.pdf.tags import add_tags
 from weasyprint.text.line_break import split_first_line as split_first_line_stock
 
-from hkcq_press import weasyprint_tuning
-from hkcq_press.manuscript import load_edition
-from hkcq_press.pdf import laid_out
-from hkcq_press.render import HouseStyle
+from hkcq_press.pdf import tuning as weasyprint_tuning
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.pdf.writer import laid_out
+from hkcq_press.style.house import HouseStyle
 
 
 def _copies_of_the_sample(root: Path, copies: int) -> Path:

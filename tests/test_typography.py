@@ -26,11 +26,11 @@ from support import (
 
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.fonts import chinese_faces
-from hkcq_press.manuscript import load_edition
-from hkcq_press.pdf import write_pdf
-from hkcq_press.pdfcheck import pdf_fonts
-from hkcq_press.render import HouseStyle
+from hkcq_press.style.fonts import chinese_faces
+from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.pdf.writer import write_pdf
+from hkcq_press.verify.pdfcheck import pdf_fonts
+from hkcq_press.style.house import HouseStyle
 
 FONTS = Path(__file__).resolve().parent.parent / "src" / "hkcq_press" / "layouts" / "fonts"
 DISTINCT_FORMS = "香直新等"
@@ -306,7 +306,7 @@ def test_a_character_no_chinese_face_has_is_refused_with_a_true_hint(tmp_path: P
 def test_chinese_without_the_faces_installed_says_how_to_install_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hkcq_press import fonts
+    from hkcq_press.style import fonts
 
     monkeypatch.setattr(fonts, "chinese_font_folders", lambda: (tmp_path / "nowhere",))
     with pytest.raises(ManuscriptError) as raised:

@@ -255,7 +255,7 @@ def test_fonts_install_refuses_what_it_cannot_fetch_or_trust(
     tmp_path: Path, local_server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     registry: str,
 ) -> None:
-    from hkcq_press import typefaces
+    from hkcq_press.style import typefaces
     from hkcq_press.cli import main
 
     url, requests = local_server

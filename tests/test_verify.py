@@ -15,8 +15,8 @@ import weasyprint
 from conftest import ROOT, Built, copy_manuscript, editions_in, run_cli
 
 from hkcq_press.errors import ExitStatus
-from hkcq_press.pdfcheck import check_pdf
-from hkcq_press.render import HouseStyle
+from hkcq_press.verify.pdfcheck import check_pdf
+from hkcq_press.style.house import HouseStyle
 
 HOUSE_SERIF = ROOT / "src" / "hkcq_press" / "layouts" / "fonts" / "NotoSerif-Regular.ttf"
 ARTICLE_LAYOUT = ROOT / "src" / "hkcq_press" / "layouts" / "epub" / "article.xhtml"

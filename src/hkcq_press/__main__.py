@@ -1,3 +1,3 @@
-from .cli import main
+from hkcq_press.cli import main
 
 raise SystemExit(main())

@@ -11,21 +11,21 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from .errors import Problem
-from .fonts import printable_characters
-from .freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
-from .hyphenation import hyphenation_exceptions
-from .manuscript import DEFAULT_LIMITS, Limits, load_edition
-from .blocks import PullQuote, walk
-from .model import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
-from .outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs
-from .printing import HERE, Printer
-from .render import HouseStyle
-from .stylesheets import check_stylesheets
+from hkcq_press.errors import Problem
+from hkcq_press.style.fonts import printable_characters
+from hkcq_press.freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
+from hkcq_press.style.hyphenation import hyphenation_exceptions
+from hkcq_press.reader.manuscript import DEFAULT_LIMITS, Limits, load_edition
+from hkcq_press.model.blocks import PullQuote, walk
+from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
+from hkcq_press.outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs
+from hkcq_press.pdf.printing import HERE, Printer
+from hkcq_press.style.house import HouseStyle
+from hkcq_press.style.stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
-    from .partcache import PartCache
-    from .verify import Validator, Verification
+    from hkcq_press.pdf.parallel.store import PartCache
+    from hkcq_press.verify.editions import Validator, Verification
 
 Format = Literal["pdf", "epub"]
 FORMATS: tuple[Format, ...] = ("pdf", "epub")
@@ -139,9 +139,9 @@ def build(
     date is verified where it is; `MissingValidator` before anything is read if a
     validator is not installed.
 
-    Where the print edition is laid out, `printer` decides (`printing.py`): by
+    Where the print edition is laid out, `printer` decides (`pdf/printing.py`): by
     default whole, here; `Printer(jobs)` lays an edition of sections out in that many
-    processes side by side (see `parts.py`), the PDF reading and checking as if laid
+    processes side by side (see `pdf/parallel/parts.py`), the PDF reading and checking as if laid
     out in one; the command line's (`Printer.started`) has a layout process, started
     before this is called, that lays out an edition laid out whole. A script that
     lays out in parts must guard its own code with `if __name__ == "__main__":`, as
@@ -149,7 +149,7 @@ def build(
     """
     validators: tuple[Validator, ...] = ()
     if verify and "epub" in formats:
-        from .verify import epub_validators
+        from hkcq_press.verify.editions import epub_validators
 
         validators = epub_validators()
     if out_dir.is_dir():
@@ -213,8 +213,8 @@ class _Job:
 
 def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: dict[Path, Path] | None = None) -> None:
     """Verify the editions (staged ones by their final `names`); any error fails the build."""
-    from .verify import VerificationFailed
-    from .verify import verify as verify_editions
+    from hkcq_press.verify.editions import VerificationFailed
+    from hkcq_press.verify.editions import verify as verify_editions
 
     editions = [path for path in paths if (names or {}).get(path, path).suffix in (".pdf", ".epub")]
     found = verify_editions(editions, job.style, names, job.validators)
@@ -253,7 +253,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         # The print edition is laid out first, even for the EPUB alone: the e-book marks
         # where its pages begin. The EPUB is then made beside the writing of the PDF;
         # WeasyPrint keeps this thread, whose log it reports to.
-        from .pdf import laid_out
+        from hkcq_press.pdf.writer import laid_out
 
         with laid_out(
             edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.printer,
@@ -261,7 +261,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         ) as layout:
             book = None
             if "epub" in staged:
-                from .epub import write_epub
+                from hkcq_press.epub.writer import write_epub
 
                 book = beside.submit(write_epub, edition, style, staged["epub"], job.verified_by, layout.page_starts)
             if "pdf" in staged:

@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import ExitStatus, PressError, Problem, ProblemsFound, Stopped
-from .model import PAGE_SIZES, PDF_VARIANTS, PrintOptions
+from hkcq_press.errors import ExitStatus, PressError, Problem, ProblemsFound, Stopped
+from hkcq_press.model.edition import PAGE_SIZES, PDF_VARIANTS, PrintOptions
 
 if TYPE_CHECKING:
-    from .build import Format
-    from .manuscript import Limits
-    from .preview import Attempt
-    from .printing import Printer
-    from .verify import Verification
+    from hkcq_press.build import Format
+    from hkcq_press.reader.manuscript import Limits
+    from hkcq_press.preview.server import Attempt
+    from hkcq_press.pdf.printing import Printer
+    from hkcq_press.verify.editions import Verification
 
 BUILDS: dict[str, tuple[str, tuple[Format, ...]]] = {
     "pdf": ("check, then build the print edition (PDF)", ("pdf",)),
@@ -127,7 +127,7 @@ class _ShowVersion(argparse.Action):
     """`--version`, looked up only when asked for (see `__init__`)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        from . import __version__
+        from hkcq_press import __version__
 
         print(f"hkcq-press {__version__}")
         parser.exit()
@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(arguments: argparse.Namespace) -> int:
-    from .build import check
+    from hkcq_press.build import check
 
     checked = check(arguments.manuscript, _styles(arguments), _limits(arguments))
     if not arguments.quiet:
@@ -178,7 +178,7 @@ def _check(arguments: argparse.Namespace) -> int:
 
 def _build(arguments: argparse.Namespace) -> int:
     """`pdf`, `epub` and `build`."""
-    from .printing import Printer
+    from hkcq_press.pdf.printing import Printer
 
     # Started first: WeasyPrint loads on another core while the manuscript is read.
     with Printer.started(arguments.jobs or _cores()) as printer:
@@ -186,7 +186,7 @@ def _build(arguments: argparse.Namespace) -> int:
 
 
 def _built(arguments: argparse.Namespace, printer: Printer) -> int:
-    from .build import build
+    from hkcq_press.build import build
 
     formats = BUILDS[arguments.command][1]
     options = PrintOptions(
@@ -215,8 +215,8 @@ def _built(arguments: argparse.Namespace, printer: Printer) -> int:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
-    from .render import HouseStyle
-    from .verify import NothingToVerify, verify
+    from hkcq_press.style.house import HouseStyle
+    from hkcq_press.verify.editions import NothingToVerify, verify
 
     files = arguments.files or sorted(
         path for path in arguments.out.glob("*") if path.suffix in (".pdf", ".epub") and not path.name.startswith(".")
@@ -239,7 +239,7 @@ def _say_verified(verification: Verification) -> None:
 
 
 def _new(arguments: argparse.Namespace) -> int:
-    from .scaffold import new_project
+    from hkcq_press.scaffold import new_project
 
     written = new_project(arguments.folder)
     if not arguments.quiet:
@@ -249,7 +249,7 @@ def _new(arguments: argparse.Namespace) -> int:
 
 
 def _fonts(arguments: argparse.Namespace) -> int:
-    from .typefaces import install_all, installed
+    from hkcq_press.style.typefaces import install_all, installed
 
     if arguments.action == "install":
         install_all(say=(lambda _: None) if arguments.quiet else print)
@@ -260,7 +260,7 @@ def _fonts(arguments: argparse.Namespace) -> int:
 
 
 def _preview(arguments: argparse.Namespace) -> int:
-    from .preview import serve
+    from hkcq_press.preview.server import serve
 
     def ready(url: str) -> None:
         print(f"previewing {arguments.manuscript} at {url} (Ctrl-C to stop)", flush=True)
@@ -302,7 +302,7 @@ def _styles(arguments: argparse.Namespace) -> Path | None:
 
 
 def _limits(arguments: argparse.Namespace) -> Limits:
-    from .manuscript import MB, Limits
+    from hkcq_press.reader.manuscript import MB, Limits
 
     return Limits(
         int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB),

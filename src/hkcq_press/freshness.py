@@ -22,11 +22,11 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from .fonts import chinese_font_folders
-from .manuscript import Limits
-from .model import PrintOptions
-from .outputs import TEMPORARY_PREFIX, file_digest
-from .render import HouseStyle
+from hkcq_press.style.fonts import chinese_font_folders
+from hkcq_press.reader.manuscript import Limits
+from hkcq_press.model.edition import PrintOptions
+from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
+from hkcq_press.style.house import HouseStyle
 
 STATE_FILE = ".hkcq-press.json"
 PACKAGE = Path(__file__).resolve().parent

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ManuscriptError, Problem
+from hkcq_press.errors import ManuscriptError, Problem
 
 TEMPORARY_PREFIX = ".hkcq-press-"
 _TEMPORARY = re.compile(re.escape(TEMPORARY_PREFIX) + r"(?P<pid>\d+)-.*\.tmp$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .errors import ManuscriptError, Problem
+from hkcq_press.errors import ManuscriptError, Problem
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 RENAMED = {"gitignore": ".gitignore"}

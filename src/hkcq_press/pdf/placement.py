@@ -1,0 +1,227 @@
+"""Where the print edition sets each figure: where the desk wrote it, unless it does
+not fit in what is left of the column and would leave a gap there; then, as a
+compositor would, after enough of the copy that follows it to fill the gap.
+
+Only the laid-out pages show a gap, so the print edition is laid out, the gaps found
+in WeasyPrint's boxes, the figures moved, and laid out again, a few times at most.
+A moved figure leaves a hidden mark where it was written, so the page map still
+counts its copy there, where the e-book sets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from hkcq_press.model.blocks import Block, Figure
+from hkcq_press.model.edition import Article, Edition
+
+MOST_LINES_LEFT_EMPTY = 2
+"""A column or page may end this many lines of body copy short of its foot before a figure."""
+MOST_LAYOUTS = 4
+"""Layouts of the edition at most: each settles the figures the one before moved."""
+
+
+@dataclass(frozen=True, slots=True)
+class FigureOrigin:
+    """Where a moved figure was written."""
+
+    kind: ClassVar[str] = "figure-origin"
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovedFigure:
+    """A figure set after the copy that fills the gap it would have left."""
+
+    kind: ClassVar[str] = "moved-figure"
+    figure: Figure
+
+    @property
+    def line(self) -> int:
+        return self.figure.line
+
+
+def figure_id(article: Article, figure: Figure) -> str:
+    """The element id the editions give a figure (the house layout sets it)."""
+    return f"{article.key}-figure-{figure.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """How far each moved figure moves: article key → the figure's line → how many of
+    the blocks after it it follows."""
+
+    moves: Mapping[str, Mapping[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def blocks(self, article: Article) -> tuple[Block | FigureOrigin | MovedFigure, ...]:
+        """The article's blocks in the order the print edition sets them."""
+        moves = self.moves.get(article.key)
+        if not moves:
+            return article.blocks
+        last = len(article.blocks) - 1
+        landing: dict[int, list[MovedFigure]] = {}
+        for index, block in enumerate(article.blocks):
+            if isinstance(block, Figure) and moves.get(block.line):
+                landing.setdefault(min(index + moves[block.line], last), []).append(MovedFigure(block))
+        placed: list[Block | FigureOrigin | MovedFigure] = []
+        for index, block in enumerate(article.blocks):
+            moved = isinstance(block, Figure) and moves.get(block.line)
+            placed.append(FigureOrigin(block.line) if moved else block)
+            placed.extend(landing.get(index, ()))
+        return tuple(placed)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Plain mappings, for the processes that lay out an edition's parts."""
+        return (_placement, ({key: dict(lines) for key, lines in self.moves.items()},))
+
+    def moved_further(self, gaps: Mapping[tuple[str, int], int]) -> Placement:
+        """This placement with each figure of `gaps` (article key, line) moved past that
+        many more blocks."""
+        moves = {key: dict(lines) for key, lines in self.moves.items()}
+        for (key, line), blocks in gaps.items():
+            moves.setdefault(key, {})[line] = moves.get(key, {}).get(line, 0) + blocks
+        return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}))
+
+
+AS_WRITTEN = Placement()
+
+
+def _placement(moves: dict[str, dict[int, int]]) -> Placement:
+    return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}))
+
+
+# --- Finding the gaps in WeasyPrint's laid-out pages ---------------------------------
+
+
+def figure_gaps(pages: Sequence[Any], root: Any, edition: Edition, placement: Placement) -> dict[tuple[str, int], int]:
+    """The figures (article key, line) that open a column or page after one that ends
+    more than `MOST_LINES_LEFT_EMPTY` lines short, with how many more blocks each
+    should move past to fill that gap: as few of those after it as fill it by their
+    laid-out heights. `pages` are WeasyPrint's laid-out page boxes (with or without
+    their margin boxes); `root` is the element tree of the laid-out HTML."""
+    from weasyprint.formatting_structure.boxes import BlockLevelBox, FootnoteAreaBox, MarginBox
+
+    figures = {
+        figure_id(article, block): (article, block)
+        for article in edition.articles for block in article.blocks if isinstance(block, Figure)
+    }
+    articles = {article.key: article for article in edition.articles}
+    openings: list[tuple[float, Any]] = []  # (the gap before it, the first box of a column or page)
+    heights: dict[int, float] = {}
+    page_end_gap = 0.0
+    for page_box in pages:
+        flow = [  # the page's own box, and a note area if it holds anything
+            child for index, child in enumerate(page_box.children)
+            if not isinstance(child, (MarginBox, FootnoteAreaBox)) and (index == 0 or child.children)
+        ]
+        if not flow:
+            continue
+        openings.append((page_end_gap, flow[0]))
+        boxes = list(_descendants(flow))
+        for box in boxes:
+            if isinstance(box, BlockLevelBox) and box.element is not None:
+                heights[id(box.element)] = heights.get(id(box.element), 0.0) + box.margin_height()
+        columns = [box for box in boxes if getattr(box, "is_column", False)]
+        for column, next_column in zip(columns, columns[1:], strict=False):
+            if next_column.position_y == column.position_y:  # side by side, in one row
+                openings.append((_bottom(column) - _content_bottom(column), next_column))
+        notes = [box.position_y for box in page_box.children if isinstance(box, FootnoteAreaBox) and box.children]
+        page_bottom = min([page_box.content_box_y() + page_box.height, *notes])
+        page_end_gap = page_bottom - max(_content_bottom(box) for box in flow)
+        if columns and _bottom(columns[-1]) >= page_bottom - 1:  # the page ends in columns
+            page_end_gap = max(page_end_gap, _bottom(columns[-1]) - _content_bottom(columns[-1]))
+    elements = {element.get("id"): element for element in root.iter() if element.get("id") in figures}
+    parents = {id(child): parent for parent in root.iter() for child in parent}
+    gaps: dict[tuple[str, int], int] = {}
+    for gap, first in openings:
+        if gap <= _most_left_empty(first):
+            continue
+        opening = _opening_figure(first, figures, articles, placement)
+        if opening is None:
+            continue
+        article, figure = opening
+        if blocks := _blocks_to_fill(elements[figure_id(article, figure)], parents, heights, gap):
+            gaps[(article.key, figure.line)] = blocks
+    return gaps
+
+
+def _descendants(boxes: list[Any]) -> Iterator[Any]:
+    for box in boxes:
+        yield box
+        yield from _descendants(getattr(box, "children", []))
+
+
+def _in_flow(box: Any) -> list[Any]:
+    return [child for child in getattr(box, "children", []) if child.is_in_normal_flow()]
+
+
+def _bottom(box: Any) -> float:
+    return box.position_y + box.height
+
+
+def _content_bottom(box: Any) -> float:
+    """Where the lowest copy inside `box` ends: its lines, pictures and empty boxes (a
+    rule), not the box itself, which WeasyPrint stretches to the foot of the page when
+    the page breaks inside it."""
+    from weasyprint.formatting_structure.boxes import LineBox, ParentBox
+
+    children = _in_flow(box) if isinstance(box, ParentBox) and not isinstance(box, LineBox) else []
+    if not children:
+        return box.position_y + box.margin_height() - box.margin_bottom
+    return max(_content_bottom(child) for child in children)
+
+
+def _most_left_empty(box: Any) -> float:
+    """`MOST_LINES_LEFT_EMPTY` lines of the copy that opens `box`."""
+    style = box.style
+    line_height = style["line_height"]
+    if line_height == "normal":
+        line = 1.2 * style["font_size"]
+    elif isinstance(line_height, (int, float)):
+        line = line_height * style["font_size"]
+    else:
+        line = line_height.value
+    return MOST_LINES_LEFT_EMPTY * line
+
+
+def _opening_figure(
+    box: Any, figures: dict[str, tuple[Article, Figure]], articles: dict[str, Article], placement: Placement
+) -> tuple[Article, Figure] | None:
+    """The figure an area opens with: its first box, or the first block of an article
+    that opens there (kept with its headline, the figure took the headline along)."""
+    while box is not None:
+        element = box.element if box.element_tag and "::" not in box.element_tag else None
+        name = element.get("id") if element is not None else None
+        if name in figures:
+            return figures[name]
+        children = _in_flow(box)
+        if name in articles and children and "article-header" in (children[0].element.get("class") or "").split():
+            blocks = placement.blocks(articles[name])
+            return (articles[name], blocks[0]) if blocks and isinstance(blocks[0], Figure) else None
+        box = children[0] if children else None
+    return None
+
+
+def _blocks_to_fill(figure: Any, parents: dict[int, Any], heights: dict[int, float], gap: float) -> int:
+    """How many of the blocks set after `figure` (an element) fill `gap` by their
+    laid-out heights; none when nothing follows it. The house layouts give each
+    block one element."""
+    placed = figure
+    parent = parents.get(id(placed))
+    if parent is not None and "moved-figure" in (parent.get("class") or "").split():
+        placed, parent = parent, parents.get(id(parent))
+    if parent is None:
+        return 0
+    siblings = list(parent)
+    count, filled = 0, 0.0
+    for sibling in siblings[siblings.index(placed) + 1:]:
+        if "figure-origin" in (sibling.get("class") or "").split():
+            continue
+        count += 1
+        filled += heights.get(id(sibling), 0.0)
+        if filled >= gap:
+            break
+    return count

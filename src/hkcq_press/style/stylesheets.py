@@ -1,0 +1,133 @@
+"""The house style's stylesheets and fonts, under one rule for both editions.
+
+The print edition's fetcher reads only regular files inside the manuscript, the
+style folders and the package; the e-book carries its stylesheets and fonts into
+every reader. So a stylesheet or font that is a link to a file elsewhere is
+refused, `@import` is never followed (an e-book would fetch it when read), and a
+stylesheet may name no file but the typefaces `fonts.css` declares, which both
+editions carry. Each refusal names the style file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import tinycss2
+
+from hkcq_press.errors import ManuscriptError, Problem
+from hkcq_press.style.house import HouseStyle
+
+FONTS_STYLESHEET = "fonts.css"
+STYLESHEETS = {
+    "print": (FONTS_STYLESHEET, "print.css", "house.css"),
+    "epub": (FONTS_STYLESHEET, "epub.css", "house.css"),
+}
+"""The stylesheets each edition links, in order: the desk's house.css last."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A file or address a stylesheet names."""
+
+    url: str
+    line: int
+    kind: str
+    """`import`, `font` (a `src` of an @font-face rule) or `url`."""
+
+
+def references(css: str) -> Iterator[Reference]:
+    """Every `@import` and `url()` of a stylesheet, with its line."""
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type == "at-rule" and rule.lower_at_keyword == "import":
+            for token in _tokens(rule.prelude):
+                if token.type in ("string", "url") or (token.type == "function" and token.lower_name == "url"):
+                    yield Reference(_url(token), rule.source_line, "import")
+                    break
+            continue
+        kind = "font" if rule.type == "at-rule" and rule.lower_at_keyword == "font-face" else "url"
+        for token in _tokens(getattr(rule, "prelude", None) or []) + _tokens(getattr(rule, "content", None) or []):
+            if token.type == "url" or (token.type == "function" and token.lower_name == "url"):
+                yield Reference(_url(token), token.source_line, kind)
+
+
+def confined(style: HouseStyle, path: Path, referrer: Path, line: int | None) -> Path:
+    """`path` with links followed, if it is a regular file inside the style folders;
+    otherwise a located error: nothing outside the house style reaches an edition."""
+    resolved = path.resolve()
+    if not resolved.exists():
+        problem = f"`{path.name}` does not exist (looked for {resolved})"
+    elif not any(resolved.is_relative_to(folder.resolve()) for folder in style.directories):
+        problem = f"`{path.name}` is not a file of the house style (it is {resolved})"
+    elif not resolved.is_file():
+        problem = f"`{path.name}` is not a regular file"
+    else:
+        return resolved
+    raise ManuscriptError([Problem(
+        referrer, line, problem,
+        "Keep the house style's files inside its folder, as regular files, not links to files elsewhere; "
+        "a file is named relative to the stylesheet that names it.",
+    )])
+
+
+def check_stylesheets(style: HouseStyle) -> None:
+    """Every stylesheet of either edition, checked as `stylesheet` checks it; every
+    problem reported at once. Both editions and `check` run this, so `check` refuses
+    whatever a build would."""
+    problems = []
+    for name in dict.fromkeys(name for names in STYLESHEETS.values() for name in names):
+        try:
+            stylesheet(style, name)
+        except ManuscriptError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ManuscriptError(problems)
+
+
+def stylesheet(style: HouseStyle, name: str) -> bytes:
+    """A stylesheet of the house style, checked (see the module's docstring): the same
+    rule for both editions, since the e-book would fetch what it names when read."""
+    path = style.find(name)
+    data = confined(style, path, path, None).read_bytes()
+    problems = []
+    for reference in references(data.decode("utf-8", errors="replace")):
+        if reference.kind == "import":
+            problems.append(Problem(
+                path, reference.line, f"`@import` of `{reference.url}` cannot be carried by the e-book",
+                "Copy the rules you need into this stylesheet (or into house.css).",
+            ))
+        elif reference.kind == "url" and not reference.url.startswith("#"):
+            problems.append(Problem(
+                path, reference.line, f"the e-book cannot carry `{reference.url}`, which this stylesheet names",
+                "A stylesheet may name no file but the typefaces of fonts.css; the e-book carries those.",
+            ))
+        elif reference.kind == "font" and name != FONTS_STYLESHEET:
+            problems.append(Problem(
+                path, reference.line, "typefaces are declared in fonts.css only",
+                "Move this @font-face rule to your fonts.css, so the e-book carries its font.",
+            ))
+    if problems:
+        raise ManuscriptError(problems)
+    return data
+
+
+def _tokens(tokens: list) -> list:  # type: ignore[type-arg]
+    """Tokens with those inside blocks and functions, in order."""
+    found = []
+    for token in tokens:
+        found.append(token)
+        if token.type in ("() block", "[] block", "{} block"):
+            found.extend(_tokens(token.content))
+        elif token.type == "function":
+            found.extend(_tokens(token.arguments))
+        elif token.type == "declaration":
+            found.extend(_tokens(token.value))
+    return found
+
+
+def _url(token: tinycss2.ast.Node) -> str:
+    if token.type in ("url", "string"):
+        return str(token.value)
+    strings = [argument.value for argument in token.arguments if argument.type == "string"]
+    return strings[0] if strings else ""
