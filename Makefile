@@ -50,7 +50,7 @@ $(VENV)/.tested: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-$(FONTS)/.installed: src/hkcq_press/typefaces.py $(VENV)/.installed
+$(FONTS)/.installed: src/hkcq_press/style/typefaces.py $(VENV)/.installed
 	$(BIN)/hkcq-press fonts install
 	touch $@
 
