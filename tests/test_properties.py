@@ -17,7 +17,7 @@ from support import collapse, epub_documents, flow, in_order, pdf_lines
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.style.fonts import chinese_faces, house_characters, printable_characters
-from hkcq_press.reader.characters import pull_quote_words
+from hkcq_press.reader.characters import Printable, pull_quote_words
 from hkcq_press.reader.manuscript import load_edition
 from hkcq_press.reader.naming import slugify
 from hkcq_press.style.house import HouseStyle
@@ -193,7 +193,7 @@ def test_the_reader_never_crashes_on_any_front_matter(front: str) -> None:
         (root / "edition.yaml").write_text("title: T\nlanguage: en\narticles: [a.md]\n", encoding="utf-8")
         (root / "a.md").write_text(f"---\n{front}\n---\n\nText.\n", encoding="utf-8", errors="surrogatepass")
         try:
-            load_edition(root, repertoire=lambda forms: HOUSE)
+            load_edition(root, repertoire=lambda forms: Printable(HOUSE))
         except ManuscriptError as error:
             assert error.problems and all(problem.path.name == "a.md" for problem in error.problems)
 
@@ -298,6 +298,6 @@ def test_the_reader_never_crashes_on_any_body(body: str) -> None:
         (root / "a.md").write_text(f"---\nheadline: H\nbyline: B\n---\n\nText.\n\n{body}\n", encoding="utf-8",
                                    errors="surrogatepass")
         try:
-            load_edition(root, repertoire=lambda forms: HOUSE)
+            load_edition(root, repertoire=lambda forms: Printable(HOUSE))
         except ManuscriptError as error:
             assert error.problems and all(problem.path.name == "a.md" for problem in error.problems)

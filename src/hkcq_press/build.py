@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from hkcq_press.errors import Problem
-from hkcq_press.style.fonts import printable_characters
+from hkcq_press.style.fonts import repertoire
 from hkcq_press.freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
 from hkcq_press.style.hyphenation import hyphenation_exceptions
 from hkcq_press.reader.manuscript import DEFAULT_LIMITS, Limits, load_edition
@@ -88,7 +88,7 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
     Raises `ManuscriptError` listing every problem found.
     """
     style = HouseStyle(styles_dir)
-    edition, warnings = load_edition(manuscript_dir, limits, partial(printable_characters, style))
+    edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style))
     check_stylesheets(style)
     hyphenation_exceptions(style)  # read as the print edition reads it: a bad line is refused here too
     return CheckResult(edition, list(warnings), summarise(edition))
@@ -239,7 +239,7 @@ def _store(job: _Job, edition: Edition) -> PartCache | None:
 def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
     progress, style = job.progress, job.style
     edition, warnings = load_edition(
-        job.manuscript_dir, job.limits, partial(printable_characters, style), progress.article if progress else None
+        job.manuscript_dir, job.limits, partial(repertoire, style), progress.article if progress else None
     )
     check_stylesheets(style)
     result.edition = edition

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 QUOTATION_MARKS = "\"'“”‘’«»「」『』"
 
@@ -57,12 +58,20 @@ def describe(chars: list[str]) -> str:
     )
 
 
-def unprintable_message(what: str, missing: list[str]) -> tuple[str, str]:
-    from hkcq_press.style.fonts import chinese_installed
+@dataclass(frozen=True, slots=True)
+class Printable:
+    """What the house typefaces can print, as the house style tells the reader."""
 
+    characters: frozenset[int]
+    chinese_installed: bool = True
+    """Whether the Chinese faces are installed: if so, a Chinese character missing is
+    a rare one to replace; if not, the faces are what to install."""
+
+
+def unprintable_message(what: str, missing: list[str], printable: Printable) -> tuple[str, str]:
     hint = "Replace them, or add a typeface that has them to the house style (fonts.css)."
     if any(unicodedata.name(char, "").startswith("CJK") for char in missing):
-        if chinese_installed():
+        if printable.chinese_installed:
             hint = ("Not even Noto Serif HK, TC or SC has them: replace each with its common form, or add a "
                     "typeface that has them to the house style (fonts.css).")
         else:

@@ -21,6 +21,7 @@ from hkcq_press.reader.characters import (
     pull_quote_words,
     refusals,
     unprintable_characters,
+    Printable,
     unprintable_message,
 )
 from hkcq_press.model.blocks import Block, Code, Crosshead, Factbox, Figure, Inline, InternalTarget, PullQuote, walk
@@ -93,11 +94,11 @@ DEFAULT_LIMITS = Limits()
 @dataclass(frozen=True, slots=True)
 class _Rules:
     limits: Limits
-    printable: frozenset[int] | None
-    """Code points the house typefaces have; None skips that check."""
+    printable: Printable | None
+    """What the house typefaces can print; None skips that check."""
 
 
-Repertoire = Callable[[str], frozenset[int]]
+Repertoire = Callable[[str], Printable]
 """What the house typefaces can print, given the edition's `chinese_forms`."""
 
 
@@ -567,8 +568,8 @@ class _ArticleReader:
             self.report.error(self.path, line, problem, hint)
         if self.rules.printable is None:
             return
-        if missing := unprintable_characters(printed, self.rules.printable):
-            self.report.error(self.path, line, *unprintable_message("this text", missing))
+        if missing := unprintable_characters(printed, self.rules.printable.characters):
+            self.report.error(self.path, line, *unprintable_message("this text", missing, self.rules.printable))
 
     def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
         pull_quotes = [block for block in blocks if isinstance(block, PullQuote)]
@@ -649,13 +650,13 @@ def _read_text(path: Path, limit: int, report: Diagnostics) -> str | None:
     return REFUSED.sub("", text)
 
 
-def _check_printable(fields: Fields, keys: tuple[str, ...], printable: frozenset[int] | None) -> None:
+def _check_printable(fields: Fields, keys: tuple[str, ...], printable: Printable | None) -> None:
     if printable is None:
         return
     for key in keys:
         for value, line in fields.scalars(key):
-            if missing := unprintable_characters(value, printable):
-                fields.report.error(fields.path, line, *unprintable_message(f"`{key}`", missing))
+            if missing := unprintable_characters(value, printable.characters):
+                fields.report.error(fields.path, line, *unprintable_message(f"`{key}`", missing, printable))
 
 
 def _megabytes(size: int) -> str:

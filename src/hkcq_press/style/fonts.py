@@ -23,6 +23,7 @@ import uharfbuzz as hb
 
 from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.model.edition import Edition
+from hkcq_press.reader.characters import Printable
 from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import FONTS_STYLESHEET, confined, references
 
@@ -106,6 +107,11 @@ def house_characters(style: HouseStyle) -> frozenset[int]:
             )])
         characters |= found
     return frozenset(characters)
+
+
+def repertoire(style: HouseStyle, chinese_forms: str) -> Printable:
+    """What an edition printing `chinese_forms` can print, as the reader takes it."""
+    return Printable(printable_characters(style, chinese_forms), chinese_installed())
 
 
 def printable_characters(style: HouseStyle, chinese_forms: str) -> frozenset[int]:
