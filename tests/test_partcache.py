@@ -350,17 +350,17 @@ def test_a_stored_part_gone_before_it_is_copied_is_laid_out_again(
 ) -> None:
     """Another build into the same folder may prune the store while this one runs:
     a stored PDF that is gone when this build would take it is laid out again."""
-    from hkcq_press.pdf.parallel.store import CachedPart
+    from hkcq_press.pdf.parallel.store import StoredPart
 
     manuscript = edition(tmp_path / "m")
     pdf_bytes(manuscript, tmp_path / "dist")
-    reusable = CachedPart.reusable
+    reusable = StoredPart.reusable
 
     def pruned_meanwhile(self, *arguments):  # type: ignore[no-untyped-def]
         self.pdf.unlink(missing_ok=True)
         return reusable(self, *arguments)
 
-    monkeypatch.setattr(CachedPart, "reusable", pruned_meanwhile)
+    monkeypatch.setattr(StoredPart, "reusable", pruned_meanwhile)
     swap_a_word(story(manuscript, 3))
     assert pdf_bytes(manuscript, tmp_path / "dist") == pdf_bytes(manuscript, tmp_path / "fresh")
     assert len(kept(tmp_path / "dist")) == 3

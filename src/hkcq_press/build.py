@@ -24,7 +24,7 @@ from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
-    from hkcq_press.pdf.parallel.store import PartCache
+    from hkcq_press.pdf.parallel.store import PartStore
     from hkcq_press.verify.editions import Validator, Verification
 
 Format = Literal["pdf", "epub"]
@@ -227,7 +227,7 @@ def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: d
         raise VerificationFailed(found.problems)
 
 
-def _store(job: _Job, edition: Edition) -> PartCache | None:
+def _store(job: _Job, edition: Edition) -> PartStore | None:
     """Where the sections laid out side by side are kept for the next build."""
     made_with = None
     if job.file_digests is not None and job.printer.jobs > 1 and len(edition.sections) > 1:

@@ -22,7 +22,7 @@ from hkcq_press.model.edition import Edition, PrintPart
 
 if TYPE_CHECKING:
     from hkcq_press.pdf.parallel.process import LayoutProcess
-    from hkcq_press.pdf.parallel.store import PartCache
+    from hkcq_press.pdf.parallel.store import PartStore
 
 
 class Way(Enum):
@@ -96,16 +96,16 @@ class Printer:
         way = Way.PROCESS if self.process is not None else Way.HERE
         return Plan(way, parts, reason, self.process, None)
 
-    def store(self, edition: Edition, out_dir: Path, manuscript_dir: Path, made_with: str | None) -> PartCache | None:
+    def store(self, edition: Edition, out_dir: Path, manuscript_dir: Path, made_with: str | None) -> PartStore | None:
         """Where the sections laid out side by side are kept for the next build
         (`pdf/parallel/store.py`), given the digest of what a layout is made from besides its
         HTML (`freshness.layout_digest`); None when nothing is laid out in parts, or
         `made_with` is None (every section laid out anew)."""
         if self.jobs < 2 or len(edition.sections) < 2 or made_with is None:
             return None
-        from hkcq_press.pdf.parallel.store import PartCache
+        from hkcq_press.pdf.parallel.store import PartStore
 
-        return PartCache.of(out_dir, manuscript_dir, made_with)
+        return PartStore.of(out_dir, manuscript_dir, made_with)
 
 
 HERE = Printer()

@@ -33,7 +33,7 @@ from hkcq_press.pdf.engine import LayoutJob, laid_out_whole, weasyprint_log, wri
 
 if TYPE_CHECKING:
     from hkcq_press.pdf.parallel.process import LayoutProcess, WholeLaidOut
-    from hkcq_press.pdf.parallel.store import PartCache
+    from hkcq_press.pdf.parallel.store import PartStore
     from hkcq_press.pdf.parallel.parts import JoinedLayout
 
 PRINT_LAYOUT = "print/edition.html"
@@ -166,7 +166,7 @@ def write_pdf(
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
     printer: Printer = HERE,
-    store: PartCache | None = None,
+    store: PartStore | None = None,
 ) -> PdfResult:
     """Lay out and write the print edition (see `laid_out`)."""
     with laid_out(edition, style, options, html_target, on_page, printer, store) as layout:
@@ -181,7 +181,7 @@ def laid_out(
     html_target: Path | None = None,
     on_page: Callable[[int], None] | None = None,
     printer: Printer = HERE,
-    store: PartCache | None = None,
+    store: PartStore | None = None,
 ) -> Iterator[Layout]:
     """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
     (the option, else the edition's `pdf_variant`) is asked for (every variant keeps

@@ -24,7 +24,7 @@ class JoinError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class LaidOutPart:
+class PartPdf:
     path: Path
     targets: frozenset[str]
     """The named destinations the part holds; any other it names stands in for one elsewhere."""
@@ -46,7 +46,7 @@ class PartsJoin:
     it in front. The same steps whichever part is laid out last, so the same bytes.
     The PDFs stay open until `close`."""
 
-    def __init__(self, rest: Sequence[LaidOutPart]) -> None:
+    def __init__(self, rest: Sequence[PartPdf]) -> None:
         import pikepdf
 
         self.rest = rest
@@ -58,7 +58,7 @@ class PartsJoin:
         for other in self.opened[1:]:
             self._take(other, first=False)
 
-    def write(self, first: LaidOutPart, target: Path, folios: FolioLayer | None = None) -> int:
+    def write(self, first: PartPdf, target: Path, folios: FolioLayer | None = None) -> int:
         """Write the parts, `first` in front, joined to `target`, with the `folios`
         laid over their pages; the number of pages."""
         import pikepdf
@@ -210,7 +210,7 @@ def _join_outlines(whole: Any, other: Any, first: bool) -> None:
     ours.Count = int(ours.get("/Count", 0)) + int(theirs.get("/Count", 0))
 
 
-def _join_destinations(whole: Any, opened: list[Any], parts: Sequence[LaidOutPart]) -> None:
+def _join_destinations(whole: Any, opened: list[Any], parts: Sequence[PartPdf]) -> None:
     """One name tree of every part's own destinations, sorted as WeasyPrint sorts them."""
     import pikepdf
 

@@ -38,9 +38,9 @@ from lxml import html as lxml_html
 from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition, PrintPart
 from hkcq_press.markup.pagemap import PageStart
-from hkcq_press.pdf.parallel.store import CachedPart, Paginated, PartCache
+from hkcq_press.pdf.parallel.store import StoredPart, Paginated, PartStore
 from hkcq_press.pdf.parallel.jobs import FolioJob, PartJob, PartLaidOut
-from hkcq_press.pdf.parallel.join import FolioLayer, LaidOutPart, PartsJoin
+from hkcq_press.pdf.parallel.join import FolioLayer, PartPdf, PartsJoin
 from hkcq_press.pdf.placement import AS_WRITTEN, Placement
 from hkcq_press.pdf.parallel.hooks import PartPages
 from hkcq_press.pdf.tuning import proven_installed
@@ -90,7 +90,7 @@ RenderPart = Callable[[PrintPart, Placement], str]
 class JoinedLayout:
     """The print edition laid out in parts, to join into one PDF."""
 
-    first: LaidOutPart
+    first: PartPdf
     rest: PartsJoin
     """The other parts, joined already."""
     page_starts: tuple[PageStart, ...]
@@ -111,11 +111,11 @@ class JoinedLayout:
 def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
     variant: str, workers: int, prints_total: bool = True, on_page: Callable[[int], None] | None = None,
-    cache: PartCache | None = None, forking: LayoutProcess | None = None,
+    store: PartStore | None = None, forking: LayoutProcess | None = None,
 ) -> Iterator[JoinedLayout | None]:
     """The edition's `parts` laid out, `workers` processes at a time, each part in its
     own (forked from `forking`, if given, which has loaded WeasyPrint; else from the
-    fork server), or taken from `cache` where an earlier build laid it out as it would be now;
+    fork server), or taken from `store` where an earlier build laid it out as it would be now;
     None when the house layouts do not lay out parts (an override that ignores
     `part`) or a part's pages moved once it learned the page numbers: then it must be
     laid out whole. `prints_total`: whether a style prints the total of pages (then
@@ -128,13 +128,13 @@ def laid_out_in_parts(
             return PartJob(html, base_url, roots, edition, variant, tempfile.gettempdir(), number=number,
                            elsewhere=elsewhere, target=Path(folder) / f"part-{number}.pdf")
 
-        def filed(part_job: PartJob) -> tuple[str, CachedPart | None]:
-            key = cache.key(part_job.html, part_job.elsewhere, variant) if cache else ""
-            return key, cache.get(key) if cache else None
+        def filed(part_job: PartJob) -> tuple[str, StoredPart | None]:
+            key = store.key(part_job.html, part_job.elsewhere, variant) if store else ""
+            return key, store.get(key) if store else None
 
-        jobs: list[PartJob] = []
+        part_jobs: list[PartJob] = []
         anchors: list[_Anchors] = []
-        stored: list[tuple[str, CachedPart | None]] = []
+        stored: list[tuple[str, StoredPart | None]] = []
         started: dict[int, Started] = {}
         try:
             # Each part, once rendered, is looked for in the store and, if it must be
@@ -151,20 +151,20 @@ def laid_out_in_parts(
                     yield None
                     return
                 anchors.append(found)
-                jobs.append(job(number, html, found.links - found.holds))
-                stored.append(filed(jobs[-1]))
+                part_jobs.append(job(number, html, found.links - found.holds))
+                stored.append(filed(part_jobs[-1]))
                 if forking is not None and len(started) < workers and (number == 0 or stored[-1][1] is None):
-                    started[number] = starter.start(_in_part_process, jobs[-1], f"part {number + 1}")
+                    started[number] = starter.start(_in_part_process, part_jobs[-1], f"part {number + 1}")
             everywhere = frozenset().union(*(found.holds for found in anchors))
             for number, found in enumerate(anchors):
-                if (elsewhere := (found.links - found.holds) & everywhere) != jobs[number].elsewhere:
-                    jobs[number] = replace(jobs[number], elsewhere=elsewhere)
-                    stored[number] = filed(jobs[number])
+                if (elsewhere := (found.links - found.holds) & everywhere) != part_jobs[number].elsewhere:
+                    part_jobs[number] = replace(part_jobs[number], elsewhere=elsewhere)
+                    stored[number] = filed(part_jobs[number])
                     _stopped(started.pop(number, None))
             cached = {number: entry for number, (_, entry) in enumerate(stored) if entry is not None}
             # A part that refers to its own ids may print their page numbers in its copy.
             numbered = [bool(found.referred & found.holds) for found in anchors]
-            run = _PartsRun(jobs, parts, render, workers, cached, cache, numbered, prints_total, on_page, starter,
+            run = _PartsRun(part_jobs, parts, render, workers, cached, store, numbered, prints_total, on_page, starter,
                             started)
             started = {}  # the run's to stop
             ran = run.run()
@@ -178,18 +178,18 @@ def laid_out_in_parts(
         folios = FolioLayer(ran.folios, frozenset(
             offset + page for result, offset in zip(done, offsets, strict=True) for page in result.folios_left
         ))
-        if cache is not None:
+        if store is not None:
             for number, (paginated, told) in ran.laid_out.items():
-                cache.put(stored[number][0], jobs[number].target, paginated, told, done[number].as_data())
+                store.put(stored[number][0], part_jobs[number].target, paginated, told, done[number].as_data())
             if ran.folios_laid_out:
-                cache.put_folios(ran.folio_key, ran.folios, ran.folio_pages)
-            cache.keep_only([*(key for key, _ in stored), ran.folio_key])
+                store.put_folios(ran.folio_key, ran.folios, ran.folio_pages)
+            store.keep_only([*(key for key, _ in stored), ran.folio_key])
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
         try:
             yield JoinedLayout(
-                LaidOutPart(ran.pdfs[0], done[0].targets),
+                PartPdf(ran.pdfs[0], done[0].targets),
                 ran.joined,
                 tuple(replace(start, page=start.page + offset)
                       for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
@@ -299,18 +299,18 @@ class _PartsRun:
     leave to the join."""
 
     def __init__(
-        self, jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
-        cached: dict[int, CachedPart], store: PartCache | None, numbered: list[bool], prints_total: bool,
+        self, part_jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
+        cached: dict[int, StoredPart], store: PartStore | None, numbered: list[bool], prints_total: bool,
         on_page: Callable[[int], None] | None, starter: _Starter, started: dict[int, Started],
     ) -> None:
-        self.jobs, self.parts, self.render, self.workers, self.on_page = jobs, parts, render, workers, on_page
+        self.part_jobs, self.parts, self.render, self.workers, self.on_page = part_jobs, parts, render, workers, on_page
         self.starter = starter
         self.cached, self.store, self.numbered = cached, store, numbered
         self.prints_total = prints_total
         self.connections: dict[Connection, int] = {}
         self.processes: list[Any] = []
-        self.waiting = sorted((number for number in range(len(jobs)) if number not in cached),
-                              key=lambda number: -len(jobs[number].html))
+        self.waiting = sorted((number for number in range(len(part_jobs)) if number not in cached),
+                              key=lambda number: -len(part_jobs[number].html))
         # The front's contents print every section's pages, which a changed section may
         # move: a stored front is laid out again on a core the changed sections leave
         # spare, beside them rather than after them, and stopped if its numbers stand.
@@ -323,12 +323,12 @@ class _PartsRun:
         self.told: dict[int, PartPages] = {}
         self.results: dict[int, PartLaidOut] = {}
         self.pdfs: dict[int, Path] = {}
-        self.pages_made = [0] * len(jobs)
-        self.folios = jobs[0].target.with_name("folios.pdf")
+        self.pages_made = [0] * len(part_jobs)
+        self.folios = part_jobs[0].target.with_name("folios.pdf")
         self.folios_drawn = False
         self.folios_laid_out = False
         self.folio_pages = 0
-        self.folio_key = store.folio_key(_folio_html(jobs[0].html, 1), jobs[0].variant) if store else ""
+        self.folio_key = store.folio_key(_folio_html(part_jobs[0].html, 1), part_jobs[0].variant) if store else ""
         self.joined: PartsJoin | None = None
         for number, each in started.items():  # while the parts were rendered
             self._adopt(number, each)
@@ -352,21 +352,21 @@ class _PartsRun:
     def run(self) -> _Ran | None:
         joined_for_the_caller = False
         try:
-            if len(self.paginated) == len(self.jobs):
+            if len(self.paginated) == len(self.part_jobs):
                 self._learn()
             self._start_waiting()
             if self.spare_wanted:  # after the changed parts: they are sure to be needed
-                self.spare = self._start(_in_part_process, self.jobs[0], 0, "part 1")
+                self.spare = self._start(_in_part_process, self.part_jobs[0], 0, "part 1")
                 self.spare_process = self.processes[-1]
                 self.laying_out += 1
-            while len(self.results) < len(self.jobs) or not self.folios_drawn or self.joined is None:
+            while len(self.results) < len(self.part_jobs) or not self.folios_drawn or self.joined is None:
                 for connection in wait(list(self.connections)) if self.connections else ():
                     if not self._heard(connection):
                         return None
-                if self.joined is None and all(number in self.results for number in range(1, len(self.jobs))):
+                if self.joined is None and all(number in self.results for number in range(1, len(self.part_jobs))):
                     # While the front is laid out, if it is still.
-                    rest = range(1, len(self.jobs))
-                    self.joined = PartsJoin([LaidOutPart(self.pdfs[number], self.results[number].targets)
+                    rest = range(1, len(self.part_jobs))
+                    self.joined = PartsJoin([PartPdf(self.pdfs[number], self.results[number].targets)
                                              for number in rest])
             joined_for_the_caller = True
         finally:
@@ -377,8 +377,8 @@ class _PartsRun:
                     process.kill()
                 process.join()
         laid_out = {number: (self.paginated[number], self.told[number])
-                    for number in self.results if self.pdfs[number] == self.jobs[number].target}
-        count = range(len(self.jobs))
+                    for number in self.results if self.pdfs[number] == self.part_jobs[number].target}
+        count = range(len(self.part_jobs))
         assert self.joined is not None
         return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out,
                     self.folios, self.folio_pages, self.folio_key, self.folios_laid_out, self.joined)
@@ -391,7 +391,7 @@ class _PartsRun:
 
     def _start_waiting(self) -> None:
         while self.waiting and self.laying_out < self.workers:
-            job = self.jobs[self.waiting.pop(0)]
+            job = self.part_jobs[self.waiting.pop(0)]
             self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
             self.laying_out += 1
 
@@ -401,7 +401,7 @@ class _PartsRun:
         try:
             kind, *content = connection.recv()
         except EOFError:
-            laying_out = "the folios" if number == len(self.jobs) else f"part {number + 1}"
+            laying_out = "the folios" if number == len(self.part_jobs) else f"part {number + 1}"
             raise RuntimeError(f"the process laying out {laying_out} of the edition ended") from None
         if kind == "page":
             self.pages_made[number] = max(self.pages_made[number], content[0])
@@ -420,22 +420,22 @@ class _PartsRun:
                     connection.send(self.told[number])
             else:
                 self.paginated[number] = paginated
-                if len(self.paginated) == len(self.jobs):
+                if len(self.paginated) == len(self.part_jobs):
                     self._learn()
             self._start_waiting()
         elif kind == "done":
             del self.connections[connection]
-            if number == len(self.jobs):
+            if number == len(self.part_jobs):
                 self.folios_drawn = True
             else:
-                self.results[number], self.pdfs[number] = content[0], self.jobs[number].target
+                self.results[number], self.pdfs[number] = content[0], self.part_jobs[number].target
         elif kind == "diverged":
             return False
         else:
             failure, error = content
             if error is not None:
                 raise error
-            laying_out = "the folios" if number == len(self.jobs) else f"part {number + 1}"
+            laying_out = "the folios" if number == len(self.part_jobs) else f"part {number + 1}"
             raise RuntimeError(f"laying out {laying_out} of the edition failed:\n{failure}")
         return True
 
@@ -450,16 +450,16 @@ class _PartsRun:
     def _learn(self) -> None:
         """Every part paginated: tell each its place; reuse the stored parts that print
         the same numbers, and lay the others out again; lay out the folios."""
-        count = range(len(self.jobs))
+        count = range(len(self.part_jobs))
         firsts = [1 + sum(self.paginated[number].pages for number in range(part)) for part in count]
         total = sum(paginated.pages for paginated in self.paginated.values())
         pages = {name: firsts[number] - 1 + page
                  for number, paginated in self.paginated.items() for name, page in paginated.targets.items()}
-        for job in self.jobs:
+        for job in self.part_jobs:
             targets = {name: pages[name] for name in job.elsewhere if name in pages}
             self.told[job.number] = PartPages(firsts[job.number], total, targets)
         for number, entry in self.cached.items():
-            reused = self.jobs[number].target.with_suffix(".stored.pdf")
+            reused = self.part_jobs[number].target.with_suffix(".stored.pdf")
             if entry.reusable(self.told[number], self.prints_total, self.numbered[number]) \
                     and _copied_from_store(entry.pdf, reused):
                 self.results[number], self.pdfs[number] = PartLaidOut.from_data(entry.laid_out), reused
@@ -482,12 +482,12 @@ class _PartsRun:
             self.folio_pages = stored[1]
             self.folios_drawn = True
             return
-        first = self.jobs[0]
+        first = self.part_jobs[0]
         self.folio_pages = total if self.prints_total else total + max(FOLIO_ROOM, total // 10)
         self.folios_laid_out = True
         job = FolioJob(_folio_html(first.html, self.folio_pages), first.base_url, first.roots, self.folio_pages,
                        self.folios, first.scratch, first.variant)
-        self._start(_in_folio_process, job, len(self.jobs), "folios")
+        self._start(_in_folio_process, job, len(self.part_jobs), "folios")
 
 
 def _copied_from_store(stored: Path, copy: Path) -> bool:

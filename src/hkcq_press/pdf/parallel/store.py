@@ -42,7 +42,7 @@ class Paginated:
 
 
 @dataclass(frozen=True, slots=True)
-class CachedPart:
+class StoredPart:
     """A part laid out by an earlier build."""
 
     pdf: Path
@@ -67,7 +67,7 @@ class CachedPart:
 
 
 @dataclass(frozen=True, slots=True)
-class PartCache:
+class PartStore:
     """One manuscript's laid-out parts in the output folder (see the module)."""
 
     folder: Path
@@ -77,11 +77,11 @@ class PartCache:
     (the folder the build's faces are written to)."""
 
     @classmethod
-    def of(cls, out_dir: Path, manuscript_dir: Path, made_with: str) -> PartCache:
+    def of(cls, out_dir: Path, manuscript_dir: Path, made_with: str) -> PartStore:
         manuscript = hashlib.sha256(str(manuscript_dir.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
         return cls(out_dir / CACHE_FOLDER / manuscript[:24], made_with)
 
-    def for_layout(self, faces_folder: str) -> PartCache:
+    def for_layout(self, faces_folder: str) -> PartStore:
         """This store as one layout uses it: the folder its faces are written to is
         not part of a part's HTML that counts (the faces are named by their bytes)."""
         return replace(self, volatile=(faces_folder,))
@@ -95,7 +95,7 @@ class PartCache:
             digest.update(len(data).to_bytes(8, "big") + data)
         return digest.hexdigest()
 
-    def get(self, key: str) -> CachedPart | None:
+    def get(self, key: str) -> StoredPart | None:
         """The part filed under `key`, if it is whole and its PDF as written."""
         found = self._read(key, PART_PDF)
         if found is None:
@@ -103,7 +103,7 @@ class PartCache:
         record, pdf = found
         try:
             told = record["told"]
-            return CachedPart(
+            return StoredPart(
                 pdf, Paginated(record["pages"], dict(record["targets"])),
                 PartPages(told["first_page"], told["total_pages"], dict(told["targets"])), record["laid_out"],
             )
