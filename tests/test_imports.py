@@ -10,6 +10,10 @@ model out), `style/` (the house style), `markup/` (the HTML both editions share)
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,7 +58,7 @@ def _in(module: str, *folders: str) -> bool:
 
 def test_the_graph_is_read() -> None:
     assert {"reader.manuscript", "pdf.writer", "epub.writer", "pdf.parallel.parts"} <= GRAPH.keys()
-    assert "model.edition" in GRAPH["reader.manuscript"] and "pdf.parallel.jobs" in GRAPH["pdf.parallel.worker"]
+    assert "model.edition" in GRAPH["reader.manuscript"] and "pdf.parallel.messages" in GRAPH["pdf.parallel.worker"]
 
 
 def test_every_relative_import_was_made_absolute() -> None:
@@ -107,3 +111,29 @@ def test_only_the_print_edition_names_the_parallel_modules() -> None:
     naming = {module for module, imported in GRAPH.items()
               if any(_in(name, "pdf.parallel") for name in imported) and not _in(module, "pdf")}
     assert naming == set()
+
+
+def test_without_the_parallel_folder_a_build_of_one_job_writes_the_same_editions(tmp_path: Path) -> None:
+    """The parallel layout is an addition behind one seam (`pdf/printing.py`): the
+    package without it builds an edition of sections at `--jobs 1`, byte for byte."""
+    bare = tmp_path / "bare"
+    shutil.copytree(PACKAGE, bare / "hkcq_press", ignore=shutil.ignore_patterns("parallel", "__pycache__"))
+    manuscript = tmp_path / "manuscript"
+    shutil.copytree(PACKAGE.parent.parent / "tests" / "fixtures" / "sections", manuscript)
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+
+    def built(package_root: Path, out: Path) -> dict[str, bytes]:
+        run = subprocess.run(
+            [sys.executable, "-c", "import sys; from hkcq_press.cli import main; sys.exit(main(sys.argv[1:]))",
+             "build", "--jobs", "1", "--manuscript", str(manuscript), "--out", str(out)],
+            env={**environment, "PYTHONPATH": str(package_root)}, capture_output=True, text=True, cwd=tmp_path,
+        )
+        assert run.returncode == 0, run.stderr
+        return {path.name: path.read_bytes() for path in out.iterdir() if path.suffix in {".pdf", ".epub"}}
+
+    probe = subprocess.run([sys.executable, "-c", "import hkcq_press.pdf.parallel"],
+                           env={**environment, "PYTHONPATH": str(bare)}, capture_output=True, text=True)
+    assert "No module named 'hkcq_press.pdf.parallel'" in probe.stderr
+    without = built(bare, tmp_path / "without")
+    assert len(without) == 2
+    assert without == built(PACKAGE.parent, tmp_path / "with")

@@ -24,6 +24,7 @@ from hkcq_press.pdf import writer as pdf
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.pdf.parallel.process import ForkedProcess, LayoutProcess
+from hkcq_press.pdf.parallel.messages import Share
 from hkcq_press.style.house import HouseStyle
 from hkcq_press.pdf.printing import Printer
 from support import generated_article, generated_edition, temporary_files
@@ -263,9 +264,9 @@ def test_an_edition_of_sections_is_laid_out_by_processes_it_forks(
     shared: list[object] = []
     send = LayoutProcess._send  # noqa: SLF001
 
-    def sent(self: LayoutProcess, message: tuple, **by_reference: object) -> None:
-        if message[0] == "share":
-            shared.append(message[1])
+    def sent(self: LayoutProcess, message: object, **by_reference: object) -> None:
+        if isinstance(message, Share):
+            shared.append(message.edition)
         send(self, message, **by_reference)
 
     monkeypatch.setattr(LayoutProcess, "_send", sent)

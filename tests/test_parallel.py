@@ -5,6 +5,7 @@ e-book marks the same print pages either way. Compared on the built files."""
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +21,10 @@ from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.pdf.parallel.parts import print_parts
 from hkcq_press.verify.pdfcheck import check_pdf
 from hkcq_press.style.house import HouseStyle
-from hkcq_press.pdf.parallel.hooks import PartOfEdition, PartPages
+from hkcq_press.pdf.parallel.hooks import PartOfEdition
+from hkcq_press.pdf.parallel.messages import (
+    Diverged, Failed, Forked, PageMade, Paginated, PartPages, Rendered,
+)
 from hkcq_press.pdf.printing import Printer
 
 EPOCH = "1767571200"
@@ -283,7 +287,7 @@ def test_a_part_whose_pages_move_once_it_learns_the_numbers_is_told(tmp_path: Pa
     out whole); numbers that fit leave the pages where they are."""
     import weasyprint
 
-    from hkcq_press.pdf.parallel.hooks import PartDiverged, PartOfEdition, PartPages, part_layout
+    from hkcq_press.pdf.parallel.hooks import PartDiverged, PartOfEdition, part_layout
 
     edition, html, elsewhere = _front_of_two_sections(tmp_path)
     assert len(elsewhere) == 41  # the second section and its articles
@@ -390,3 +394,27 @@ def test_a_style_of_left_and_right_pages_is_laid_out_whole(tmp_path: Path, monke
     joined = build(SECTIONS, tmp_path / "joined", formats=("pdf",), styles_dir=styles, printer=Printer(2))
     assert joined.outputs[0].path.read_bytes() == whole.outputs[0].path.read_bytes()
     assert not (tmp_path / "joined" / ".hkcq-press-parts").exists()
+
+
+def test_a_failure_is_raised_as_the_machines_condition_or_names_the_work() -> None:
+    """`Failed` is decoded in one place for both ends: a full disk is raised as
+    itself (the command reports it as for itself), anything else as a failure of the
+    named work, with the process's traceback."""
+    full = OSError(28, "No space left on device")
+    assert Failed("Traceback …", full).raised("part 2 of the edition") is full
+    raised = Failed("Traceback … KeyError: 'x'").raised("part 2 of the edition")
+    assert isinstance(raised, RuntimeError)
+    assert str(raised) == "laying out part 2 of the edition failed:\nTraceback … KeyError: 'x'"
+
+
+def test_every_message_crosses_a_pipe_as_itself() -> None:
+    sent = [PageMade(3), Paginated(4, {"a": 2}), PartPages(5, 12, {"b": 9}), Diverged("3 pages became 4"),
+            Failed("Traceback", OSError(28, "full")), Rendered("<html></html>"), Forked(1234)]
+    ours, theirs = multiprocessing.Pipe()
+    with ours, theirs:
+        for message in sent:
+            ours.send(message)
+            heard = theirs.recv()
+            assert type(heard) is type(message)
+            if not isinstance(message, Failed):
+                assert heard == message

@@ -23,7 +23,7 @@ from hkcq_press.pdf.parallel.process import LayoutProcess
 from hkcq_press.model.edition import PrintOptions
 from hkcq_press.markup.pagemap import PageStart
 from hkcq_press.pdf.parallel.store import CACHE_FOLDER
-from hkcq_press.pdf.parallel.jobs import PartLaidOut
+from hkcq_press.pdf.parallel.messages import PartLaidOut
 from hkcq_press.pdf.parallel.parts import PRINTS_TOTAL
 from hkcq_press.pdf.placement import Placement
 from hkcq_press.pdf.printing import Printer

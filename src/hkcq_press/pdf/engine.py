@@ -10,14 +10,11 @@ that only lays out loads little more than WeasyPrint.
 from __future__ import annotations
 
 import logging
-import tempfile
-import traceback
 import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,14 +25,13 @@ from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition
 from hkcq_press.markup.pagemap import PageStart, page_starts
 from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from hkcq_press.pdf.parallel.hooks import PartDiverged
 from hkcq_press.pdf.tuning import tuned_layout, tuned_writing
 
 
 @dataclass(frozen=True, slots=True)
 class LayoutJob:
     """What a process that lays out print HTML is given: the whole edition
-    (`parallel/process.py`) or a part of it (`parallel/jobs.py`'s `PartJob`)."""
+    (`parallel/process.py`) or a part of it (`parallel/messages.py`'s `PartJob`)."""
 
     html: str
     base_url: str
@@ -47,30 +43,50 @@ class LayoutJob:
     """The build's scratch folder, for whatever WeasyPrint writes on the side (its fonts)."""
 
 
-def placed_layout(
-    edition: Edition, html: str, parse: Callable[[str], Any], moved_html: Callable[[Placement], str],
-    records: list[tuple[str, str]],
-) -> tuple[Any, Any, Placement]:
-    """The print HTML of the whole edition laid out, each figure that
-    leaves a gap set further down (`pdf/placement.py`), in `MOST_LAYOUTS` layouts at most:
-    (WeasyPrint's document, its parsed HTML, the placement). `moved_html` renders the
-    edition with figures so placed; `records` keep what the last layout reported."""
-    placement = AS_WRITTEN
-    for layouts in range(1, MOST_LAYOUTS + 1):
+class FiguresMoved(Exception):
+    """Raised by a layout whose figures leave gaps: the layout starts again with
+    them set further down (`placed_layout`)."""
+
+    def __init__(self, placement: Placement, html: str) -> None:
+        super().__init__("figures moved")
+        self.placement, self.html = placement, html
+
+
+LayOut = Callable[[Any, Placement, str, bool], Any]
+"""Lays out WeasyPrint's parsed HTML, rendered with the given placement from the
+given HTML: WeasyPrint's document, or `FiguresMoved` (only when the bool, whether
+figures may still move, is true)."""
+
+
+def placed_layout(html: str, parse: Callable[[str], Any], lay_out: LayOut,
+                  records: list[tuple[str, str]]) -> tuple[Any, Any, Placement]:
+    """Print HTML, whole or a part, laid out until no figure leaves a gap, in
+    `MOST_LAYOUTS` layouts at most: (WeasyPrint's document, its parsed HTML, the
+    placement). `records` keep what the last layout reported."""
+    placement, layouts = AS_WRITTEN, 1
+    while True:
         records.clear()  # what WeasyPrint reports is the last layout's
         parsed = parse(html)
-        with tuned_layout():
-            document = parsed.render()
-        pages = [page._page_box for page in document.pages]
-        gaps = figure_gaps(pages, parsed.etree_element, edition, placement) if layouts < MOST_LAYOUTS else {}
-        if not gaps:
-            break
-        moved = placement.moved_further(gaps)
-        html_moved = moved_html(moved)
-        if html_moved == html:  # the layouts do not place figures (an override without `placed_blocks`)
-            break
-        placement, html = moved, html_moved
-    return document, parsed, placement
+        try:
+            return lay_out(parsed, placement, html, layouts < MOST_LAYOUTS), parsed, placement
+        except FiguresMoved as moved:
+            placement, html, layouts = moved.placement, moved.html, layouts + 1
+
+
+def figures_moved(
+    pages: list[Any], root: Any, edition: Edition, placement: Placement, html: str,
+    moved_html: Callable[[Placement], str],
+) -> FiguresMoved | None:
+    """The layout to start again if `pages` (WeasyPrint's page boxes) leave a gap
+    beside a figure (`pdf/placement.py`): its figures moved further and the HTML
+    `moved_html` renders for them; None when none leaves a gap, or the HTML is
+    unchanged (an override of the layouts without `placed_blocks`)."""
+    gaps = figure_gaps(pages, root, edition, placement)
+    if not gaps:
+        return None
+    moved = placement.moved_further(gaps)
+    html_moved = moved_html(moved)
+    return FiguresMoved(moved, html_moved) if html_moved != html else None
 
 
 def laid_out_whole(
@@ -79,9 +95,16 @@ def laid_out_whole(
     """The whole edition laid out, in whichever process (`placed_layout`): WeasyPrint's
     document, the figures' placement, where each page begins (the e-book's page list)
     and the pictures too soft at their printed size."""
-    document, parsed, placement = placed_layout(
-        job.edition, job.html, confined_parser(job.base_url, job.roots), moved_html, records,
-    )
+    def lay_out(parsed: Any, placement: Placement, html: str, figures_may_move: bool) -> Any:
+        with tuned_layout():
+            document = parsed.render()
+        if figures_may_move:
+            pages = [page._page_box for page in document.pages]
+            if moved := figures_moved(pages, parsed.etree_element, job.edition, placement, html, moved_html):
+                raise moved
+        return document
+
+    document, parsed, placement = placed_layout(job.html, confined_parser(job.base_url, job.roots), lay_out, records)
     starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
     return document, placement, starts, low_resolution_pictures(job.edition, document)
 
@@ -194,20 +217,3 @@ def weasyprint_log(on_page: Callable[[int], None] | None) -> Iterator[list[tuple
         logger.removeHandler(handler)
         logger.setLevel(saved_level)
         logger.propagate = saved_propagate
-
-
-def answering(connection: Connection, scratch: str, work: Callable[[], Any]) -> None:
-    """Send the parent what `work` gives back, or how it failed."""
-    # Whatever is written on the side goes in the build's scratch folder, which the
-    # build removes however it ends: this process ends without cleaning up after itself.
-    tempfile.tempdir = scratch
-    try:
-        connection.send(("done", work()))
-    except PartDiverged as diverged:
-        connection.send(("diverged", str(diverged)))
-    except OSError as error:  # the machine's condition (a full disk): the parent says so as for itself
-        connection.send(("failed", traceback.format_exc(), error))
-    except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
-        connection.send(("failed", traceback.format_exc(), None))
-    finally:
-        connection.close()

@@ -32,7 +32,8 @@ from hkcq_press.style.stylesheets import STYLESHEETS
 from hkcq_press.pdf.engine import LayoutJob, laid_out_whole, weasyprint_log, write_tagged
 
 if TYPE_CHECKING:
-    from hkcq_press.pdf.parallel.process import LayoutProcess, WholeLaidOut
+    from hkcq_press.pdf.parallel.messages import WholeLaidOut
+    from hkcq_press.pdf.parallel.process import LayoutProcess
     from hkcq_press.pdf.parallel.store import PartStore
     from hkcq_press.pdf.parallel.parts import JoinedLayout
 

@@ -24,13 +24,14 @@ an edition is laid out whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from hkcq_press.pdf import tuning
 from hkcq_press.pdf.tuning import tuned_layout
+from hkcq_press.pdf.parallel.messages import PartPages
 
 
 _UNPROVEN = f"laying out in parts is proven only on WeasyPrint {', '.join(sorted(tuning.PROVEN_ON))}"
@@ -46,22 +47,11 @@ def part_layout(part: PartOfEdition) -> Iterator[None]:
         yield
 
 
-@dataclass(frozen=True, slots=True)
-class PartPages:
-    """What a part learns of the whole edition once its own pages are laid out."""
-
-    first_page: int
-    """The number its first page prints."""
-    total_pages: int
-    targets: Mapping[str, int] = field(default_factory=dict)
-    """The page number of each target in another part that this part refers to."""
-
-
 class PartDiverged(Exception):
     """Printing the whole edition's page numbers moved the part's pages; it must be laid out whole."""
 
 
-Paginated = Callable[[list[Any], dict[str, int]], PartPages]
+OnPaginated = Callable[[list[Any], dict[str, int]], PartPages]
 """Called once the part's pages are laid out, with the pages (without margin boxes)
 and the page (from 1) of each of its targets; returns what it learns of the whole,
 or raises to stop the layout."""
@@ -75,7 +65,7 @@ class PartOfEdition:
     The layout raises PartDiverged if the page numbers learned then moved its pages."""
 
     elsewhere: frozenset[str]
-    paginated: Paginated
+    paginated: OnPaginated
     folios_left: set[int] = field(default_factory=set)
     """Filled as the part is laid out: its pages (by index) whose folios it left for
     the join to draw (see `folios_apart`)."""
@@ -157,7 +147,7 @@ class _Part:
     """The state of one part's layout: its place in the whole, once learned."""
 
     def __init__(
-        self, elsewhere: frozenset[str], paginated: Paginated, folios_left: set[int],
+        self, elsewhere: frozenset[str], paginated: OnPaginated, folios_left: set[int],
         told_already: Callable[[], PartPages | None],
     ) -> None:
         self.elsewhere = elsewhere

@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from enum import Enum
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import MappingProxyType
@@ -38,11 +39,12 @@ from lxml import html as lxml_html
 from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition, PrintPart
 from hkcq_press.markup.pagemap import PageStart
-from hkcq_press.pdf.parallel.store import StoredPart, Paginated, PartStore
-from hkcq_press.pdf.parallel.jobs import FolioJob, PartJob, PartLaidOut
+from hkcq_press.pdf.parallel.store import StoredPart, PartStore
+from hkcq_press.pdf.parallel.messages import (
+    Diverged, Done, FolioJob, MoveFigures, PageMade, Paginated, PartJob, PartLaidOut, PartPages, Rendered,
+)
 from hkcq_press.pdf.parallel.join import FolioLayer, PartPdf, PartsJoin
 from hkcq_press.pdf.placement import AS_WRITTEN, Placement
-from hkcq_press.pdf.parallel.hooks import PartPages
 from hkcq_press.pdf.tuning import proven_installed
 
 if TYPE_CHECKING:
@@ -175,15 +177,15 @@ def laid_out_in_parts(
             return
         done = ran.results
         offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
-        folios = FolioLayer(ran.folios, frozenset(
+        folios = FolioLayer(ran.folios.path, frozenset(
             offset + page for result, offset in zip(done, offsets, strict=True) for page in result.folios_left
         ))
         if store is not None:
             for number, (paginated, told) in ran.laid_out.items():
                 store.put(stored[number][0], part_jobs[number].target, paginated, told, done[number].as_data())
-            if ran.folios_laid_out:
-                store.put_folios(ran.folio_key, ran.folios, ran.folio_pages)
-            store.keep_only([*(key for key, _ in stored), ran.folio_key])
+            if ran.folios.laid_out:
+                store.put_folios(ran.folios.key, ran.folios.path, ran.folios.pages)
+            store.keep_only([*(key for key, _ in stored), ran.folios.key])
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
@@ -281,14 +283,32 @@ class _Ran:
     pdfs: list[Path]
     laid_out: dict[int, tuple[Paginated, PartPages]]
     """The parts this build laid out: what each reported, and what it was told."""
-    folios: Path
-    """The folios the parts left to the join: a page for each of the edition's, and more."""
-    folio_pages: int
-    folio_key: str
-    folios_laid_out: bool
-    """Whether this build laid the folios out, or took them from the store."""
+    folios: _Folios
     joined: PartsJoin
     """The parts after the first, joined."""
+
+
+class _Stage(Enum):
+    """Where a part stands in a run of the parts."""
+
+    STORED = "taken from the store, paginated as it was: reused once told its place if its numbers stand"
+    WAITING = "to be laid out, once a process is free"
+    LAYING_OUT = "its process makes its pages"
+    PAGINATED = "its pages made and reported: told its place once every part has reported, then written"
+    WRITTEN = "its PDF written, or copied from the store"
+
+
+@dataclass
+class _Folios:
+    """The folios the parts left to the join: a page for each of the edition's, and more."""
+
+    path: Path
+    key: str
+    """Their key in the store."""
+    pages: int = 0
+    drawn: bool = False
+    laid_out: bool = False
+    """Whether this build laid them out, or took them from the store."""
 
 
 class _PartsRun:
@@ -296,7 +316,12 @@ class _PartsRun:
     their place once all are paginated; a part taken from the store is paginated
     already, and is laid out again only if it printed numbers that moved. Once the
     edition's pages are counted, one more process lays out the folios the parts
-    leave to the join."""
+    leave to the join. Each part's `_Stage` says where it stands.
+
+    The front's contents print every section's pages, which a changed section may
+    move: a stored front is laid out again on a core the changed sections leave
+    spare (`spare`), beside them rather than after them, and stopped if its numbers
+    stand; it is `LAYING_OUT` meanwhile."""
 
     def __init__(
         self, part_jobs: list[PartJob], parts: tuple[PrintPart, ...], render: RenderPart, workers: int,
@@ -307,47 +332,42 @@ class _PartsRun:
         self.starter = starter
         self.cached, self.store, self.numbered = cached, store, numbered
         self.prints_total = prints_total
+        self.stage = [_Stage.STORED if number in cached else _Stage.WAITING for number in range(len(part_jobs))]
         self.connections: dict[Connection, int] = {}
         self.processes: list[Any] = []
-        self.waiting = sorted((number for number in range(len(part_jobs)) if number not in cached),
-                              key=lambda number: -len(part_jobs[number].html))
-        # The front's contents print every section's pages, which a changed section may
-        # move: a stored front is laid out again on a core the changed sections leave
-        # spare, beside them rather than after them, and stopped if its numbers stand.
-        self.spare: Connection | None = None
-        self.spare_process: Any = None
-        self.spare_paginated = False
-        self.laying_out = 0
-        self.spare_wanted = 0 in cached and bool(self.waiting) and len(self.waiting) < workers
+        self.wants_spare = 0 in cached and 0 < self._count(_Stage.WAITING) < workers
+        self.spare: Started | None = None
         self.paginated: dict[int, Paginated] = {number: entry.paginated for number, entry in cached.items()}
         self.told: dict[int, PartPages] = {}
         self.results: dict[int, PartLaidOut] = {}
         self.pdfs: dict[int, Path] = {}
         self.pages_made = [0] * len(part_jobs)
-        self.folios = part_jobs[0].target.with_name("folios.pdf")
-        self.folios_drawn = False
-        self.folios_laid_out = False
-        self.folio_pages = 0
-        self.folio_key = store.folio_key(_folio_html(part_jobs[0].html, 1), part_jobs[0].variant) if store else ""
+        folios = part_jobs[0].target.with_name("folios.pdf")
+        self.folios = _Folios(folios, store.folio_key(_folio_html(part_jobs[0].html, 1), part_jobs[0].variant)
+                              if store else "")
         self.joined: PartsJoin | None = None
         for number, each in started.items():  # while the parts were rendered
             self._adopt(number, each)
+
+    def _count(self, stage: _Stage) -> int:
+        return sum(1 for each in self.stage if each is stage)
 
     def _adopt(self, number: int, started: Started) -> None:
         """Lay part `number` out in the process `started` for it: as a part to lay
         out, or as the stored front laid out again on the side; stopped if neither is
         wanted."""
+        if number in self.cached:
+            if not self.wants_spare or self.spare is not None:
+                _stopped(started)
+                return
+            self.spare = started
+        self._laying_out(number, started)
+
+    def _laying_out(self, number: int, started: Started) -> None:
         connection, process = started
-        if number in self.cached and not self.spare_wanted:
-            _stopped(started)
-            return
         self.connections[connection] = number
         self.processes.append(process)
-        self.laying_out += 1
-        if number in self.cached:
-            self.spare, self.spare_process, self.spare_wanted = connection, process, False
-        else:
-            self.waiting.remove(number)
+        self.stage[number] = _Stage.LAYING_OUT
 
     def run(self) -> _Ran | None:
         joined_for_the_caller = False
@@ -355,15 +375,14 @@ class _PartsRun:
             if len(self.paginated) == len(self.part_jobs):
                 self._learn()
             self._start_waiting()
-            if self.spare_wanted:  # after the changed parts: they are sure to be needed
-                self.spare = self._start(_in_part_process, self.part_jobs[0], 0, "part 1")
-                self.spare_process = self.processes[-1]
-                self.laying_out += 1
-            while len(self.results) < len(self.part_jobs) or not self.folios_drawn or self.joined is None:
+            if self.wants_spare and self.spare is None:  # after the changed parts: they are sure to be needed
+                self.spare = self.starter.start(_in_part_process, self.part_jobs[0], "part 1")
+                self._laying_out(0, self.spare)
+            while self._count(_Stage.WRITTEN) < len(self.part_jobs) or not self.folios.drawn or self.joined is None:
                 for connection in wait(list(self.connections)) if self.connections else ():
                     if not self._heard(connection):
                         return None
-                if self.joined is None and all(number in self.results for number in range(1, len(self.part_jobs))):
+                if self.joined is None and all(stage is _Stage.WRITTEN for stage in self.stage[1:]):
                     # While the front is laid out, if it is still.
                     rest = range(1, len(self.part_jobs))
                     self.joined = PartsJoin([PartPdf(self.pdfs[number], self.results[number].targets)
@@ -381,71 +400,61 @@ class _PartsRun:
         count = range(len(self.part_jobs))
         assert self.joined is not None
         return _Ran([self.results[number] for number in count], [self.pdfs[number] for number in count], laid_out,
-                    self.folios, self.folio_pages, self.folio_key, self.folios_laid_out, self.joined)
-
-    def _start(self, work: Callable[[Connection, Any], None], job: Any, number: int, name: str) -> Connection:
-        ours, process = self.starter.start(work, job, name)
-        self.connections[ours] = number
-        self.processes.append(process)
-        return ours
+                    self.folios, self.joined)
 
     def _start_waiting(self) -> None:
-        while self.waiting and self.laying_out < self.workers:
-            job = self.part_jobs[self.waiting.pop(0)]
-            self._start(_in_part_process, job, job.number, f"part {job.number + 1}")
-            self.laying_out += 1
+        """Start the parts waiting, the largest first (those the store held, after the
+        others), while fewer than `workers` are making their pages."""
+        waiting = sorted((number for number, stage in enumerate(self.stage) if stage is _Stage.WAITING),
+                         key=lambda number: (number in self.cached, -len(self.part_jobs[number].html)))
+        for number in waiting[:max(0, self.workers - self._count(_Stage.LAYING_OUT))]:
+            job = self.part_jobs[number]
+            self._laying_out(number, self.starter.start(_in_part_process, job, f"part {number + 1}"))
 
     def _heard(self, connection: Connection) -> bool:
         """Act on a process's message; False when the edition must be laid out whole."""
         number = self.connections[connection]
+        laying_out = f"{'the folios' if number == len(self.part_jobs) else f'part {number + 1}'} of the edition"
         try:
-            kind, *content = connection.recv()
+            message = connection.recv()
         except EOFError:
-            laying_out = "the folios" if number == len(self.part_jobs) else f"part {number + 1}"
-            raise RuntimeError(f"the process laying out {laying_out} of the edition ended") from None
-        if kind == "page":
-            self.pages_made[number] = max(self.pages_made[number], content[0])
+            raise RuntimeError(f"the process laying out {laying_out} ended") from None
+        if isinstance(message, PageMade):
+            self.pages_made[number] = max(self.pages_made[number], message.page)
             if self.on_page is not None:
                 self.on_page(sum(self.pages_made))
-        elif kind == "render":
-            connection.send(self.render(self.parts[number], content[0]))
-        elif kind == "paginated":
-            self.laying_out -= 1
-            paginated = Paginated(content[0], content[1])
-            self.spare_paginated |= connection is self.spare
-            if number in self.told or connection is self.spare:  # stored, laid out again: paginated as it was
-                if paginated != self.paginated[number]:
+        elif isinstance(message, MoveFigures):
+            connection.send(Rendered(self.render(self.parts[number], message.placement)))
+        elif isinstance(message, Paginated):
+            self.stage[number] = _Stage.PAGINATED
+            if number in self.cached:  # stored, laid out again: paginated as it was, or laid out whole
+                if message != self.paginated[number]:
                     return False
-                if number in self.told and connection is not self.spare:  # the spare is told as soon as known
+                if not self._is_spare(connection):  # the spare is told with the others, in `_learn`
                     connection.send(self.told[number])
             else:
-                self.paginated[number] = paginated
+                self.paginated[number] = message
                 if len(self.paginated) == len(self.part_jobs):
                     self._learn()
             self._start_waiting()
-        elif kind == "done":
+        elif isinstance(message, Done):
             del self.connections[connection]
             if number == len(self.part_jobs):
-                self.folios_drawn = True
+                self.folios.drawn = True
             else:
-                self.results[number], self.pdfs[number] = content[0], self.part_jobs[number].target
-        elif kind == "diverged":
+                self._written(number, message.result, self.part_jobs[number].target)
+        elif isinstance(message, Diverged):
             return False
         else:
-            failure, error = content
-            if error is not None:
-                raise error
-            laying_out = "the folios" if number == len(self.part_jobs) else f"part {number + 1}"
-            raise RuntimeError(f"laying out {laying_out} of the edition failed:\n{failure}")
+            raise message.raised(laying_out)
         return True
 
-    def _stop_spare(self) -> None:
-        """The stored front stands: stop laying it out again."""
-        assert self.spare is not None
-        del self.connections[self.spare]
-        self.spare_process.kill()
-        self.laying_out -= 0 if self.spare_paginated else 1
-        self.spare = None
+    def _is_spare(self, connection: Connection) -> bool:
+        return self.spare is not None and connection is self.spare[0]
+
+    def _written(self, number: int, result: PartLaidOut, pdf: Path) -> None:
+        self.results[number], self.pdfs[number] = result, pdf
+        self.stage[number] = _Stage.WRITTEN
 
     def _learn(self) -> None:
         """Every part paginated: tell each its place; reuse the stored parts that print
@@ -462,11 +471,13 @@ class _PartsRun:
             reused = self.part_jobs[number].target.with_suffix(".stored.pdf")
             if entry.reusable(self.told[number], self.prints_total, self.numbered[number]) \
                     and _copied_from_store(entry.pdf, reused):
-                self.results[number], self.pdfs[number] = PartLaidOut.from_data(entry.laid_out), reused
-                if number == 0 and self.spare is not None:
-                    self._stop_spare()
-            elif number != 0 or self.spare is None:
-                self.waiting.append(number)
+                if self.spare is not None and number == 0:  # the stored front stands: stop laying it out again
+                    del self.connections[self.spare[0]]
+                    self.spare[1].kill()
+                    self.spare = None
+                self._written(number, PartLaidOut.from_data(entry.laid_out), reused)
+            elif self.stage[number] is _Stage.STORED:
+                self.stage[number] = _Stage.WAITING
         # Every part is paginated, waiting to be told; the stored front laid out again
         # is told unasked, and prints the numbers in its next pass (`PartOfEdition`).
         for connection, number in self.connections.items():
@@ -476,18 +487,20 @@ class _PartsRun:
     def _lay_out_folios(self, total: int) -> None:
         """The folios of `total` pages, from the store if it has enough; else laid out
         with room for the edition to grow, when the style prints no total."""
-        stored = self.store.folios(self.folio_key) if self.store else None
+        folios = self.folios
+        stored = self.store.folios(folios.key) if self.store else None
         if stored is not None and (stored[1] == total if self.prints_total else stored[1] >= total) \
-                and _copied_from_store(stored[0], self.folios):
-            self.folio_pages = stored[1]
-            self.folios_drawn = True
+                and _copied_from_store(stored[0], folios.path):
+            folios.pages, folios.drawn = stored[1], True
             return
         first = self.part_jobs[0]
-        self.folio_pages = total if self.prints_total else total + max(FOLIO_ROOM, total // 10)
-        self.folios_laid_out = True
-        job = FolioJob(_folio_html(first.html, self.folio_pages), first.base_url, first.roots, self.folio_pages,
-                       self.folios, first.scratch, first.variant)
-        self._start(_in_folio_process, job, len(self.part_jobs), "folios")
+        folios.pages = total if self.prints_total else total + max(FOLIO_ROOM, total // 10)
+        folios.laid_out = True
+        job = FolioJob(_folio_html(first.html, folios.pages), first.base_url, first.roots, folios.pages,
+                       folios.path, first.scratch, first.variant)
+        ours, process = self.starter.start(_in_folio_process, job, "folios")
+        self.connections[ours] = len(self.part_jobs)
+        self.processes.append(process)
 
 
 def _copied_from_store(stored: Path, copy: Path) -> bool:

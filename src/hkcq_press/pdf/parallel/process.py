@@ -27,7 +27,6 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from multiprocessing import reduction
 from multiprocessing.reduction import ForkingPickler
 from multiprocessing.connection import Connection
@@ -35,10 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hkcq_press.outputs import process_folder
+from hkcq_press.pdf.parallel.messages import (
+    Done, Failed, Fork, Forked, LayOutWhole, MoveFigures, PageMade, Rendered, Share, WholeLaidOut, Write,
+)
 
 if TYPE_CHECKING:
-    from hkcq_press.errors import Problem
-    from hkcq_press.markup.pagemap import PageStart
     from hkcq_press.pdf.placement import Placement
     from hkcq_press.pdf.engine import LayoutJob
 
@@ -48,19 +48,6 @@ not its children, by a pidfd (Linux)."""
 
 PR_SET_PDEATHSIG = 1
 """`prctl`'s option (Linux) for the signal a process is sent when its parent ends."""
-
-
-@dataclass(frozen=True, slots=True)
-class WholeLaidOut:
-    """What the process gives back once the edition is laid out, before it writes it."""
-
-    pages: int
-    page_starts: tuple[PageStart, ...]
-    placement: Placement
-    reported: list[tuple[str, str]]
-    """What WeasyPrint reported, (level, message), for the caller to locate."""
-    warnings: list[Problem]
-    """Pictures too small for their printed size."""
 
 
 class LayoutProcess:
@@ -102,20 +89,20 @@ class LayoutProcess:
         self, job: LayoutJob, moved_html: Callable[[Placement], str], on_page: Callable[[int], None] | None,
     ) -> WholeLaidOut:
         """The edition laid out there: `moved_html` renders it with figures moved
-        (`typesetting.placed_layout`); `on_page` hears each page laid out."""
+        (`engine.placed_layout`); `on_page` hears each page laid out."""
         with self._stopped_if_cut_short():
             while self._forking:
                 self._hear_forked()
-            self._send(("whole", job))
+            self._send(LayOutWhole(job))
             while True:
-                kind, content = self._heard()
-                if kind == "page":
+                message = self._heard()
+                if isinstance(message, PageMade):
                     if on_page is not None:
-                        on_page(content)
-                elif kind == "render":
-                    self._send(moved_html(content))
+                        on_page(message.page)
+                elif isinstance(message, MoveFigures):
+                    self._send(Rendered(moved_html(message.placement)))
                 else:
-                    laid_out: WholeLaidOut = content
+                    laid_out: WholeLaidOut = message
                     return laid_out
 
     def fork(self, work: Callable[[Connection, Any], None], job: object) -> tuple[Connection, ForkedProcess]:
@@ -128,11 +115,11 @@ class LayoutProcess:
         # pickled at 200 articles: 0.1 s each way).
         edition = getattr(job, "edition", None)
         if edition is not None and edition is not self._shared:
-            self._send(("share", edition))
+            self._send(Share(edition))
             self._shared = edition
         ours, theirs = multiprocessing.get_context("fork").Pipe()
         try:
-            self._send(("fork", work, job), shared=self._shared)
+            self._send(Fork(work, job), shared=self._shared)
             try:
                 reduction.send_handle(self._connection, theirs.fileno(), self._process.pid)
             except OSError:
@@ -150,9 +137,9 @@ class LayoutProcess:
         """Write the PDF laid out to `target`; what WeasyPrint has reported since the
         layout began, writing included."""
         with self._stopped_if_cut_short():
-            self._send(target)
-            _, reported = self._heard()
-            return reported  # type: ignore[no-any-return]
+            self._send(Write(target))
+            done: Done = self._heard()
+            return done.result  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         """Stop it, whatever it is doing: it writes nowhere but the build's scratch
@@ -176,12 +163,12 @@ class LayoutProcess:
 
     def _hear_forked(self) -> None:
         """Hear which process it forked for the oldest `fork` not yet answered."""
-        _, pid = self._heard()
+        forked: Forked = self._heard()
         try:
             pidfd = reduction.recv_handle(self._connection)
         except (OSError, RuntimeError):
             raise _ended() from None
-        self._forking.popleft().forked(pid, pidfd)
+        self._forking.popleft().forked(forked.pid, pidfd)
 
     def _send(self, message: object, shared: object = None) -> None:
         try:
@@ -189,17 +176,15 @@ class LayoutProcess:
         except (BrokenPipeError, ConnectionResetError):
             raise _ended() from None
 
-    def _heard(self) -> tuple[str, Any]:
+    def _heard(self) -> Any:
+        """The process's next message; how it failed, raised."""
         try:
-            kind, *content = self._connection.recv()
+            message = self._connection.recv()
         except (EOFError, ConnectionResetError):
             raise _ended() from None
-        if kind == "failed":
-            failure, error = content
-            if error is not None:
-                raise error
-            raise RuntimeError(f"laying out the print edition failed:\n{failure}")
-        return kind, content[0]
+        if isinstance(message, Failed):
+            raise message.raised("the print edition")
+        return message
 
 
 class ForkedProcess:
@@ -294,20 +279,20 @@ def _serve(connection: Connection, parents: Connection, scratch: str) -> None:
     shared: object = None
     try:
         while True:
-            kind, *content = _unpickled(connection.recv_bytes(), shared)
-            if kind == "share":
-                shared = content[0]
-            elif kind == "fork":
-                _fork(connection, *content)
+            message = _unpickled(connection.recv_bytes(), shared)
+            if isinstance(message, Share):
+                shared = message.edition
+            elif isinstance(message, Fork):
+                _fork(connection, message)
             else:
-                _lay_out_whole(connection, content[0])
+                _lay_out_whole(connection, message.job)
                 return
     except (EOFError, BrokenPipeError, ConnectionResetError):  # the command has ended: nobody to tell
         return
 
 
 def _lay_out_whole(connection: Connection, job: LayoutJob) -> None:
-    from hkcq_press.pdf.engine import answering
+    from hkcq_press.pdf.parallel.worker import answering
 
     # The end of a process forked before (parts that could not be joined after all)
     # no longer interrupts it: what is left of them is reaped now.
@@ -316,9 +301,9 @@ def _lay_out_whole(connection: Connection, job: LayoutJob) -> None:
     answering(connection, job.scratch, lambda: _laid_out(connection, job))
 
 
-def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: object) -> None:
-    """Fork a process that runs `work(theirs, job)` (the command sends its end of
-    their pipe next), and send the command its pid and pidfd."""
+def _fork(connection: Connection, fork: Fork) -> None:
+    """Fork a process that runs `fork.work(theirs, fork.job)` (the command sends its
+    end of their pipe next), and send the command its pid and pidfd."""
     from hkcq_press.pdf.parallel import worker  # noqa: F401 - loaded once here, not in each process forked
 
     signal.signal(signal.SIGCHLD, _reap_ended)
@@ -328,7 +313,7 @@ def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: 
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _run_forked(connection, theirs, gate, parent, work, job)
+            _run_forked(connection, theirs, gate, parent, fork.work, fork.job)
         os.close(gate[0])
         try:
             pidfd = os.pidfd_open(pid)
@@ -338,11 +323,11 @@ def _fork(connection: Connection, work: Callable[[Connection, Any], None], job: 
         finally:
             os.close(gate[1])  # it may start: it is known by its pidfd now, however soon it ends
     except OSError as error:
-        connection.send(("failed", traceback.format_exc(), error))
+        connection.send(Failed(traceback.format_exc(), error))
         return
     finally:
         theirs.close()
-    connection.send(("forked", pid))
+    connection.send(Forked(pid))
     reduction.send_handle(connection, pidfd, os.getppid())
     os.close(pidfd)
 
@@ -397,13 +382,13 @@ def _laid_out(connection: Connection, job: LayoutJob) -> list[tuple[str, str]]:
     from hkcq_press.pdf.engine import laid_out_whole, weasyprint_log, write_tagged
 
     def moved_html(placement: Placement) -> str:
-        connection.send(("render", placement))
-        html: str = connection.recv()
-        return html
+        connection.send(MoveFigures(placement))
+        rendered: Rendered = connection.recv()
+        return rendered.html
 
-    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
+    with weasyprint_log(lambda page: connection.send(PageMade(page))) as records:
         document, placement, starts, warnings = laid_out_whole(job, moved_html, records)
-        connection.send(("laid out", WholeLaidOut(len(document.pages), starts, placement, list(records), warnings)))
-        target: Path = connection.recv()
-        write_tagged(document, target, job.variant)
+        connection.send(WholeLaidOut(len(document.pages), starts, placement, list(records), warnings))
+        write: Write = connection.recv()
+        write_tagged(document, write.target, job.variant)
         return list(records)

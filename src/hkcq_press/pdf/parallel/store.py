@@ -24,22 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
-from hkcq_press.pdf.parallel.hooks import PartPages
+from hkcq_press.pdf.parallel.messages import Paginated, PartPages
 
 CACHE_FOLDER = ".hkcq-press-parts"
 ENTRY_FORMAT = 1
 ENTRY = "entry.json"
 PART_PDF = "part.pdf"
 FOLIOS_PDF = "folios.pdf"
-
-@dataclass(frozen=True, slots=True)
-class Paginated:
-    """A part's pages and the page of each target it holds, counted from its own first
-    page: what it reports before it learns its place in the edition."""
-
-    pages: int
-    targets: dict[str, int]
-
 
 @dataclass(frozen=True, slots=True)
 class StoredPart:

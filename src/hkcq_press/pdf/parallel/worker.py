@@ -1,4 +1,5 @@
-"""What one process does to lay out a part of the print edition (see `pdf/parallel/parts.py`).
+"""What one process does to lay out a part of the print edition (see `pdf/parallel/parts.py`),
+and how any process that lays out for the command ends its work (`answering`).
 
 It imports WeasyPrint as it loads: the processes are forked from a server that has
 loaded this module once, while the parent reads the manuscript; the first part to
@@ -8,6 +9,8 @@ which has loaded WeasyPrint and imports this module when it is given the part.
 
 from __future__ import annotations
 
+import tempfile
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -15,18 +18,32 @@ from typing import Any
 from weasyprint.pdf import VARIANTS
 
 from hkcq_press.markup.pagemap import page_starts
-from hkcq_press.pdf.parallel.jobs import FolioJob, PartJob, PartLaidOut
-from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
-from hkcq_press.pdf.engine import answering, confined_parser, low_resolution_pictures, weasyprint_log, write_tagged
-from hkcq_press.pdf.parallel.hooks import (
-    PartOfEdition, PartPages, folio_layer, part_layout,
+from hkcq_press.pdf.engine import (
+    confined_parser, figures_moved, low_resolution_pictures, placed_layout, weasyprint_log, write_tagged,
 )
+from hkcq_press.pdf.parallel.hooks import PartDiverged, PartOfEdition, folio_layer, part_layout
+from hkcq_press.pdf.parallel.messages import (
+    Diverged, Done, Failed, FolioJob, MoveFigures, PageMade, Paginated, PartJob, PartLaidOut, PartPages, Rendered,
+)
+from hkcq_press.pdf.placement import Placement
 
 
-class _FiguresMoved(Exception):
-    def __init__(self, placement: Placement, html: str) -> None:
-        super().__init__("figures moved")
-        self.placement, self.html = placement, html
+def answering(connection: Connection, scratch: str, work: Callable[[], Any]) -> None:
+    """Send the parent what `work` gives back (`Done`), or how it ended otherwise
+    (`Diverged`, `Failed`)."""
+    # Whatever is written on the side goes in the build's scratch folder, which the
+    # build removes however it ends: this process ends without cleaning up after itself.
+    tempfile.tempdir = scratch
+    try:
+        connection.send(Done(work()))
+    except PartDiverged as diverged:
+        connection.send(Diverged(str(diverged)))
+    except OSError as error:  # the machine's condition (a full disk): the parent says so as for itself
+        connection.send(Failed(traceback.format_exc(), error))
+    except BaseException:  # noqa: BLE001 - anything else is reported to the parent, which stops the build
+        connection.send(Failed(traceback.format_exc()))
+    finally:
+        connection.close()
 
 
 def lay_out_part(connection: Connection, job: PartJob) -> None:
@@ -51,10 +68,23 @@ def lay_out_folios(connection: Connection, job: FolioJob) -> None:
 
 
 def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
-    """The part laid out and written, its figures placed as the whole edition places them."""
-    parse = confined_parser(job.base_url, job.roots)
-    with weasyprint_log(lambda page: connection.send(("page", page))) as records:
-        document, parsed, placement, folios_left = _part_placed(connection, job, parse, records)
+    """The part laid out and written, its figures placed as the whole edition places
+    them (`engine.placed_layout`), moved before it learns its place in the whole: the
+    layout stops when they move."""
+    folios_left: set[int] = set()
+    heard: list[PartPages] = []
+
+    def lay_out(parsed: Any, placement: Placement, html: str, figures_may_move: bool) -> Any:
+        told = _Told(connection, job, parsed.etree_element, placement, html, figures_may_move, heard)
+        part = PartOfEdition(job.elsewhere, told.paginated, told_already=told.already)
+        with part_layout(part):
+            document = parsed.render()
+        folios_left.update(part.folios_left)
+        return document
+
+    with weasyprint_log(lambda page: connection.send(PageMade(page))) as records:
+        document, parsed, placement = placed_layout(job.html, confined_parser(job.base_url, job.roots), lay_out,
+                                                    records)
         starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
         warnings = low_resolution_pictures(job.edition, document)
         targets = frozenset(name for page in document.pages for name in page.anchors)
@@ -63,28 +93,6 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         write_tagged(document, job.target, job.variant)
         return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets,
                            frozenset(folios_left))
-
-
-def _part_placed(
-    connection: Connection, job: PartJob, parse: Callable[[str], Any], records: list[tuple[str, str]],
-) -> tuple[Any, Any, Placement, set[int]]:
-    """The part laid out as `typesetting.placed_layout` lays out the whole edition, figures
-    moved before it learns its place in the whole: the layout stops when they move.
-    Also the pages whose folios it left to the join."""
-    html, placement = job.html, AS_WRITTEN
-    heard: list[PartPages] = []
-    for layouts in range(1, MOST_LAYOUTS + 1):
-        records.clear()  # what WeasyPrint reports is the last layout's
-        parsed = parse(html)
-        try:
-            told = _Told(connection, job, parsed.etree_element, placement, html, layouts < MOST_LAYOUTS, heard)
-            part = PartOfEdition(job.elsewhere, told.paginated, told_already=told.already)
-            with part_layout(part):
-                document = parsed.render()
-            break
-        except _FiguresMoved as moved:
-            placement, html = moved.placement, moved.html
-    return document, parsed, placement, part.folios_left
 
 
 class _Told:
@@ -108,19 +116,19 @@ class _Told:
         return self.heard[-1] if self.heard else None
 
     def paginated(self, pages: list[Any], targets: dict[str, int]) -> PartPages:
-        gaps = figure_gaps(pages, self.root, self.job.edition, self.placement) if self.places_figures else {}
-        if gaps:
-            moved = self.placement.moved_further(gaps)
-            self.connection.send(("render", moved))
-            moved_html = self._answer()
-            if moved_html != self.html:  # else the layouts do not place figures (an override without `placed_blocks`)
-                raise _FiguresMoved(moved, moved_html)
-        self.connection.send(("paginated", len(pages), targets))
+        if self.places_figures and (
+            moved := figures_moved(pages, self.root, self.job.edition, self.placement, self.html, self._moved_html)
+        ):
+            raise moved
+        self.connection.send(Paginated(len(pages), targets))
         told: PartPages = self.heard[-1] if self.heard else self.connection.recv()
         return told
 
-    def _answer(self) -> Any:
-        """The parent's answer to what the part asked, past its place told unasked."""
+    def _moved_html(self, placement: Placement) -> str:
+        """The part's HTML with its figures so placed, asked of the parent, past its
+        place told unasked."""
+        self.connection.send(MoveFigures(placement))
         while isinstance(answer := self.connection.recv(), PartPages):
             self.heard.append(answer)
-        return answer
+        rendered: Rendered = answer
+        return rendered.html
