@@ -1,0 +1,108 @@
+"""The options commands share, as argparse parents, and what they mean to the API."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hkcq_press.model.edition import PAGE_SIZES, PDF_VARIANTS
+
+if TYPE_CHECKING:
+    from hkcq_press.reader.manuscript import Limits
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Groups of options, each given to the commands that use it, and only to those."""
+
+    reading: argparse.ArgumentParser
+    """Where the manuscript and the styles are, and the size limits of what is read."""
+    speaking: argparse.ArgumentParser
+    building: argparse.ArgumentParser
+    paging: argparse.ArgumentParser
+    printing: argparse.ArgumentParser
+    keeping: argparse.ArgumentParser
+
+
+def option_groups() -> Options:
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
+                         help="the manuscript folder, holding edition.yaml (default: ./manuscript)")
+    reading.add_argument("--styles", type=Path, default=None, metavar="DIR",
+                         help="house-style overrides: layouts and CSS that replace the defaults "
+                              "file by file (default: ./styles when it exists)")
+    reading.add_argument("--max-text-mb", type=_megabytes, default=5.0, metavar="MB",
+                         help="refuse an article or edition.yaml larger than this (default: 5)")
+    reading.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
+                         help="refuse an image larger than this (default: 20)")
+    reading.add_argument("--max-image-megapixels", type=_megabytes, default=50.0, metavar="MP",
+                         help="refuse an image of more pixels than this, in millions (default: 50)")
+    speaking = argparse.ArgumentParser(add_help=False)
+    speaking.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    speaking.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    building = argparse.ArgumentParser(add_help=False)
+    building.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
+                          help="where the editions are written (default: ./dist)")
+    building.add_argument("--force", action="store_true",
+                          help="rebuild even when the editions in the output folder are up to date")
+    building.add_argument("--verify", action="store_true",
+                          help="verify each edition (epubcheck and Ace by DAISY for the EPUB, the PDF checks) "
+                               "before it replaces the old one, and say so in the EPUB's accessibility summary")
+    building.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                          help="lay out an edition of sections in N processes side by side, each a run of its "
+                               "sections (default: the cores hkcq-press may use; 1: in one process)")
+    paging = argparse.ArgumentParser(add_help=False)
+    paging.add_argument("--page-size", choices=PAGE_SIZES, default=None, type=str.lower,
+                        help="the print edition's page size, whose pages the e-book marks too; wins over "
+                             "page_size in edition.yaml (default: a4)")
+    printing = argparse.ArgumentParser(add_help=False)
+    printing.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None, metavar="VARIANT",
+                          help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
+                               f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
+    printing.add_argument("--print-marks", action="store_true",
+                          help="add crop marks and a 3 mm bleed to the print edition, for the printer")
+    keeping = argparse.ArgumentParser(add_help=False)
+    keeping.add_argument("--keep-html", action="store_true",
+                         help="also write the print HTML beside the PDF (<out>/<slug>.html), "
+                              "to inspect the layout in a browser")
+    return Options(reading, speaking, building, paging, printing, keeping)
+
+
+def styles_of(arguments: argparse.Namespace) -> Path | None:
+    """The house-style overrides: `--styles`, else ./styles when it exists."""
+    if arguments.styles is None and Path("styles").is_dir():
+        return Path("styles")
+    return arguments.styles  # type: ignore[no-any-return]
+
+
+def limits_of(arguments: argparse.Namespace) -> Limits:
+    from hkcq_press.reader.manuscript import MB, Limits
+
+    return Limits(
+        int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB),
+        int(arguments.max_image_megapixels * 1_000_000),
+    )
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _megabytes(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number of megabytes")
+    return value
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more processes")
+    return value
