@@ -156,7 +156,7 @@ def test_a_missing_cover_is_an_error_at_its_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", ["accessibility: yes\n", "accessibility:\n  sumary: typo\n"])
 def test_accessibility_section_mistakes(tmp_path: Path, key: str) -> None:
     from hkcq_press.errors import ManuscriptError
-    from hkcq_press.reader.manuscript import load_edition
+    from hkcq_press.reader.edition import load_edition
 
     manuscript = copy_manuscript(tmp_path, edition_lines=key)
     if "sumary" in key:

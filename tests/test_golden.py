@@ -23,7 +23,7 @@ import pytest
 from conftest import CHINESE, DESKWEEK, MULTI, ROOT, SAMPLE, SECTIONS
 
 from hkcq_press.build import build
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.pdf.writer import print_html
 from hkcq_press.style.house import HouseStyle
 

@@ -4,7 +4,8 @@ suite. A new arrow against a rule fails here, naming the module and what it impo
 The folders are the stages: `model/` (what an edition says), `reader/` (manuscript in,
 model out), `style/` (the house style), `markup/` (the HTML both editions share),
 `pdf/` with `pdf/parallel/` (the print edition, and laying it out side by side),
-`epub/`, `verify/`, `preview/`; the command line, `build()` and their helpers at the top.
+`epub/`, `verify/`, `preview/`, `commands/` (a module per command); the command line, `build()` and
+their helpers at the top.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def _in(module: str, *folders: str) -> bool:
 
 
 def test_the_graph_is_read() -> None:
-    assert {"reader.manuscript", "pdf.writer", "epub.writer", "pdf.parallel.parts"} <= GRAPH.keys()
-    assert "model.edition" in GRAPH["reader.manuscript"] and "pdf.parallel.messages" in GRAPH["pdf.parallel.worker"]
+    assert {"reader.edition", "pdf.writer", "epub.writer", "pdf.parallel.parts"} <= GRAPH.keys()
+    assert "model.edition" in GRAPH["reader.edition"] and "pdf.parallel.messages" in GRAPH["pdf.parallel.worker"]
 
 
 def test_every_relative_import_was_made_absolute() -> None:
@@ -111,6 +112,14 @@ def test_only_the_print_edition_names_the_parallel_modules() -> None:
     naming = {module for module, imported in GRAPH.items()
               if any(_in(name, "pdf.parallel") for name in imported) and not _in(module, "pdf")}
     assert naming == set()
+
+
+def test_the_commands_are_reached_only_from_the_command_line() -> None:
+    """The commands are a thin layer over the API: nothing but `cli` imports them, and
+    they import nothing of `cli`."""
+    assert {module for module, imported in GRAPH.items()
+            if any(_in(name, "commands") for name in imported) and not _in(module, "commands", "cli")} == set()
+    assert {module for module in GRAPH if _in(module, "commands") and "cli" in GRAPH[module]} == set()
 
 
 def test_without_the_parallel_folder_a_build_of_one_job_writes_the_same_editions(tmp_path: Path) -> None:

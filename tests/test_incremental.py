@@ -79,7 +79,7 @@ def test_a_change_to_a_module_in_a_subfolder_of_the_package_rebuilds(
     """hkcq-press's own code is digested however deep its modules lie, so an upgrade
     that changes only a submodule never leaves old editions marked up to date."""
     from hkcq_press import freshness
-    from hkcq_press.reader.manuscript import DEFAULT_LIMITS
+    from hkcq_press.reader.files import DEFAULT_LIMITS
     from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS
     from hkcq_press.style.house import HouseStyle
 

@@ -140,7 +140,8 @@ def test_a_picture_the_renderer_cannot_load_is_reported_at_its_figure(
 def test_a_failure_there_is_raised_here(tmp_path: Path, layout_process: LayoutProcess) -> None:
     """The machine's condition (here, a folder that is not there) as the error it is;
     a process that ends unasked as an error, not a wait for ever."""
-    from hkcq_press.reader.manuscript import DEFAULT_LIMITS, load_edition
+    from hkcq_press.reader.edition import load_edition
+    from hkcq_press.reader.files import DEFAULT_LIMITS
 
     edition, _ = load_edition(SAMPLE, DEFAULT_LIMITS)
     with pdf.laid_out(edition, HouseStyle(None), printer=Printer(1, layout_process)) as layout, \

@@ -11,7 +11,7 @@ from hkcq_press.errors import ManuscriptError
 from hkcq_press.reader.characters import pull_quote_words
 from hkcq_press.model.blocks import Crosshead, Figure, Paragraph, PullQuote
 from hkcq_press.markup.inline import InlineMarkup
-from hkcq_press.reader.manuscript import derived_identifier, load_edition
+from hkcq_press.reader.edition import derived_identifier, load_edition
 from hkcq_press.reader.naming import slugify
 
 

@@ -16,7 +16,7 @@ from conftest import ROOT, SECTIONS, run_cli
 from support import generated_article, generated_edition
 
 from hkcq_press.build import build
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.pdf.parallel.parts import print_parts
 from hkcq_press.verify.pdfcheck import check_pdf

@@ -11,7 +11,7 @@ import pytest
 from conftest import MULTI, Built, copy_manuscript, run_cli
 
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.verify.pdfcheck import check_pdf
 from hkcq_press.style.house import HouseStyle
 

@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from support import browser_path
 
 from hkcq_press.errors import ExitStatus
-from hkcq_press.reader.manuscript import DEFAULT_LIMITS
+from hkcq_press.reader.files import DEFAULT_LIMITS
 from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS
 from hkcq_press.preview.server import Preview, PreviewError, PreviewRequest, PreviewServer
 from hkcq_press.scaffold import new_project

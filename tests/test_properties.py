@@ -18,7 +18,7 @@ from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.style.fonts import chinese_faces, house_characters, printable_characters
 from hkcq_press.reader.characters import Printable, pull_quote_words
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.reader.naming import slugify
 from hkcq_press.style.house import HouseStyle
 

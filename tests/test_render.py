@@ -10,7 +10,7 @@ from conftest import MULTI
 from hkcq_press.build import build
 from hkcq_press.epub.writer import write_epub
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.pdf.writer import print_html
 from hkcq_press.style.house import PACKAGE_LAYOUTS, HouseStyle
 from support import epub_documents, flow, in_order, pdf_lines

@@ -20,7 +20,7 @@ from weasyprint.pdf.tags import add_tags
 from weasyprint.text.line_break import split_first_line as split_first_line_stock
 
 from hkcq_press.pdf import tuning as weasyprint_tuning
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.pdf.writer import laid_out
 from hkcq_press.style.house import HouseStyle
 

@@ -27,7 +27,7 @@ from support import (
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.style.fonts import chinese_faces
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.pdf.writer import write_pdf
 from hkcq_press.verify.pdfcheck import pdf_fonts
 from hkcq_press.style.house import HouseStyle

@@ -15,7 +15,8 @@ from hkcq_press.errors import Problem
 from hkcq_press.style.fonts import repertoire
 from hkcq_press.freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
 from hkcq_press.style.hyphenation import hyphenation_exceptions
-from hkcq_press.reader.manuscript import DEFAULT_LIMITS, Limits, load_edition
+from hkcq_press.reader.edition import load_edition
+from hkcq_press.reader.files import DEFAULT_LIMITS, Limits
 from hkcq_press.model.blocks import PullQuote, walk
 from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hkcq_press.style.fonts import chinese_font_folders
-from hkcq_press.reader.manuscript import Limits
+from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
 from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
 from hkcq_press.style.house import HouseStyle

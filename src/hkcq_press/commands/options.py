@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from hkcq_press.model.edition import PAGE_SIZES, PDF_VARIANTS
 
 if TYPE_CHECKING:
-    from hkcq_press.reader.manuscript import Limits
+    from hkcq_press.reader.files import Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,7 @@ def styles_of(arguments: argparse.Namespace) -> Path | None:
 
 
 def limits_of(arguments: argparse.Namespace) -> Limits:
-    from hkcq_press.reader.manuscript import MB, Limits
+    from hkcq_press.reader.files import MB, Limits
 
     return Limits(
         int(arguments.max_text_mb * MB), int(arguments.max_image_mb * MB),

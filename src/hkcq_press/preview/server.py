@@ -39,7 +39,7 @@ from lxml import etree
 
 from hkcq_press.build import FORMATS, build
 from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
-from hkcq_press.reader.manuscript import Limits
+from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
 from hkcq_press.pdf.printing import Printer
 
