@@ -8,7 +8,7 @@ import pytest
 from conftest import MULTI, SAMPLE
 
 from hkcq_press.errors import ManuscriptError
-from hkcq_press.reader.characters import pull_quote_words
+from hkcq_press.reader.pullquotes import pull_quote_words
 from hkcq_press.model.blocks import Crosshead, Figure, Paragraph, PullQuote
 from hkcq_press.markup.inline import InlineMarkup
 from hkcq_press.reader.edition import derived_identifier, load_edition

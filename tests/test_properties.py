@@ -17,7 +17,8 @@ from support import collapse, epub_documents, flow, in_order, pdf_lines
 from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.style.fonts import chinese_faces, house_characters, printable_characters
-from hkcq_press.reader.characters import Printable, pull_quote_words
+from hkcq_press.reader.characters import Printable
+from hkcq_press.reader.pullquotes import pull_quote_words
 from hkcq_press.reader.edition import load_edition
 from hkcq_press.reader.naming import slugify
 from hkcq_press.style.house import HouseStyle

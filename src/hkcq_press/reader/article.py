@@ -10,17 +10,15 @@ from pathlib import Path
 from hkcq_press.errors import Diagnostics
 from hkcq_press.model.blocks import Block, Code, Factbox, Figure, Inline, PullQuote, walk
 from hkcq_press.model.edition import ARTICLE_STARTS, Article
-from hkcq_press.reader.body import Body, BodyParser, body_paragraph_texts
+from hkcq_press.reader.body import Body, BodyParser
 from hkcq_press.reader.characters import (
     Printable,
-    difference,
-    pull_quote_words,
     refusals,
     unprintable_characters,
     unprintable_message,
 )
 from hkcq_press.reader.files import Limits, check_image, read_text
-from hkcq_press.reader.pullquotes import QuotableText
+from hkcq_press.reader.pullquotes import misquotes
 from hkcq_press.reader.yamlfields import Fields, read_mapping
 
 ARTICLE_KEYS = (
@@ -148,7 +146,8 @@ class ArticleReader:
             self.report.error(
                 self.path, closing + 2, "the article has no text", "Write the body after the front matter."
             )
-        self._check_pull_quotes(body.blocks)
+        for misquote in misquotes(body.blocks):
+            self.report.error(self.path, misquote.line, misquote.message, misquote.hint)
         self._check_printable_blocks(walk(body.blocks + body.corrections))
         for note in body.footnotes:
             self.check_printable(note.line, note.content)
@@ -195,42 +194,6 @@ class ArticleReader:
             return
         if missing := unprintable_characters(printed, self.rules.printable.characters):
             self.report.error(self.path, line, *unprintable_message("this text", missing, self.rules.printable))
-
-    def _check_pull_quotes(self, blocks: tuple[Block, ...]) -> None:
-        pull_quotes = [block for block in blocks if isinstance(block, PullQuote)]
-        if not pull_quotes:  # nothing to check: the story need not be indexed
-            return
-        story = QuotableText(body_paragraph_texts(blocks))
-        for block in pull_quotes:
-            quoted = pull_quote_words(block.text)
-            if not quoted:
-                self.report.error(self.path, block.line, "the pull quote has only quotation marks, no words")
-            elif not story.quotes(quoted):
-                self._report_misquote(block.line, quoted, story)
-
-    def _report_misquote(self, line: int, quoted: str, story: QuotableText) -> None:
-        if (cut := story.cut_word(quoted)) is not None:
-            self.report.error(
-                self.path, line, f"the pull quote cuts a word of the article: “{quoted}” stands in “{cut.whole}”",
-                "A pull quote must begin and end with whole words of its paragraph, so that it cannot drop "
-                f"part of a word and say the opposite (un-, -n’t). Quote “{cut.whole}”, or choose other words.",
-            )
-            return
-        hint = ("A pull quote must repeat, character for character, words of one paragraph of "
-                "this article (no elisions). Check spelling, punctuation and quotation marks.")
-        if (closest := story.closest(quoted)) is not None:
-            at = closest.differs_at
-            hint = (f"The closest passage of the article: “{_excerpt(closest.passage, at)}”. "
-                    f"From “{quoted[:at][-20:]}” on, {difference(quoted, closest.passage, at, closest.edit)}.")
-        self.report.error(self.path, line, f"the pull quote is not in the article: “{_excerpt(quoted, 0)}”", hint)
-
-
-def _excerpt(passage: str, at: int, around: int = 80) -> str:
-    """A long passage shortened to the words around `at`, where the sub-editor looks."""
-    if len(passage) <= 2 * around:
-        return passage
-    start, end = max(at - around, 0), at + around
-    return ("…" if start else "") + passage[start:end] + ("…" if end < len(passage) else "")
 
 
 def check_printable(fields: Fields, keys: tuple[str, ...], printable: Printable | None) -> None:

@@ -10,7 +10,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-QUOTATION_MARKS = "\"'“”‘’«»「」『』"
 
 FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
@@ -82,31 +81,3 @@ def unprintable_message(what: str, missing: list[str], printable: Printable) -> 
 def normalise_words(text: str) -> str:
     """Unicode NFC with whitespace runs collapsed: how copy is compared."""
     return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def pull_quote_words(text: str) -> str:
-    """A pull quote's words without the quotation marks that frame it."""
-    return normalise_words(text).strip(QUOTATION_MARKS + " ").strip()
-
-
-LOOK_ALIKES = (frozenset("'’‘′"), frozenset('"“”″'), frozenset("-‐‑–—−"), frozenset(",，"), frozenset(":："))
-"""Characters a sub-editor cannot tell apart on screen: one typed for the other is the
-usual reason a pull quote does not match its article."""
-
-
-def difference(quoted: str, original: str, at: int, edit: str) -> str:
-    """The first character that differs, named: one the quote adds, one it leaves out,
-    or one in place of another, and whether the two look alike."""
-    mine = quoted[at] if at < len(quoted) else ""
-    theirs = original[at] if at < len(original) else ""
-    if not mine:
-        return "the quote ends where the article goes on"
-    if not theirs:
-        return f"the quote goes on with {describe([mine])} where the passage ends"
-    if edit == "adds":
-        return f"the quote adds {describe([mine])}, which the article does not have"
-    if edit == "leaves out":
-        return f"the quote leaves out the article’s {describe([theirs])}"
-    alike = any(mine in group and theirs in group for group in LOOK_ALIKES)
-    return (f"the quote has {describe([mine])} where the article has {describe([theirs])}"
-            + (" (they look alike)" if alike else ""))

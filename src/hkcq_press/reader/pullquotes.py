@@ -1,6 +1,6 @@
 """Pull quotes repeat their article word for word: the check that no layout misquotes.
 
-A pull quote's plain text (see `characters.pull_quote_words`) must occur in one
+A pull quote's plain text (`pull_quote_words`) must occur in one
 paragraph of its own article's story, and begin and end there on word boundaries
 (Unicode's default word boundaries, UAX #29): "acceptable" is not quoted from
 "unacceptable", nor "we can" from "we can’t", nor "3" from "3.5"; every Chinese
@@ -9,18 +9,27 @@ character is a word of its own, so a Chinese quote may begin at any character.
 The paragraphs are indexed by their whole words once, so a quote is compared only
 with the paragraphs that hold its inner words. Every search is a substring search
 of the standard library's, so the check and the hint for a wrong quote both stay
-near-linear in the article's length, however long the quote.
+near-linear in the article's length, however long the quote. `misquotes` is the
+check as the reader runs it: each wrong quote's line, message and hint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import regex
 
-from hkcq_press.reader.characters import normalise_words
+from hkcq_press.model.blocks import Block, PullQuote
+from hkcq_press.reader.body import body_paragraph_texts
+from hkcq_press.reader.characters import describe, normalise_words
+
+QUOTATION_MARKS = "\"'“”‘’«»「」『』"
+
+LOOK_ALIKES = (frozenset("'’‘′"), frozenset('"“”″'), frozenset("-‐‑–—−"), frozenset(",，"), frozenset(":："))
+"""Characters a sub-editor cannot tell apart on screen: one typed for the other is the
+usual reason a pull quote does not match its article."""
 
 WORD_BOUNDARY = regex.compile(r"(?w)\b")
 """Matches where Unicode's default word boundaries (UAX #29) fall."""
@@ -33,6 +42,77 @@ _ANCHORS = 8
 
 _ALIGNED_AHEAD = 8
 """How many characters past a difference must agree for it to count as one added or left out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Misquote:
+    """A pull quote that does not repeat whole words of its article, at its line."""
+
+    line: int
+    message: str
+    hint: str = ""
+
+
+def misquotes(blocks: Sequence[Block]) -> Iterator[Misquote]:
+    """Each pull quote among an article's `blocks` that does not repeat, character for
+    character, whole words of one paragraph of the article's story."""
+    pull_quotes = [block for block in blocks if isinstance(block, PullQuote)]
+    if not pull_quotes:  # nothing to check: the story need not be indexed
+        return
+    story = QuotableText(body_paragraph_texts(blocks))
+    for block in pull_quotes:
+        quoted = pull_quote_words(block.text)
+        if not quoted:
+            yield Misquote(block.line, "the pull quote has only quotation marks, no words")
+        elif not story.quotes(quoted):
+            yield _misquote(block.line, quoted, story)
+
+
+def pull_quote_words(text: str) -> str:
+    """A pull quote's words without the quotation marks that frame it."""
+    return normalise_words(text).strip(QUOTATION_MARKS + " ").strip()
+
+
+def _misquote(line: int, quoted: str, story: QuotableText) -> Misquote:
+    if (cut := story.cut_word(quoted)) is not None:
+        return Misquote(
+            line, f"the pull quote cuts a word of the article: “{quoted}” stands in “{cut.whole}”",
+            "A pull quote must begin and end with whole words of its paragraph, so that it cannot drop "
+            f"part of a word and say the opposite (un-, -n’t). Quote “{cut.whole}”, or choose other words.",
+        )
+    hint = ("A pull quote must repeat, character for character, words of one paragraph of "
+            "this article (no elisions). Check spelling, punctuation and quotation marks.")
+    if (closest := story.closest(quoted)) is not None:
+        at = closest.differs_at
+        hint = (f"The closest passage of the article: “{_excerpt(closest.passage, at)}”. "
+                f"From “{quoted[:at][-20:]}” on, {difference(quoted, closest.passage, at, closest.edit)}.")
+    return Misquote(line, f"the pull quote is not in the article: “{_excerpt(quoted, 0)}”", hint)
+
+
+def difference(quoted: str, original: str, at: int, edit: str) -> str:
+    """The first character that differs, named: one the quote adds, one it leaves out,
+    or one in place of another, and whether the two look alike."""
+    mine = quoted[at] if at < len(quoted) else ""
+    theirs = original[at] if at < len(original) else ""
+    if not mine:
+        return "the quote ends where the article goes on"
+    if not theirs:
+        return f"the quote goes on with {describe([mine])} where the passage ends"
+    if edit == "adds":
+        return f"the quote adds {describe([mine])}, which the article does not have"
+    if edit == "leaves out":
+        return f"the quote leaves out the article’s {describe([theirs])}"
+    alike = any(mine in group and theirs in group for group in LOOK_ALIKES)
+    return (f"the quote has {describe([mine])} where the article has {describe([theirs])}"
+            + (" (they look alike)" if alike else ""))
+
+
+def _excerpt(passage: str, at: int, around: int = 80) -> str:
+    """A long passage shortened to the words around `at`, where the sub-editor looks."""
+    if len(passage) <= 2 * around:
+        return passage
+    start, end = max(at - around, 0), at + around
+    return ("…" if start else "") + passage[start:end] + ("…" if end < len(passage) else "")
 
 
 @dataclass(frozen=True, slots=True)
