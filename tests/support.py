@@ -177,6 +177,22 @@ def running_heads(pdf: Path) -> list[str]:
     ]
 
 
+def folios(pdf: Path) -> list[str]:
+    """The text in each page's bottom margin."""
+    height = _page_height(pdf)
+    with pikepdf.open(pdf) as document:
+        count = len(document.pages)
+    return [
+        " ".join(subprocess.run(
+            ["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(number), "-l", str(number), "-r", "72",
+             "-x", "0", "-y", str(round(height - FURNITURE_BAND)), "-W", "2000", "-H", str(round(FURNITURE_BAND)),
+             str(pdf), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split())
+        for number in range(1, count + 1)
+    ]
+
+
 def pdf_furniture(pdf: Path) -> list[str]:
     """The text in the page margins: running heads and folios."""
     height = _page_height(pdf)

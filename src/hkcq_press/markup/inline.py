@@ -30,6 +30,20 @@ SHORT_CHINESE = 8
 """Up to this many characters, a run of Chinese in other copy is a name, kept on one line."""
 ADDRESS_BREAKS = re.compile(r"(?<=[/.@])(?=.)")
 """Where a printed address may break: after a slash, a dot or an at sign."""
+LAST_WORD = re.compile(r"""(?<!\S)(?=\S*(?:[^\W\d_]{6}|[-‐]))\S{1,24}[.!?…:;][”’"')\]]*\s*$""")
+"""A paragraph's last word, where it ends a sentence, with the punctuation around it,
+where it could be broken: six letters or more (print.css hyphenates from six), or a
+hyphen of its own. A long string of characters is left free to break, and so is a
+run that ends with no sentence (a table's cell, a heading)."""
+MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December"
+          "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec")
+KEPT_TOGETHER = re.compile(
+    rf"\w+(?:[-‐]\w+)+"  # a compound, never broken at its own hyphen ("cold-chain")
+    rf"|\d[\d,.:/]*%?\s+\S+"  # a number and the word it counts or dates ("28 December", "3 billion")
+    rf"|\b(?:{MONTHS})\.?\s+\d+"  # a month and its day ("December 28")
+)
+"""What a headline or standfirst keeps on one line in print."""
+LAST_TWO_WORDS = re.compile(r"\S+\s+\S+\s*$")
 
 
 class InlineMarkup:
@@ -66,6 +80,25 @@ class InlineMarkup:
         markup = Markup(self._renderer.renderInline(list(run.tokens), self._md.options, env))
         self._rendered[id(run)] = (run, article, markup)
         return markup
+
+    def display(self, text: str, article: Article) -> Markup:
+        """A headline or standfirst as the edition sets it. In print, never broken at
+        a compound's own hyphen nor between a number and its word, and never ending
+        with one word alone on its line (the last two words are kept together, where
+        WeasyPrint has no `text-wrap: balance`); Chinese breaks as Chinese does."""
+        language = article.language or self.edition_language
+        if self.kind != "print" or language.lower().startswith("zh"):
+            return Markup(escape(text))
+        kept = [match.span() for match in KEPT_TOGETHER.finditer(text)]
+        if (last := LAST_TWO_WORDS.search(text.rstrip())) is not None:
+            kept.append(last.span())
+        pieces, position = [], 0
+        for start, end in _merged(kept):
+            pieces.append(escape(text[position:start]))
+            pieces.append(Markup('<span class="kept">{}</span>').format(text[start:end]))
+            position = end
+        pieces.append(escape(text[position:]))
+        return Markup("").join(pieces)
 
     def plain(self, text: str, language: str) -> str:
         """Copy as the print edition sets it: English words with the house's hyphenation."""
@@ -127,7 +160,14 @@ class _EditionRenderer(RendererHTML):
             else:
                 pieces.append(str(escape(run.group())))
             position = run.end()
-        pieces.append(markup.plain(text[position:], language))
+        rest = text[position:]
+        if idx == len(tokens) - 1 and (word := LAST_WORD.search(rest)):
+            # The run's last word is never broken: no paragraph ends with a line
+            # holding only the end of a word ("pal-/lets.", "half-/time.").
+            pieces.append(markup.plain(rest[:word.start()], language))
+            pieces.append(f'<span class="paragraph-end">{escape(word.group())}</span>')
+        else:
+            pieces.append(markup.plain(rest, language))
         return "".join(pieces)
 
     def s_open(self, tokens: Sequence[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -147,6 +187,17 @@ class _EditionRenderer(RendererHTML):
             f'<a class="noteref" href="#{note.id}" id="{note.id}-ref" epub:type="noteref" '
             f'role="doc-noteref">{note.number}</a>'
         )
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans made one, in order."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _continues(tokens: Sequence[Token], closing: int, opening: Token) -> bool:

@@ -56,6 +56,12 @@ class Article:
         return f"–{self.credit}"
 
     @property
+    def note_calls(self) -> int:
+        """How many times its copy calls a note: the print edition sets a note at each call."""
+        runs = [run for block in walk(self.blocks + self.corrections) for run in block.inlines]
+        return sum(1 for run in runs for token in run.tokens if token.type == "footnote_ref")
+
+    @property
     def figures(self) -> tuple[Figure, ...]:
         """Every figure, those in lists, quotations and boxes included."""
         return tuple(block for block in walk(self.blocks + self.corrections) if isinstance(block, Figure))
@@ -185,6 +191,15 @@ class Edition:
         """The ids of the parts both editions share, whose pages the e-book marks: articles and section titles."""
         return frozenset(part.key for part in (*self.articles, *self.sections))
 
+    def notes_before(self, part: PrintPart) -> int:
+        """The notes the print edition sets before `part`: it numbers its notes
+        through the edition, so that no page shows one number twice, and a part laid
+        out beside the others goes on from the parts before it."""
+        if not part.sections or part.sections[0] not in self.sections:
+            return 0
+        before = self.sections[:self.sections.index(part.sections[0])]
+        return sum(article.note_calls for section in before for article in section.articles)
+
     def start_of(self, article: Article) -> str:
         return article.start or self.article_start
 
@@ -192,11 +207,6 @@ class Edition:
         return next(
             (section for section in self.sections if any(held.key == article.key for held in section.articles)), None
         )
-
-    def running_head(self, article: Article) -> str:
-        """What the print edition's running head says over the article: its section, else the edition."""
-        section = self.section_of(article)
-        return section.title if section else self.title
 
     def print_runs(self, articles: tuple[Article, ...]) -> tuple[tuple[Article, ...], ...]:
         """`articles` in print order, those that start in a new column grouped with the

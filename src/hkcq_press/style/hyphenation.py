@@ -8,6 +8,9 @@ a project's `styles/hyphenation.txt` adds words and overrides the default's. In 
 print edition each listed word gets soft hyphens at its allowed breaks, which
 WeasyPrint then uses instead of its patterns (CSS Text: a word with a soft hyphen
 is broken only there); a word with no allowed break is set where it cannot break.
+A break that would leave fewer than `FEWEST_LETTERS` letters on a side is dropped,
+as the house style's `hyphenate-limit-chars` drops them from the patterns' breaks
+(WeasyPrint applies that limit to its own breaks only, not to soft hyphens).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from hkcq_press.style.house import HouseStyle
 
 EXCEPTIONS_FILE = "hyphenation.txt"
 SOFT_HYPHEN = "\u00ad"
+FEWEST_LETTERS = 3
+"""Letters a break leaves on either side at least (print.css: `hyphenate-limit-chars: 6 3 3`)."""
 _ENTRY = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
@@ -46,7 +51,8 @@ class HyphenationExceptions:
         for match in self._pattern.finditer(text):
             pieces.append(escape(text[position:match.start()]))
             word = match.group()
-            breaks = self.breaks[word.casefold()]
+            breaks = tuple(at for at in self.breaks[word.casefold()]
+                           if FEWEST_LETTERS <= at <= len(word) - FEWEST_LETTERS)
             if breaks:
                 pieces.append(escape(SOFT_HYPHEN.join(word[start:end] for start, end in _spans(word, breaks))))
             else:

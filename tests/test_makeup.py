@@ -1,0 +1,170 @@
+"""The printed page as a compositor would pass it, read back from the built PDF:
+notes numbered so that no page shows one number twice, in a column's measure and
+never in a bookmark; words broken only where a sub-editor would let them; headlines
+and standfirsts that keep their compounds, numbers and last words together."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from support import FURNITURE_BAND, RENDERER_HYPHEN, XHTML, column_lines, generated_edition
+
+from hkcq_press.build import build
+from hkcq_press.markup.inline import InlineMarkup
+from hkcq_press.model.edition import Article
+from hkcq_press.reader.edition import load_edition
+from hkcq_press.style.hyphenation import SOFT_HYPHEN, HyphenationExceptions
+
+WORDS = ("harbour", "trade", "cargo", "ferry", "council", "budget", "reform", "market", "tower", "bridge",
+         "river", "port", "freight", "rail", "international", "administration", "cooperation")
+
+
+def noted_article(seed: int, paragraphs: int, crosshead_note: bool = True) -> str:
+    """An article whose every paragraph calls a note, and one crosshead too."""
+    chance = random.Random(seed)
+    lines = [f"---\nheadline: Story {seed} on trade\nbyline: Desk Writer\n---\n"]
+    for number in range(paragraphs):
+        lines.append(" ".join(chance.choice(WORDS) for _ in range(60)) + f" point.[^n{number}]\n")
+        if number == 1 and crosshead_note:
+            lines.append("## Trade figures[^head]\n")
+    lines += [f"[^n{number}]: Note {seed}.{number}: " + " ".join(chance.choice(WORDS) for _ in range(20)) + ".\n"
+              for number in range(paragraphs)]
+    if crosshead_note:
+        lines.append("[^head]: The crosshead's own note.\n")
+    return "\n".join(lines)
+
+
+def note_numbers(pdf: Path) -> list[list[int]]:
+    """The numbers of the notes set at each page's foot, in order."""
+    with pikepdf.open(pdf) as document:
+        count = len(document.pages)
+    pages = []
+    for number in range(1, count + 1):
+        text = subprocess.run(["pdftotext", "-raw", "-f", str(number), "-l", str(number), "-enc", "UTF-8", str(pdf),
+                               "-"], capture_output=True, text=True, check=True).stdout
+        pages.append([int(found) for found in re.findall(r"^(\d+)\. (?:Note \d+\.\d+|The crosshead)", text, re.M)])
+    return pages
+
+
+@pytest.fixture(scope="module")
+def noted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """An edition of sections whose articles call many notes: (manuscript, PDF laid out
+    whole, PDF laid out a section a process)."""
+    root = tmp_path_factory.mktemp("noted")
+    manuscript = generated_edition(root / "m", [noted_article(seed, 7) for seed in range(4)], sections=[2, 1, 1])
+    whole = build(manuscript, root / "whole", formats=("pdf",)).outputs[0].path
+    from hkcq_press.pdf.printing import Printer
+
+    parts = build(manuscript, root / "parts", formats=("pdf",), printer=Printer(2)).outputs[0].path
+    return manuscript, whole, parts
+
+
+def test_notes_are_numbered_through_the_edition_so_no_page_repeats_a_number(noted: tuple[Path, Path, Path]) -> None:
+    _, whole, parts = noted
+    pages = note_numbers(whole)
+    numbers = [number for page in pages for number in page]
+    assert numbers == list(range(1, 4 * 8 + 1)), "every note, once, in reading order"
+    assert sum(1 for page in pages if len(page) > 1) >= 3
+    assert all(len(set(page)) == len(page) for page in pages)
+    assert note_numbers(parts) == pages, "sections laid out side by side go on from the sections before"
+
+
+def test_the_notes_are_set_in_a_columns_measure(noted: tuple[Path, Path, Path]) -> None:
+    _, whole, _ = noted
+    output = subprocess.run(["pdftotext", "-bbox", str(whole), "-"], capture_output=True, text=True, check=True).stdout
+    root = etree.fromstring(output.encode("utf-8"), etree.XMLParser(recover=True))
+    mm = 72 / 25.4
+    column = (210 - 2 * 17 - 6) / 2 * mm
+    checked = 0
+    for page in root.iter(f"{XHTML}page"):
+        words = list(page.iter(f"{XHTML}word"))
+        starts = [word for word in words if re.fullmatch(r"\d+\.", word.text or "")
+                  and float(word.get("yMin")) > float(page.get("height")) / 2]
+        if not starts:
+            continue
+        top = min(float(word.get("yMin")) for word in starts)
+        notes = [word for word in words
+                 if top <= float(word.get("yMin")) and float(word.get("yMax")) < float(page.get("height")) - FURNITURE_BAND]
+        assert max(float(word.get("xMax")) for word in notes) <= 17 * mm + column + 1
+        checked += 1
+    assert checked >= 3
+
+
+def test_a_notes_call_stays_out_of_the_bookmarks(noted: tuple[Path, Path, Path]) -> None:
+    _, whole, _ = noted
+    with pikepdf.open(whole) as document, document.open_outline() as outline:
+        titles = [item.title for section in outline.root for article in section.children
+                  for item in [article, *article.children]]
+    assert "Trade figures" in titles
+    assert not any(re.search(r"\d$", title) for title in titles), titles
+
+
+# --- Breaks ------------------------------------------------------------------------------
+
+
+def test_a_listed_break_leaving_fewer_than_three_letters_on_a_side_is_dropped() -> None:
+    exceptions = HyphenationExceptions({"restarted": (2, 7), "executive": (2, 4, 5), "bureau": (2,)})
+    assert str(exceptions.apply("restarted")) == '<span class="unbroken">restarted</span>'
+    assert str(exceptions.apply("executive")) == f"exec{SOFT_HYPHEN}u{SOFT_HYPHEN}tive"
+    assert str(exceptions.apply("bureau")) == '<span class="unbroken">bureau</span>'
+
+
+def _display(text: str, language: str = "en", kind: str = "print") -> str:
+    edition, _ = load_edition(Path(__file__).parent / "fixtures" / "multi")
+    article: Article = edition.articles[0]
+    return str(InlineMarkup(edition, kind, lambda _: "").display(text, article if language == "en" else
+                                                                   _in_language(article, language)))
+
+
+def _in_language(article: Article, language: str) -> Article:
+    from dataclasses import replace
+
+    return replace(article, language=language)
+
+
+def test_a_headline_keeps_its_compounds_numbers_and_last_two_words_together() -> None:
+    assert _display("Cold-chain freight rises by 3 billion before 28 December as prices climb") == (
+        '<span class="kept">Cold-chain</span> freight rises by <span class="kept">3 billion</span> before '
+        '<span class="kept">28 December</span> as <span class="kept">prices climb</span>')
+    assert _display("Ferries run from December 28") == 'Ferries run from <span class="kept">December 28</span>'
+    assert _display("A & B <i>") == 'A &amp; <span class="kept">B &lt;i&gt;</span>'
+    assert _display("港渝建立高層合作機制 2026", "zh-Hant-HK") == "港渝建立高層合作機制 2026"
+    assert _display("Cold-chain freight rises", kind="epub") == "Cold-chain freight rises"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["cold-chain", "28", "December", "3", "billion", "ferry", "a", "port", "rises",
+                                 "cross-border", "of", "the"]), min_size=1, max_size=12))
+def test_what_a_headline_keeps_together_is_its_own_words_unchanged(words: list[str]) -> None:
+    text = " ".join(words)
+    shown = _display(text)
+    assert re.sub(r"<[^>]+>", "", shown) == text.replace("&", "&amp;")
+    if len(words) >= 2:
+        assert shown.endswith("</span>"), "the last two words are kept together"
+
+
+def test_no_paragraph_ends_on_the_end_of_a_broken_word(tmp_path: Path) -> None:
+    """Paragraphs that end with long words, set in narrow columns: the last word is
+    never broken, so no last line holds only the end of a word."""
+    chance = random.Random(7)
+    endings = ["pallets.", "half-time.", "administration.", "international.", "cooperation!", "freighters?"]
+    paragraphs = [" ".join(chance.choice(WORDS) for _ in range(chance.randint(20, 70))) + " " + chance.choice(endings)
+                  for _ in range(60)]
+    article = "---\nheadline: Endings\nbyline: Desk\nstart: column\n---\n\n" + "\n\n".join(paragraphs) + "\n"
+    manuscript = generated_edition(tmp_path / "m", [article])
+    pdf = build(manuscript, tmp_path / "out", formats=("pdf",)).outputs[0].path
+    lines = [line.text for page in column_lines(pdf) for column in page for line in column]
+    breaks = sum(1 for line in lines if line.endswith(RENDERER_HYPHEN))
+    assert breaks >= 5, "the copy is hyphenated at all"
+    for line, following in zip(lines, lines[1:], strict=False):
+        if line.endswith((RENDERER_HYPHEN, "-")):
+            lone_end = len(following.split()) == 1 and following.endswith((".", "!", "?"))
+            assert not lone_end, f"a paragraph ends on the end of a broken word: {line!r} / {following!r}"
