@@ -1,10 +1,12 @@
 """The printed page as a compositor would pass it, read back from the built PDF:
 notes numbered so that no page shows one number twice, in a column's measure and
 never in a bookmark; words broken only where a sub-editor would let them; headlines
-and standfirsts that keep their compounds, numbers and last words together."""
+and standfirsts that keep their compounds, numbers and last words together; and
+the copy-fit report, which says what the pages hold as the PDF's ink does."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import subprocess
@@ -15,11 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from support import FURNITURE_BAND, RENDERER_HYPHEN, XHTML, column_lines, generated_edition
+from conftest import run_cli
+from support import (
+    FURNITURE_BAND, LINE, RENDERER_HYPHEN, XHTML, column_lines, generated_article, generated_edition,
+)
 
-from hkcq_press.build import build
+from hkcq_press.build import build, fit
 from hkcq_press.markup.inline import InlineMarkup
 from hkcq_press.model.edition import Article
+from hkcq_press.pdf.copyfit import PageFill, copy_fit
 from hkcq_press.reader.edition import load_edition
 from hkcq_press.style.hyphenation import SOFT_HYPHEN, HyphenationExceptions
 
@@ -168,3 +174,120 @@ def test_no_paragraph_ends_on_the_end_of_a_broken_word(tmp_path: Path) -> None:
         if line.endswith((RENDERER_HYPHEN, "-")):
             lone_end = len(following.split()) == 1 and following.endswith((".", "!", "?"))
             assert not lone_end, f"a paragraph ends on the end of a broken word: {line!r} / {following!r}"
+
+
+# --- The copy-fit report ------------------------------------------------------------------
+
+
+def _week(root: Path, seed: int, sections: list[int] | None = None) -> Path:
+    chance = random.Random(seed)
+    lengths = [chance.choice((1, 2, 3, 5, 8, 12, 20)) for _ in range(sum(sections) if sections else 8)]
+    articles = [generated_article(seed * 100 + number, length) for number, length in enumerate(lengths)]
+    return generated_edition(root, articles, sections=sections)
+
+
+def ink_at_foot(pdf: Path) -> list[tuple[float, float]]:
+    """How low each half of each page prints, in points from the top edge: its text,
+    pictures and rules (a path no thicker than a rule), the margins' furniture
+    aside. (A box's border is drawn as one path round the box, whose bounds are the
+    whole box's: only a thin path is a rule.)"""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        pages = []
+        for page in document:
+            width, height = page.get_size()
+            lowest = [0.0, 0.0]
+            for item in page.get_objects(max_depth=8):
+                left, bottom, right, top = item.get_bounds()
+                if item.type == pypdfium2.raw.FPDF_PAGEOBJ_FORM or (
+                    item.type == pypdfium2.raw.FPDF_PAGEOBJ_PATH and min(right - left, top - bottom) > 4
+                ):
+                    continue
+                start, end = height - top, height - bottom
+                if start < FURNITURE_BAND or end > height - FURNITURE_BAND:
+                    continue
+                for number, (half_left, half_right) in enumerate(((0, width / 2), (width / 2, width))):
+                    if left < half_right and right > half_left:
+                        lowest[number] = max(lowest[number], end)
+            pages.append((lowest[0], lowest[1]))
+    finally:
+        document.close()
+    return pages
+
+
+@pytest.mark.parametrize(("seed", "sections"), [(1, None), (2, [3, 2, 3]), (3, [2, 4])])
+def test_the_report_agrees_with_the_ink_on_the_pdfs_pages_within_a_line(
+    tmp_path: Path, seed: int, sections: list[int] | None,
+) -> None:
+    """What the report leaves white at the foot of each half of a page is what the
+    PDF leaves white there, below its lowest ink, within a line; the text area's foot
+    is the lowest any page prints, as a compositor measures it."""
+    manuscript = _week(tmp_path / "m", seed, sections)
+    built = build(manuscript, tmp_path / "out", formats=("pdf",))
+    report = built.copy_fit
+    assert report is not None
+    ink = ink_at_foot(built.outputs[0].path)
+    assert len(report.pages) == len(ink) > 1
+    foot = max(max(page) for page in ink)
+    for page, lowest in zip(report.pages, ink, strict=True):
+        for reported, printed in zip(page.white_lines, lowest, strict=True):
+            assert abs(reported - (foot - printed) / LINE) <= 1, f"page {page.number}: {page.white_lines}, {lowest}"
+    fitted = fit(manuscript)
+    assert fitted.copy_fit == report, "`fit` lays out as `pdf` does"
+
+
+def test_the_report_is_the_same_for_sections_laid_out_side_by_side(noted: tuple[Path, Path, Path]) -> None:
+    from hkcq_press.pdf.printing import Printer
+
+    manuscript = noted[0]
+    assert fit(manuscript, printer=Printer(2)).copy_fit == fit(manuscript).copy_fit
+
+
+def _fill(full: float, articles: tuple[str, ...], line: float = 18.0, height: float = 900.0) -> PageFill:
+    white = (1 - full) * height
+    return PageFill((white, white), height, line, 2, articles)
+
+
+def test_a_story_that_runs_over_onto_a_near_empty_page_is_told_what_to_cut() -> None:
+    edition, _ = load_edition(Path(__file__).parent / "fixtures" / "multi")
+    first, second, third = (article.key for article in edition.articles)
+    report = copy_fit(edition, [_fill(1.0, (first,)), _fill(0.9, (first, second)), _fill(0.1, (second, third)),
+                                _fill(0.96, (third,)), _fill(0.2, (third,))])
+    assert [page.full for page in report.pages] == pytest.approx([1.0, 0.9, 0.1, 0.96, 0.2])
+    assert report.pages[1].starts == (edition.articles[1].headline,)
+    assert report.pages[2].ends == (edition.articles[1].headline,)
+    assert report.under_half == [3]
+    (advice,) = report.advice
+    # The edition's last page: the third story runs over by a fifth of two columns of 50 lines.
+    assert (advice.page, advice.article_key, advice.lines, advice.rule) == (5, third, 20, "")
+    assert "cut 20 to end on page 4, or add 80 to fill page 5" in advice.message
+    assert report.signature.pages_to_add == 3
+    assert report.summary().startswith("5 pages; 1 page under half full: 3; 3 pages short of a multiple of 4")
+
+
+def test_a_section_ending_on_a_near_empty_page_breaks_a_rule_the_report_names() -> None:
+    edition, _ = load_edition(Path(__file__).parent / "fixtures" / "sections")
+    keys = [[article.key for article in section.articles] for section in edition.sections]
+    fills = [_fill(0.95, tuple(keys[0])), _fill(0.25, tuple(keys[1])), *(_fill(0.9, tuple(section))
+                                                                      for section in keys[2:])]
+    report = copy_fit(edition, fills)
+    short = [advice for advice in report.advice if advice.page == 2]
+    assert len(short) == 1 and short[0].rule.startswith("page 2 holds only 25% of its lines")
+    assert short[0].lines == -75 and short[0].article_key == keys[1][-1]
+
+
+def test_fit_writes_nothing_and_pdf_says_how_full_its_pages_are(tmp_path: Path) -> None:
+    _week(tmp_path / "manuscript", 2, [3, 2, 3])
+    fitted = run_cli("fit", cwd=tmp_path)
+    assert fitted.returncode == 0, fitted.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["manuscript"]
+    assert re.search(r"^\s+1\s+\d+%\s+\d+\s+starts “", fitted.stdout, re.M)
+    assert re.search(r"^\d+ pages?(;|$)", fitted.stdout.splitlines()[-1])
+    as_json = json.loads(run_cli("fit", "--json", cwd=tmp_path).stdout)
+    assert as_json["summary"] == fitted.stdout.splitlines()[-1]
+    assert len(as_json["pages"]) >= 3 and {"full", "lines_free", "starts", "ends"} <= as_json["pages"][0].keys()
+    built = run_cli("pdf", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert f"copy fit: {as_json['summary']}" in built.stdout

@@ -23,6 +23,7 @@ from hkcq_press.pdf.parallel.process import LayoutProcess
 from hkcq_press.model.edition import PrintOptions
 from hkcq_press.markup.pagemap import PageStart
 from hkcq_press.pdf.parallel.store import CACHE_FOLDER
+from hkcq_press.pdf.copyfit import PageFill
 from hkcq_press.pdf.parallel.messages import PartLaidOut
 from hkcq_press.pdf.parallel.parts import PRINTS_TOTAL
 from hkcq_press.pdf.placement import Placement
@@ -247,17 +248,19 @@ texts = st.text(max_size=12)
     moves=st.dictionaries(texts, st.dictionaries(st.integers(1, 999), st.integers(1, 9), max_size=3), max_size=3),
     targets=st.frozensets(texts, max_size=5),
     folios=st.frozensets(st.integers(0, 499), max_size=5),
+    fills=st.lists(st.builds(PageFill, st.tuples(st.floats(0, 999), st.floats(0, 999)), st.floats(0, 999),
+                             st.floats(0, 99), st.integers(1, 2), st.lists(texts, max_size=3).map(tuple)), max_size=4),
 )
 def test_what_a_part_gave_back_is_kept_as_it_was(  # type: ignore[no-untyped-def]
-    pages, starts, reported, warnings, moves, targets, folios,
+    pages, starts, reported, warnings, moves, targets, folios, fills,
 ) -> None:
     import json
 
-    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves), targets, folios)
+    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves), targets, folios, tuple(fills))
     again = PartLaidOut.from_data(json.loads(json.dumps(laid_out.as_data())))
     assert again.as_data() == laid_out.as_data()
-    assert (again.pages, again.page_starts, again.reported, again.warnings, again.targets, again.folios_left) == (
-        pages, tuple(starts), reported, warnings, targets, folios)
+    assert (again.pages, again.page_starts, again.reported, again.warnings, again.targets, again.folios_left,
+            again.page_fill) == (pages, tuple(starts), reported, warnings, targets, folios, tuple(fills))
     assert {key: dict(lines) for key, lines in again.placement.moves.items()} == moves
 
 

@@ -25,6 +25,7 @@ from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
+    from hkcq_press.pdf.copyfit import CopyFit, PageFill
     from hkcq_press.pdf.parallel.store import PartStore
     from hkcq_press.verify.editions import Validator, Verification
 
@@ -56,6 +57,8 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     verification: Verification | None = None
     """What `verify` found and ran, when asked for: nothing but warnings, or the build fails."""
+    copy_fit: CopyFit | None = None
+    """How full the print edition's pages are, when this build laid it out (`pdf/copyfit.py`)."""
 
 
 class Progress(Protocol):
@@ -93,6 +96,53 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
     check_stylesheets(style)
     hyphenation_exceptions(style)  # read as the print edition reads it: a bad line is refused here too
     return CheckResult(edition, list(warnings), summarise(edition))
+
+
+@dataclass
+class FitResult:
+    edition: Edition
+    warnings: list[Problem]
+    """The manuscript's and the layout's, the make-up rules it could not meet among them."""
+    copy_fit: CopyFit
+
+
+def fit(
+    manuscript_dir: Path,
+    styles_dir: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    print_options: PrintOptions = HOUSE_PRINT_OPTIONS,
+    *,
+    printer: Printer = HERE,
+) -> FitResult:
+    """Read and lay out the print edition as `build` does, writing nothing, and report
+    how full its pages are: the copy-fit report (`pdf/copyfit.py`).
+
+    Raises `ManuscriptError` as `build` does.
+    """
+    from hkcq_press.pdf.writer import laid_out
+
+    style = HouseStyle(styles_dir)
+    edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style))
+    check_stylesheets(style)
+    found = list(warnings)
+    with scratch_folder(), laid_out(edition, style, print_options, printer=printer) as layout:
+        report = _copy_fit(edition, layout.page_fill, found)
+    return FitResult(edition, found, report)
+
+
+def _copy_fit(edition: Edition, page_fill: tuple[PageFill, ...], warnings: list[Problem]) -> CopyFit:
+    """The copy-fit report; each make-up rule the layout could not meet, a warning at its article."""
+    from hkcq_press.pdf.copyfit import copy_fit
+
+    report = copy_fit(edition, page_fill)
+    sources = {article.key: article.source for article in edition.articles}
+    warnings.extend(
+        Problem(sources[advice.article_key], None, advice.rule,
+                f"{advice.message[0].upper()}{advice.message[1:]}; or move a story (`hkcq-press fit` shows "
+                "every page).", severity="warning")
+        for advice in report.advice if advice.rule
+    )
+    return report
 
 
 def summarise(edition: Edition) -> Summary:
@@ -268,6 +318,7 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
             if "pdf" in staged:
                 pdf = layout.write(staged["pdf"])
                 result.warnings.extend(pdf.warnings)
+                result.copy_fit = _copy_fit(edition, layout.page_fill, result.warnings)
                 details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
             if book is not None:
                 documents = book.result().documents

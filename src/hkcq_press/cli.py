@@ -13,12 +13,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from hkcq_press.commands import build, check, fonts, new, preview, verify
+from hkcq_press.commands import build, check, fit, fonts, new, preview, verify
 from hkcq_press.commands.options import option_groups
 from hkcq_press.commands.report import count, report
 from hkcq_press.errors import ExitStatus, PressError, ProblemsFound, Stopped
 
-COMMANDS = (check, build, new, verify, preview, fonts)
+COMMANDS = (check, build, fit, new, verify, preview, fonts)
 """In the order `--help` lists them."""
 
 

@@ -64,6 +64,9 @@ def _built(arguments: argparse.Namespace, printer: Printer) -> int:
                 print(f"wrote {output.path} ({output.detail}, {size(output.size)})")
             else:
                 print(f"up to date: {output.path}")
+        if result.copy_fit is not None:
+            advised = result.copy_fit.advice or result.copy_fit.under_half
+            print(f"copy fit: {result.copy_fit.summary()}{'; run `hkcq-press fit`' if advised else ''}")
         if result.verification is not None:
             say_verified(result.verification)
     return ExitStatus.OK

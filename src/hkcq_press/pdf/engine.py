@@ -24,6 +24,7 @@ from hkcq_press.model.blocks import Figure
 from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition
 from hkcq_press.markup.pagemap import PageStart, page_starts
+from hkcq_press.pdf.copyfit import PageFill, measured_pages
 from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
 from hkcq_press.pdf.tuning import tuned_layout, tuned_writing
 
@@ -89,12 +90,25 @@ def figures_moved(
     return FiguresMoved(moved, html_moved) if html_moved != html else None
 
 
+@dataclass(frozen=True, slots=True)
+class WholeLayout:
+    """The whole edition laid out, in whichever process (`laid_out_whole`)."""
+
+    document: Any
+    """WeasyPrint's document."""
+    placement: Placement
+    page_starts: tuple[PageStart, ...]
+    """Where each page begins: the e-book's page list."""
+    warnings: list[Problem]
+    """The pictures too soft at their printed size."""
+    page_fill: tuple[PageFill, ...]
+    """Each page measured, for the copy-fit report."""
+
+
 def laid_out_whole(
     job: LayoutJob, moved_html: Callable[[Placement], str], records: list[tuple[str, str]],
-) -> tuple[Any, Placement, tuple[PageStart, ...], list[Problem]]:
-    """The whole edition laid out, in whichever process (`placed_layout`): WeasyPrint's
-    document, the figures' placement, where each page begins (the e-book's page list)
-    and the pictures too soft at their printed size."""
+) -> WholeLayout:
+    """The whole edition laid out (`placed_layout`)."""
     def lay_out(parsed: Any, placement: Placement, html: str, figures_may_move: bool) -> Any:
         with tuned_layout():
             document = parsed.render()
@@ -106,7 +120,8 @@ def laid_out_whole(
 
     document, parsed, placement = placed_layout(job.html, confined_parser(job.base_url, job.roots), lay_out, records)
     starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
-    return document, placement, starts, low_resolution_pictures(job.edition, document)
+    return WholeLayout(document, placement, starts, low_resolution_pictures(job.edition, document),
+                       measured_pages(document))
 
 
 def write_tagged(document: Any, target: Path, variant: str) -> None:

@@ -29,6 +29,7 @@ from hkcq_press.pdf.placement import AS_WRITTEN, Placement
 from hkcq_press.pdf.printing import HERE, Printer, Way
 from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import STYLESHEETS
+from hkcq_press.pdf.copyfit import PageFill
 from hkcq_press.pdf.engine import LayoutJob, laid_out_whole, weasyprint_log, write_tagged
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ class Layout(Protocol):
     @property
     def page_starts(self) -> tuple[PageStart, ...]: ...
 
+    @property
+    def page_fill(self) -> tuple[PageFill, ...]:
+        """Each page measured: the copy-fit report's (`pdf/copyfit.py`)."""
+
     def write(self, target: Path) -> PdfResult: ...
 
 
@@ -71,6 +76,7 @@ class PrintLayout:
     """What WeasyPrint has reported so far, located; it reports while it writes too."""
     warnings: list[Problem]
     """The layout's own: pictures too small for their printed size."""
+    page_fill: tuple[PageFill, ...]
 
     @property
     def pages(self) -> int:
@@ -134,6 +140,10 @@ class ProcessPrintLayout:
     def page_starts(self) -> tuple[PageStart, ...]:
         return self.laid_out.page_starts
 
+    @property
+    def page_fill(self) -> tuple[PageFill, ...]:
+        return self.laid_out.page_fill
+
     def write(self, target: Path) -> PdfResult:
         reported = self.located(self.process.write(target))
         return PdfResult(self.pages, _unless_errors(reported) + self.laid_out.warnings)
@@ -154,6 +164,10 @@ class JoinedPrintLayout:
     @property
     def page_starts(self) -> tuple[PageStart, ...]:
         return self.joined.page_starts
+
+    @property
+    def page_fill(self) -> tuple[PageFill, ...]:
+        return self.joined.page_fill
 
     def write(self, target: Path) -> PdfResult:
         return PdfResult(self.joined.write(target), self.problems + self.joined.warnings)
@@ -277,14 +291,14 @@ def laid_out(
             _unless_errors(located(whole.reported))
             yield ProcessPrintLayout(whole, plan.process, located)
             return
-        document, placement, starts, warnings = laid_out_whole(job, moved_html, records)
-        keep_html(placement, fonts)
+        whole = laid_out_whole(job, moved_html, records)
+        keep_html(whole.placement, fonts)
 
         def reported() -> list[Problem]:
             return located(records)
 
         _unless_errors(reported())
-        yield PrintLayout(document, variant, starts, reported, warnings)
+        yield PrintLayout(whole.document, variant, whole.page_starts, reported, whole.warnings, whole.page_fill)
 
 
 def _written(folder: Path, fonts: tuple[EmbeddedFont, ...], named_by_content: bool = False) -> tuple[FontFace, ...]:

@@ -22,6 +22,7 @@ from typing import Any
 from hkcq_press.errors import Problem
 from hkcq_press.markup.pagemap import PageStart
 from hkcq_press.model.edition import Edition
+from hkcq_press.pdf.copyfit import PageFill
 from hkcq_press.pdf.placement import Placement
 from hkcq_press.pdf.engine import LayoutJob
 
@@ -144,6 +145,7 @@ class WholeLaidOut:
     """What WeasyPrint reported, (level, message), for the caller to locate."""
     warnings: list[Problem]
     """Pictures too small for their printed size."""
+    page_fill: tuple[PageFill, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,7 @@ class PartLaidOut:
     targets: frozenset[str]
     folios_left: frozenset[int]
     """Its pages (from 0) whose folios it left for the join to draw."""
+    page_fill: tuple[PageFill, ...]
 
     def as_data(self) -> dict[str, Any]:
         """As JSON keeps it, for the output folder's store of parts."""
@@ -206,6 +209,7 @@ class PartLaidOut:
                       for key, lines in self.placement.moves.items()},
             "targets": sorted(self.targets),
             "folios_left": sorted(self.folios_left),
+            "page_fill": [fill.as_data() for fill in self.page_fill],
         }
 
     @classmethod
@@ -220,4 +224,5 @@ class PartLaidOut:
             Placement(MappingProxyType(moves)),
             frozenset(data["targets"]),
             frozenset(data["folios_left"]),
+            tuple(PageFill.from_data(fill) for fill in data["page_fill"]),
         )

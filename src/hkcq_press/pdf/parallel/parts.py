@@ -39,6 +39,7 @@ from lxml import html as lxml_html
 from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition, PrintPart
 from hkcq_press.markup.pagemap import PageStart
+from hkcq_press.pdf.copyfit import PageFill
 from hkcq_press.pdf.parallel.store import StoredPart, PartStore
 from hkcq_press.pdf.parallel.messages import (
     Diverged, Done, FolioJob, MoveFigures, PageMade, Paginated, PartJob, PartLaidOut, PartPages, Rendered,
@@ -103,6 +104,7 @@ class JoinedLayout:
     """Every part's figures as placed."""
     pages: int
     folios: FolioLayer
+    page_fill: tuple[PageFill, ...]
 
     def write(self, target: Path) -> int:
         """Write the joined PDF; its pages."""
@@ -200,6 +202,7 @@ def laid_out_in_parts(
                 Placement(MappingProxyType(moves)),
                 sum(result.pages for result in done),
                 folios,
+                tuple(fill for result in done for fill in result.page_fill),
             )
         finally:
             ran.joined.close()

@@ -387,8 +387,9 @@ def _laid_out(connection: Connection, job: LayoutJob) -> list[tuple[str, str]]:
         return rendered.html
 
     with weasyprint_log(lambda page: connection.send(PageMade(page))) as records:
-        document, placement, starts, warnings = laid_out_whole(job, moved_html, records)
-        connection.send(WholeLaidOut(len(document.pages), starts, placement, list(records), warnings))
+        whole = laid_out_whole(job, moved_html, records)
+        connection.send(WholeLaidOut(len(whole.document.pages), whole.page_starts, whole.placement, list(records),
+                                     whole.warnings, whole.page_fill))
         write: Write = connection.recv()
-        write_tagged(document, write.target, job.variant)
+        write_tagged(whole.document, write.target, job.variant)
         return list(records)

@@ -18,6 +18,7 @@ from typing import Any
 from weasyprint.pdf import VARIANTS
 
 from hkcq_press.markup.pagemap import page_starts
+from hkcq_press.pdf.copyfit import measured_pages
 from hkcq_press.pdf.engine import (
     confined_parser, figures_moved, low_resolution_pictures, placed_layout, weasyprint_log, write_tagged,
 )
@@ -90,9 +91,10 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         targets = frozenset(name for page in document.pages for name in page.anchors)
         for name in job.elsewhere:  # links to other parts lead here until the parts are joined
             document.pages[-1].anchors.setdefault(name, (0, 0, 0, 0))
+        fills = measured_pages(document)
         write_tagged(document, job.target, job.variant)
         return PartLaidOut(len(document.pages), starts, list(records), warnings, placement, targets,
-                           frozenset(folios_left))
+                           frozenset(folios_left), fills)
 
 
 class _Told:
