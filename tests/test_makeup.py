@@ -291,3 +291,46 @@ def test_fit_writes_nothing_and_pdf_says_how_full_its_pages_are(tmp_path: Path) 
     built = run_cli("pdf", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert f"copy fit: {as_json['summary']}" in built.stdout
+
+
+# --- Make-up rules --------------------------------------------------------------------------
+
+
+def lines_under_heads(pdf: Path, bylines: list[str]) -> list[tuple[int, int]]:
+    """For each byline (in order), the page it stands on and the lines of copy under it
+    there, column by column (the margins' furniture aside)."""
+    output = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = list(etree.fromstring(output.encode("utf-8"), etree.XMLParser(recover=True)).iter(f"{XHTML}page"))
+    found = []
+    for byline in bylines:
+        first, second = byline.split()
+        for number, page in enumerate(pages, 1):
+            words = list(page.iter(f"{XHTML}word"))
+            at = [word for word, following in zip(words, words[1:], strict=False)
+                  if word.text == first and following.text == second]
+            if not at:
+                continue
+            under, foot = float(at[0].get("yMax")), float(page.get("height")) - FURNITURE_BAND
+            middle = float(page.get("width")) / 2
+            lines = {(float(word.get("xMin")) > middle, round(float(word.get("yMax")))) for word in words
+                     if float(word.get("yMin")) > under + 2 and float(word.get("yMax")) < foot}
+            found.append((number, len(lines)))
+            break
+    return found
+
+
+@pytest.mark.parametrize("seed", [7, 10, 11])
+def test_no_articles_head_stands_without_three_lines_of_its_copy_under_it(tmp_path: Path, seed: int) -> None:
+    """Weeks at the book size where WeasyPrint alone leaves a head at the foot of a page
+    with two lines under it: the article starts the next page instead."""
+    chance = random.Random(seed)
+    lengths = [chance.choice((1, 2, 3, 5, 8, 12, 20)) for _ in range(chance.randint(6, 12))]
+    head = "kicker: Transport\ndek: A standfirst that runs to two lines of the deck across the page at its size\n"
+    articles = [generated_article(seed * 100 + number, length, front_matter=head,
+                                  figure_after=0 if number % 2 else None) for number, length in enumerate(lengths)]
+    manuscript = generated_edition(tmp_path / "m", articles, "page_size: book\n")
+    pdf = build(manuscript, tmp_path / "out", formats=("pdf",)).outputs[0].path
+    found = lines_under_heads(pdf, [f"Desk {seed * 100 + number}" for number in range(len(lengths))])
+    assert len(found) == len(lengths)
+    for number, (page, lines) in enumerate(found):
+        assert lines >= 3, f"the head of story {number} stands on page {page} with {lines} lines under it"

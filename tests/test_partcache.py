@@ -169,7 +169,7 @@ def test_a_style_that_prints_the_total_lays_out_every_section_whose_total_moved(
     manuscript = edition(tmp_path / "m")
     styles = house_print_css(
         tmp_path / "styles",
-        lambda css: css.replace("content: counter(page);", 'content: counter(page) " of " counter(pages);'),
+        lambda css: css.replace("content: counter(page, folio);", 'content: counter(page, folio) " of " counter(pages);'),
     )
 
     def built(out_dir: Path) -> bytes:
@@ -247,21 +247,24 @@ texts = st.text(max_size=12)
                                 st.sampled_from(["warning", "error"]), texts), max_size=3),
     moves=st.dictionaries(texts, st.dictionaries(st.integers(1, 999), st.integers(1, 9), max_size=3), max_size=3),
     targets=st.frozensets(texts, max_size=5),
+    heads=st.frozensets(texts, max_size=3),
     folios=st.frozensets(st.integers(0, 499), max_size=5),
     fills=st.lists(st.builds(PageFill, st.tuples(st.floats(0, 999), st.floats(0, 999)), st.floats(0, 999),
                              st.floats(0, 99), st.integers(1, 2), st.lists(texts, max_size=3).map(tuple)), max_size=4),
 )
 def test_what_a_part_gave_back_is_kept_as_it_was(  # type: ignore[no-untyped-def]
-    pages, starts, reported, warnings, moves, targets, folios, fills,
+    pages, starts, reported, warnings, moves, targets, heads, folios, fills,
 ) -> None:
     import json
 
-    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves), targets, folios, tuple(fills))
+    laid_out = PartLaidOut(pages, tuple(starts), reported, warnings, Placement(moves, heads), targets, folios,
+                           tuple(fills))
     again = PartLaidOut.from_data(json.loads(json.dumps(laid_out.as_data())))
     assert again.as_data() == laid_out.as_data()
     assert (again.pages, again.page_starts, again.reported, again.warnings, again.targets, again.folios_left,
             again.page_fill) == (pages, tuple(starts), reported, warnings, targets, folios, tuple(fills))
     assert {key: dict(lines) for key, lines in again.placement.moves.items()} == moves
+    assert again.placement.kept_heads == heads
 
 
 def grow_the_middle(manuscript: Path) -> None:

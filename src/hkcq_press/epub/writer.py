@@ -388,6 +388,7 @@ def _article_xhtml(
         edition_kind="epub",
         inline=inline,
         placed_blocks=lambda article: article.blocks,
+        article_start=edition.start_of,
     )
 
 

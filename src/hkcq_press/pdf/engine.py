@@ -25,7 +25,7 @@ from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition
 from hkcq_press.markup.pagemap import PageStart, page_starts
 from hkcq_press.pdf.copyfit import PageFill, measured_pages
-from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps
+from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps, stranded_heads
 from hkcq_press.pdf.tuning import tuned_layout, tuned_writing
 
 
@@ -79,13 +79,15 @@ def figures_moved(
     moved_html: Callable[[Placement], str],
 ) -> FiguresMoved | None:
     """The layout to start again if `pages` (WeasyPrint's page boxes) leave a gap
-    beside a figure (`pdf/placement.py`): its figures moved further and the HTML
-    `moved_html` renders for them; None when none leaves a gap, or the HTML is
-    unchanged (an override of the layouts without `placed_blocks`)."""
+    beside a figure, or an article's head stranded at a page's foot
+    (`pdf/placement.py`): its figures moved further and its heads kept, and the HTML
+    `moved_html` renders for them; None when there is neither, or the HTML is
+    unchanged (an override of the layouts without `placed_blocks` or `article_start`)."""
     gaps = figure_gaps(pages, root, edition, placement)
-    if not gaps:
+    heads = stranded_heads(pages, edition, placement) - placement.kept_heads
+    if not gaps and not heads:
         return None
-    moved = placement.moved_further(gaps)
+    moved = placement.moved_further(gaps).with_heads_kept(heads)
     html_moved = moved_html(moved)
     return FiguresMoved(moved, html_moved) if html_moved != html else None
 

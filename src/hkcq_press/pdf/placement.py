@@ -1,11 +1,14 @@
-"""Where the print edition sets each figure: where the desk wrote it, unless it does
-not fit in what is left of the column and would leave a gap there; then, as a
-compositor would, after enough of the copy that follows it to fill the gap.
+"""Where the print edition sets each figure and each article's head: where the desk
+wrote them, unless a figure does not fit in what is left of the column and would
+leave a gap there (then, as a compositor would, it is set after enough of the copy
+that follows it to fill the gap), or an article's head would stand at the foot of a
+page with fewer than `FIRST_LINES` lines of its copy under it (then the article
+starts the next page).
 
-Only the laid-out pages show a gap, so the print edition is laid out, the gaps found
-in WeasyPrint's boxes, the figures moved, and laid out again, a few times at most.
-A moved figure leaves a hidden mark where it was written, so the page map still
-counts its copy there, where the e-book sets it.
+Only the laid-out pages show either, so the print edition is laid out, the gaps and
+stranded heads found in WeasyPrint's boxes, the figures moved and the heads kept,
+and laid out again, a few times at most. A moved figure leaves a hidden mark where
+it was written, so the page map still counts its copy there, where the e-book sets it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ MOST_LINES_LEFT_EMPTY = 2
 """A column or page may end this many lines of body copy short of its foot before a figure."""
 MOST_LAYOUTS = 4
 """Layouts of the edition at most: each settles the figures the one before moved."""
+FIRST_LINES = 3
+"""The lines of its copy an article's head keeps under it on its page, at least."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,14 @@ class Placement:
     the blocks after it it follows."""
 
     moves: Mapping[str, Mapping[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+    kept_heads: frozenset[str] = frozenset()
+    """The articles that start a new page, so that their heads keep their first lines."""
+
+    def start_of(self, edition: Edition, article: Article) -> str:
+        """Where the print edition starts the article: a new page if its head is kept
+        with its first lines, else where the article or the edition says."""
+        start = edition.start_of(article)
+        return "page" if start == "flow" and article.key in self.kept_heads else start
 
     def blocks(self, article: Article) -> tuple[Block | FigureOrigin | MovedFigure, ...]:
         """The article's blocks in the order the print edition sets them."""
@@ -75,7 +88,7 @@ class Placement:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Plain mappings, for the processes that lay out an edition's parts."""
-        return (_placement, ({key: dict(lines) for key, lines in self.moves.items()},))
+        return (_placement, ({key: dict(lines) for key, lines in self.moves.items()}, self.kept_heads))
 
     def moved_further(self, gaps: Mapping[tuple[str, int], int]) -> Placement:
         """This placement with each figure of `gaps` (article key, line) moved past that
@@ -83,14 +96,18 @@ class Placement:
         moves = {key: dict(lines) for key, lines in self.moves.items()}
         for (key, line), blocks in gaps.items():
             moves.setdefault(key, {})[line] = moves.get(key, {}).get(line, 0) + blocks
-        return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}))
+        return _placement(moves, self.kept_heads)
+
+    def with_heads_kept(self, keys: frozenset[str]) -> Placement:
+        """This placement with the articles `keys` starting a new page too."""
+        return Placement(self.moves, self.kept_heads | keys)
 
 
 AS_WRITTEN = Placement()
 
 
-def _placement(moves: dict[str, dict[int, int]]) -> Placement:
-    return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}))
+def _placement(moves: dict[str, dict[int, int]], kept_heads: frozenset[str] = frozenset()) -> Placement:
+    return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}), kept_heads)
 
 
 # --- Finding the gaps in WeasyPrint's laid-out pages ---------------------------------
@@ -146,6 +163,35 @@ def figure_gaps(pages: Sequence[Any], root: Any, edition: Edition, placement: Pl
         if blocks := _blocks_to_fill(elements[figure_id(article, figure)], parents, heights, gap):
             gaps[(article.key, figure.line)] = blocks
     return gaps
+
+
+def stranded_heads(pages: Sequence[Any], edition: Edition, placement: Placement) -> frozenset[str]:
+    """The articles that flow on after another whose head (`article-header`) stands on a
+    page with fewer than `FIRST_LINES` lines of the article's copy under it, while the
+    article goes on over the page: their heads should start the next page. `pages`
+    are WeasyPrint's laid-out page boxes."""
+    from weasyprint.formatting_structure.boxes import FootnoteAreaBox, LineBox, MarginBox
+
+    flowing = {article.key for article in edition.articles
+               if placement.start_of(edition, article) == "flow"}
+    headed: dict[str, tuple[int, int]] = {}  # article → (page of its head, lines of copy there)
+    last_page: dict[str, int] = {}
+    for number, page_box in enumerate(pages):
+        flow = [child for child in page_box.children if not isinstance(child, (MarginBox, FootnoteAreaBox))]
+        for box in _descendants(flow):
+            if box.element_tag != "article" or box.element is None:
+                continue
+            key = box.element.get("id")
+            if key not in flowing:
+                continue
+            last_page[key] = number
+            children = _in_flow(box)
+            if not children or "article-header" not in (children[0].element.get("class") or "").split():
+                continue
+            lines = sum(1 for child in children[1:] for inner in _descendants([child])
+                        if isinstance(inner, LineBox) and inner.children)
+            headed.setdefault(key, (number, lines))
+    return frozenset(key for key, (page, lines) in headed.items() if lines < FIRST_LINES and last_page[key] > page)
 
 
 def _descendants(boxes: list[Any]) -> Iterator[Any]:

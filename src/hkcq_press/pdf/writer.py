@@ -115,6 +115,7 @@ def print_html(
         stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["print"]],
         image_url=lambda figure: figure.source.as_uri(),
         placed_blocks=placement.blocks,
+        article_start=lambda article: placement.start_of(edition, article),
     )
 
 

@@ -207,6 +207,7 @@ class PartLaidOut:
             "warnings": [{**asdict(warning), "path": str(warning.path)} for warning in self.warnings],
             "moves": {key: {str(line): blocks for line, blocks in lines.items()}
                       for key, lines in self.placement.moves.items()},
+            "kept_heads": sorted(self.placement.kept_heads),
             "targets": sorted(self.targets),
             "folios_left": sorted(self.folios_left),
             "page_fill": [fill.as_data() for fill in self.page_fill],
@@ -221,7 +222,7 @@ class PartLaidOut:
             tuple(PageStart(**start) for start in data["page_starts"]),
             [(level, message) for level, message in data["reported"]],
             [Problem(**{**warning, "path": Path(warning["path"])}) for warning in data["warnings"]],
-            Placement(MappingProxyType(moves)),
+            Placement(MappingProxyType(moves), frozenset(data["kept_heads"])),
             frozenset(data["targets"]),
             frozenset(data["folios_left"]),
             tuple(PageFill.from_data(fill) for fill in data["page_fill"]),

@@ -191,6 +191,7 @@ def laid_out_in_parts(
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
+        kept_heads = frozenset().union(*(result.placement.kept_heads for result in done))
         try:
             yield JoinedLayout(
                 PartPdf(ran.pdfs[0], done[0].targets),
@@ -199,7 +200,7 @@ def laid_out_in_parts(
                       for result, offset in zip(done, offsets, strict=True) for start in result.page_starts),
                 list(dict.fromkeys(record for result in done for record in result.reported)),  # each reports the CSS
                 [warning for result in done for warning in result.warnings],
-                Placement(MappingProxyType(moves)),
+                Placement(MappingProxyType(moves), kept_heads),
                 sum(result.pages for result in done),
                 folios,
                 tuple(fill for result in done for fill in result.page_fill),
