@@ -334,3 +334,22 @@ def test_no_articles_head_stands_without_three_lines_of_its_copy_under_it(tmp_pa
     assert len(found) == len(lengths)
     for number, (page, lines) in enumerate(found):
         assert lines >= 3, f"the head of story {number} stands on page {page} with {lines} lines under it"
+
+
+@pytest.mark.parametrize("seed", [11, 13, 22])
+def test_the_imprint_is_kept_whole(tmp_path: Path, seed: int) -> None:
+    """Editions whose imprint WeasyPrint alone splits over two pages: it is set on one."""
+    chance = random.Random(seed)
+    lengths = [chance.choice((1, 2, 3, 5, 8)) for _ in range(chance.randint(2, 6))]
+    articles = [generated_article(seed * 100 + number, length,
+                                  front_matter="credit: The China Daily news exchange item\n")
+                for number, length in enumerate(lengths)]
+    manuscript = generated_edition(tmp_path / "m", articles, "rights: © 2026 The Test Desk\nisbn_print: 9789888273416\n")
+    pdf = build(manuscript, tmp_path / "out", formats=("pdf",)).outputs[0].path
+    with pikepdf.open(pdf) as document:
+        count = len(document.pages)
+    texts = [subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "-enc", "UTF-8", str(pdf), "-"],
+                            capture_output=True, text=True, check=True).stdout for number in range(1, count + 1)]
+    opens = [number for number, text in enumerate(texts, 1) if "\nImprint\n" in f"\n{text}"]
+    closes = [number for number, text in enumerate(texts, 1) if "Made with hkcq-press." in text]
+    assert len(opens) == 1 and opens == closes
