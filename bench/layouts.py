@@ -20,7 +20,7 @@ from jinja2 import Environment
 
 from hkcq_press.epub.writer import _article_xhtml
 from hkcq_press.markup.inline import InlineMarkup
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.model.edition import Edition
 from hkcq_press.pdf.writer import print_html
 from hkcq_press.style.house import HouseStyle

@@ -20,7 +20,7 @@ from pathlib import Path
 import weasyprint
 
 from hkcq_press.pdf import placement
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.pdf.writer import write_pdf
 from hkcq_press.style.house import HouseStyle
 

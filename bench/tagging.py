@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from hkcq_press.pdf import tuning as weasyprint_tuning
-from hkcq_press.reader.manuscript import load_edition
+from hkcq_press.reader.edition import load_edition
 from hkcq_press.pdf.writer import laid_out
 from hkcq_press.style.house import HouseStyle
 
