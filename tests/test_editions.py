@@ -239,13 +239,13 @@ def test_epub_identifier_is_the_epub_isbn_when_given(tmp_path) -> None:
 
     from hkcq_press.build import build
 
-    manuscript = copy_manuscript(tmp_path, edition_lines="isbn_epub: 9789629370017\n")
+    manuscript = copy_manuscript(tmp_path, edition_lines="isbn_epub: 9789629370015\n")
     result = build(manuscript, tmp_path / "out", formats=("epub",))
     with zipfile.ZipFile(result.outputs[0].path) as archive:
         opf = archive.read("EPUB/content.opf").decode("utf-8")
         colophon = archive.read("EPUB/text/colophon.xhtml").decode("utf-8")
-    assert '<dc:identifier id="id">urn:isbn:9789629370017</dc:identifier>' in opf
-    assert "Identifier: urn:isbn:9789629370017" in colophon
+    assert '<dc:identifier id="id">urn:isbn:9789629370015</dc:identifier>' in opf
+    assert "Identifier: urn:isbn:9789629370015" in colophon
 
 
 def test_contents_list_every_article_with_its_page(multi_edition: Built) -> None:
@@ -266,5 +266,5 @@ def test_the_imprint_closes_the_print_edition(multi_edition: Built) -> None:
         "For testing only.",
         "The Daily Mail-China Daily news exchange item (2 articles)",
         "Identifier: 9789629370000",
-        "ISBN (print): 9789629370024",
+        "ISBN (print): 9789629370022",
     ])

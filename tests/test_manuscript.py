@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import MULTI, SAMPLE
+from conftest import MULTI, SAMPLE, copy_manuscript
+from support import flow, pdf_lines
 
+from hkcq_press.build import build
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.reader.pullquotes import pull_quote_words
 from hkcq_press.model.blocks import Crosshead, Figure, Paragraph, PullQuote
@@ -220,3 +223,24 @@ def test_unknown_keys_are_warned_about_ten_at_most_then_counted(tmp_path: Path) 
         "990 more unknown keys are ignored, from this line on",
     ]
     assert warnings[-1].line == 14
+
+
+def test_an_isbn_is_checked_by_its_check_digit_and_printed_hyphenated(tmp_path: Path) -> None:
+    manuscript = copy_manuscript(tmp_path / "wrong", SAMPLE, "isbn_print: 978-988-8273-41-7\n")
+    with pytest.raises(ManuscriptError) as raised:
+        load_edition(manuscript)
+    (problem,) = raised.value.problems
+    line = next(number for number, text in enumerate(
+        (manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines(), 1) if text.startswith("isbn_print"))
+    assert (problem.path.name, problem.line) == ("edition.yaml", line)
+    assert problem.message == ("`isbn_print: 978-988-8273-41-7` is not an ISBN: its check digit is 7, "
+                               "where its first twelve digits make it 6")
+    manuscript = copy_manuscript(tmp_path / "right", SAMPLE, "isbn_print: 978 988 8273 41 6\n")
+    edition, _ = load_edition(manuscript)
+    assert edition.isbn_print == "9789888273416"
+    result = build(manuscript, tmp_path / "out")
+    pdf, epub = (next(output.path for output in result.outputs if output.format == kind) for kind in ("pdf", "epub"))
+    assert "ISBN (print): 978-988-8273-41-6" in flow(pdf_lines(pdf))
+    with zipfile.ZipFile(epub) as book:
+        colophon = book.read("EPUB/text/colophon.xhtml").decode("utf-8")
+    assert "ISBN (print): 978-988-8273-41-6" in colophon

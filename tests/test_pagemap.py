@@ -229,8 +229,8 @@ def test_the_metadata_names_the_print_edition_as_the_pages_source(tmp_path: Path
             return book.read("EPUB/content.opf").decode()
 
     multi = package(build(MULTI, tmp_path / "multi", formats=("epub",)).outputs[0].path)
-    assert "<dc:source>urn:isbn:9789629370024</dc:source>" in multi  # its isbn_print
-    assert '<meta property="pageBreakSource">urn:isbn:9789629370024</meta>' in multi
+    assert "<dc:source>urn:isbn:9789629370022</dc:source>" in multi  # its isbn_print
+    assert '<meta property="pageBreakSource">urn:isbn:9789629370022</meta>' in multi
     for feature in ("pageBreakMarkers", "pageNavigation"):
         assert f'<meta property="schema:accessibilityFeature">{feature}</meta>' in multi
     sample = package(build(SAMPLE, tmp_path / "sample", formats=("epub",), styles_dir=ROOT / "styles").outputs[0].path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
+
+import isbnlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +144,7 @@ class _EditionReader:
         # Read every field before giving up, so each one's problems are reported.
         identifier = fields.text("identifier")
         subtitle, rights, description = fields.text("subtitle"), fields.text("rights"), fields.text("description")
-        isbn_print, isbn_epub = fields.text("isbn_print"), fields.text("isbn_epub")
+        isbn_print, isbn_epub = self._isbn(fields, "isbn_print"), self._isbn(fields, "isbn_epub")
         accessibility = self._accessibility(fields)
         pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
         page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
@@ -202,6 +204,29 @@ class _EditionReader:
             summary=section.text("summary"),
             certified_by=section.text("certified_by"),
         )
+
+    def _isbn(self, fields: Fields, key: str) -> str | None:
+        """An ISBN, its hyphens and spaces dropped, checked by its check digit."""
+        written = fields.text(key)
+        if written is None:
+            return None
+        digits = isbnlib.canonical(written)
+        if isbnlib.is_isbn13(digits) or isbnlib.is_isbn10(digits):
+            return str(digits)
+        line = fields.line(key)
+        if len(digits) == 13 and digits[:12].isdigit():
+            expected = isbnlib.check_digit13(digits[:12])
+            problem = f"its check digit is {digits[-1]}, where its first twelve digits make it {expected}"
+        elif len(digits) == 10 and digits[:9].isdigit():
+            expected = isbnlib.check_digit10(digits[:9])
+            problem = f"its check digit is {digits[-1]}, where its first nine digits make it {expected}"
+        else:
+            problem = "an ISBN has 13 digits (or 10, before 2007)"
+        self.report.error(
+            fields.path, line, f"`{key}: {written}` is not an ISBN: {problem}",
+            "Copy the ISBN from the agency's record: a digit mistyped changes the check digit.",
+        )
+        return None
 
     def _slug(self, fields: Fields, title: str) -> str | None:
         slug = fields.text("slug")

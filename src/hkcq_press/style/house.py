@@ -75,6 +75,7 @@ class HouseStyle:
             del self.environment.globals[unused]
         self._block_layouts: dict[tuple[str, str], str] = {}
         self.environment.globals["block_layout"] = self.block_layout
+        self.environment.filters["isbn"] = printed_isbn
 
     def block_layout(self, edition_kind: str, kind: str) -> str:
         """The layout of a kind of block in an edition: the edition's own
@@ -123,3 +124,12 @@ def _template_location(template: str) -> tuple[Path, int | None]:
         if frame.filename.endswith((".html", ".xhtml")):
             return Path(frame.filename), frame.lineno
     return Path(template), None
+
+
+def printed_isbn(isbn: str) -> str:
+    """An ISBN as printed: hyphenated by its registration group, registrant and
+    publication (isbnlib's copy of the International ISBN Agency's ranges); as written
+    when the ranges do not place it."""
+    import isbnlib
+
+    return isbnlib.mask(isbn) or isbn
