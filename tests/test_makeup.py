@@ -353,3 +353,49 @@ def test_the_imprint_is_kept_whole(tmp_path: Path, seed: int) -> None:
     opens = [number for number, text in enumerate(texts, 1) if "\nImprint\n" in f"\n{text}"]
     closes = [number for number, text in enumerate(texts, 1) if "Made with hkcq-press." in text]
     assert len(opens) == 1 and opens == closes
+
+
+def _letters(root: Path) -> Path:
+    """An opinion piece with notes, then three short letters set in a column each."""
+    chance = random.Random(3)
+    stock = WORDS[:14]
+
+    def paragraph(words: int) -> str:
+        return " ".join(chance.choice(stock) for _ in range(words)).capitalize() + "."
+
+    opinion = "---\nheadline: An opinion on freight\nbyline: A Columnist\n---\n\n" + "\n\n".join(
+        paragraph(chance.randint(60, 110)) + (f"[^{number}]" if number % 3 == 0 else "") for number in range(14)
+    ) + "\n\n" + "\n\n".join(f"[^{number}]: A note {number} on the figures." for number in range(0, 14, 3)) + "\n"
+    letters = [
+        f"---\nheadline: Letter {number} on the rail link\nunsigned: true\nstart: column\n---\n\n"
+        + "\n\n".join(paragraph(chance.randint(40, 70)) for _ in range(2)) + f"\n\n— Reader {number}, Kowloon\n"
+        for number in (1, 2, 3)
+    ]
+    return generated_edition(root, [opinion, *letters])
+
+
+def _where(pdf: Path, first: str, second: str) -> tuple[int, bool]:
+    """The page of the words `first second` (their last place: the contents list the
+    headlines first), and whether they stand in the right half."""
+    output = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = etree.fromstring(output.encode("utf-8"), etree.XMLParser(recover=True)).iter(f"{XHTML}page")
+    found = [
+        (number, float(word.get("xMin")) > float(page.get("width")) / 2)
+        for number, page in enumerate(pages, 1)
+        for word, following in zip(list(page.iter(f"{XHTML}word")), list(page.iter(f"{XHTML}word"))[1:], strict=False)
+        if word.text == first and following.text == second
+    ]
+    assert found, f"{first} {second} is not in the PDF"
+    return found[-1]
+
+
+def test_short_letters_are_kept_whole_in_a_column_and_share_a_page(tmp_path: Path) -> None:
+    """Letters that WeasyPrint alone set one a column, the first broken over the foot of
+    the page before: each is whole in one column, and the three share a page."""
+    pdf = build(_letters(tmp_path / "m"), tmp_path / "out", formats=("pdf",)).outputs[0].path
+    places = []
+    for number in (1, 2, 3):
+        head, sign_off = _where(pdf, "Letter", str(number)), _where(pdf, "Reader", f"{number},")
+        assert head == sign_off, f"letter {number} runs from {head} to {sign_off}"
+        places.append(head)
+    assert len({page for page, _ in places}) == 1, places

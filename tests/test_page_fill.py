@@ -13,7 +13,9 @@ from lxml import etree
 
 from hkcq_press.build import build
 from support import (
+    FURNITURE_BAND,
     LINE,
+    MM,
     XHTML,
     epub_documents,
     generated_article,
@@ -97,9 +99,21 @@ def test_articles_that_start_in_a_new_column_share_the_columns(tmp_path: Path) -
     assert opening_pages(pdf) == [1, 1, 1, 1]
     headlines = _headline_positions(pdf, 1)
     (first_left, first_top), (brief_left, brief_top), (next_left, next_top) = headlines[2], headlines[3], headlines[4]
-    assert brief_top == pytest.approx(first_top, abs=1), "the second brief starts at the top of the next column"
+    # Kept whole, the two share the run's balanced columns: the second at the top of the
+    # right-hand one, under the thin rule that sets briefs apart (4 mm, 2 mm and 1 pt).
+    assert 0 <= brief_top - first_top <= 6 * MM + 1 + 1, "the second brief starts at the top of the next column"
     assert brief_left > 595 / 2 > first_left, "…the right-hand one"
     assert next_top > max(first_top, brief_top) and next_left < 595 / 2, "the next article flows on under both"
+
+
+def pdf_lines_of_page(pdf: Path, number: int) -> list[str]:
+    """The page's lines of copy, its furniture aside."""
+    output = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(number), "-l", str(number), "-x", "0",
+         "-y", str(round(FURNITURE_BAND)), "-W", "2000", "-H", "1000", str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return [line for line in output.splitlines() if line.strip()]
 
 
 def _long_story(figure_after: int, paragraphs: int = 26) -> str:
@@ -118,7 +132,10 @@ def test_a_figure_that_does_not_fit_moves_on_without_leaving_a_gap(
         manuscript = generated_edition(root / "manuscript", [_long_story(figure_after)], f"page_size: {page_size}\n",
                                        picture=picture)
         pdf = build(manuscript, root / "out", formats=("pdf",)).outputs[0].path
-        for number, page in enumerate(page_fill(pdf)[:-1], 1):
+        # The story's last page may end short: the imprint, kept whole, opens the next.
+        pages = page_fill(pdf)
+        copy = pages[:-2] if pdf_lines_of_page(pdf, len(pages))[:1] == ["Imprint"] else pages[:-1]
+        for number, page in enumerate(copy, 1):
             gaps.extend(
                 (figure_after, number, round(white / LINE, 1))
                 for white in page.white_at_foot() if white > MOST_LINES_AT_FOOT * LINE
