@@ -7,6 +7,7 @@ import http.client
 import os
 import queue
 import re
+from html import escape
 import signal
 import socket
 import struct
@@ -423,3 +424,15 @@ def test_a_save_lays_out_only_its_section_again(tmp_path: Path) -> None:
         assert len(after) == 3 and len(set(after.items()) & set(before.items())) == 2
     finally:
         preview.close()
+
+
+def test_the_print_pages_come_with_the_copy_fit_report(served: tuple[Preview, str]) -> None:
+    """What `hkcq-press fit` says, beside the pages it measures."""
+    preview, url = served
+    page = fetch(url + "print")[2].decode()
+    fit = preview.shown.copy_fit if preview.shown else None
+    assert fit is not None and len(fit.pages) == 2
+    assert f"<p>{escape(fit.summary())}</p>" in page
+    for measured in fit.pages:
+        free = f"{measured.lines_free} line{'' if measured.lines_free == 1 else 's'} free"
+        assert f"Page {measured.number}: {measured.full * 100:.0f}% full, {free}" in page

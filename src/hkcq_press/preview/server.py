@@ -41,6 +41,7 @@ from hkcq_press.build import FORMATS, build
 from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
 from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
+from hkcq_press.pdf.copyfit import CopyFit
 from hkcq_press.pdf.printing import Printer
 
 PAGE_SCALE = 2.0
@@ -98,9 +99,11 @@ class ShownEditions:
     """The last good editions, read into memory once, so a rebuild that replaces their
     files never changes what a page is being served."""
 
-    def __init__(self, pdf_path: Path, epub_path: Path) -> None:
+    def __init__(self, pdf_path: Path, epub_path: Path, copy_fit: CopyFit | None) -> None:
         import pypdfium2
 
+        self.copy_fit = copy_fit
+        """How full the print pages are (`hkcq-press fit`), shown beside them."""
         self.pdf_name = pdf_path.name
         self.epub_name = epub_path.name
         self._files = {self.pdf_name: pdf_path.read_bytes(), self.epub_name: epub_path.read_bytes()}
@@ -236,7 +239,7 @@ class Preview:
             problems = result.warnings
             paths = {output.format: output.path for output in result.outputs}
             if any(output.rebuilt for output in result.outputs) or self.shown is None:
-                shown = ShownEditions(paths["pdf"], paths["epub"])
+                shown = ShownEditions(paths["pdf"], paths["epub"], result.copy_fit)
         attempt = Attempt(time.strftime("%H:%M:%S"), time.monotonic() - started, tuple(problems))
         with self._lock:
             replaced = None
