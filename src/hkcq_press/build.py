@@ -26,7 +26,7 @@ from hkcq_press.style.stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
     from hkcq_press.pdf.copyfit import CopyFit, PageFill
-    from hkcq_press.pdf.parallel.store import PartStore
+    from hkcq_press.pdf.printing import Store
     from hkcq_press.verify.editions import Validator, Verification
 
 Format = Literal["pdf", "epub"]
@@ -278,7 +278,7 @@ def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: d
         raise VerificationFailed(found.problems)
 
 
-def _store(job: _Job, edition: Edition) -> PartStore | None:
+def _store(job: _Job, edition: Edition) -> Store | None:
     """Where the sections laid out side by side are kept for the next build."""
     made_with = None
     if job.file_digests is not None and job.printer.jobs > 1 and len(edition.sections) > 1:

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from hkcq_press.pdf.parallel.process import LayoutProcess
     from hkcq_press.pdf.parallel.store import PartStore
 
+    Store = PartStore
+    """Where a printer keeps the sections it laid out, for the next build: named here
+    so that nothing outside `pdf/` names the parallel modules, even for its types."""
+
 
 class Way(Enum):
     """Where the print edition is laid out."""
