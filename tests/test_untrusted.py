@@ -102,6 +102,10 @@ def test_a_tracking_pixel_in_running_text_is_refused_by_every_command(
     ("@import url(missing.css);", "`@import` of `missing.css` cannot be carried"),
     ("body {{ background: url(data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A//www.w3.org/2000/svg%22/%3E); }}",
      "the e-book cannot carry `data:image/svg+xml"),
+    ('body {{ background: image-set("{url}/paper.png" 1x); }}', "the e-book cannot carry `{url}/paper.png`"),
+    ('body {{ background: -webkit-image-set("{url}/paper.png" 1x); }}', "the e-book cannot carry `{url}/paper.png`"),
+    ('body {{ background: cross-fade("{url}/a.png", "{url}/b.png"); }}', "the e-book cannot carry `{url}/a.png`"),
+    ("body {{ background: u\\72l({url}/escaped.png); }}", "the e-book cannot carry `{url}/escaped.png`"),
 ])
 def test_a_stylesheet_cannot_reach_outside_the_manuscript(
     project: Path, local_server, reference: str, refusal: str,

@@ -10,10 +10,12 @@ e-book must not carry and a reader could fetch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from lxml import etree
+
+from hkcq_press.reader.cssreferences import Reference, declaration_references, references
 
 SIGNATURES: dict[str, Callable[[bytes], bool]] = {
     ".png": lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"),
@@ -28,6 +30,8 @@ SIGNATURES: dict[str, Callable[[bytes], bool]] = {
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 UNSAFE_SVG_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener"}
+ANIMATIONS = {"set", "animate", "animateTransform", "animateMotion", "animateColor"}
+"""SVG's animation elements (SMIL), which may set an attribute, a link among them, when shown."""
 
 
 def looks_like_image(path: Path) -> bool:
@@ -84,7 +88,10 @@ def pixels(path: Path) -> tuple[int, int]:
 
 
 def svg_hazards(path: Path) -> list[str]:
-    """What makes an SVG unsafe to publish, in words; empty when it is plain drawing."""
+    """What makes an SVG unsafe to publish, in words; empty when it is plain drawing:
+    scripts and foreign content, event handlers, and anything that would load another
+    file when the SVG is shown (a link, a stylesheet by processing instruction or by
+    CSS, an animation that sets a link)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         tree = etree.parse(str(path), parser)
@@ -93,25 +100,38 @@ def svg_hazards(path: Path) -> list[str]:
     hazards = []
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         hazards.append("a document type declaration")
-    for element in tree.iter():
-        if not isinstance(element.tag, str):
+    root = tree.getroot()
+    around = [*root.itersiblings(preceding=True), *root.itersiblings()]
+    for node in [*around, *root.iter()]:
+        if isinstance(node, etree._ProcessingInstruction):
+            if node.target.lower() == "xml-stylesheet":
+                hazards.append("a stylesheet processing instruction (<?xml-stylesheet?>)")
             continue
-        name = etree.QName(element).localname
-        if name in UNSAFE_SVG_ELEMENTS:
-            hazards.append(f"a <{name}> element")
-        for attribute, value in element.attrib.items():
-            local = etree.QName(attribute).localname
-            if local.lower().startswith("on"):
-                hazards.append(f"an event handler ({local})")
-            elif local == "href" and not value.strip().startswith("#"):
-                hazards.append(f"a reference to {value.strip()[:60]!r}")
-            elif local == "style" and _reaches_out(value):
-                hazards.append("a style that loads another file")
-        if name == "style" and _reaches_out(element.text or ""):
-            hazards.append("a style sheet that loads another file")
+        if not isinstance(node.tag, str):
+            continue
+        hazards.extend(_element_hazards(node))
     return sorted(set(hazards))
 
 
-def _reaches_out(css: str) -> bool:
-    lowered = css.lower().replace(" ", "")
-    return "@import" in lowered or any(not rest.lstrip("'\"").startswith("#") for rest in lowered.split("url(")[1:])
+def _element_hazards(element: etree._Element) -> Iterator[str]:
+    name = etree.QName(element).localname
+    if name in UNSAFE_SVG_ELEMENTS:
+        yield f"a <{name}> element"
+    for attribute, value in element.attrib.items():
+        local = etree.QName(attribute).localname
+        if local.lower().startswith("on"):
+            yield f"an event handler ({local})"
+        elif local == "href" and not value.strip().startswith("#"):
+            yield f"a reference to {value.strip()[:60]!r}"
+        elif local == "style" and _reaches_out(declaration_references(value)):
+            yield "a style that loads another file"
+    if name == "style" and _reaches_out(references(element.text or "")):
+        yield "a style sheet that loads another file"
+    if name in ANIMATIONS and element.get("attributeName", "").strip().rpartition(":")[2] == "href":
+        targets = [element.get(key, "") for key in ("to", "from", "by")] + element.get("values", "").split(";")
+        if any(target.strip() and not target.strip().startswith("#") for target in targets):
+            yield f"an animation that sets a link (<{name}>)"
+
+
+def _reaches_out(found: Iterable[Reference]) -> bool:
+    return any(not reference.url.startswith("#") for reference in found)

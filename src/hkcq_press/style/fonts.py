@@ -25,7 +25,8 @@ from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.model.edition import Edition
 from hkcq_press.reader.characters import Printable
 from hkcq_press.style.house import HouseStyle
-from hkcq_press.style.stylesheets import FONTS_STYLESHEET, confined, references
+from hkcq_press.reader.cssreferences import references
+from hkcq_press.style.stylesheets import FONTS_STYLESHEET, confined
 
 CHINESE_TYPEFACES = {"hong-kong": "NotoSerifHK", "taiwan": "NotoSerifTC", "mainland": "NotoSerifSC"}
 CHINESE_FALLBACKS = {

@@ -10,13 +10,10 @@ editions carry. Each refusal names the style file and line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import tinycss2
-
 from hkcq_press.errors import ManuscriptError, Problem
+from hkcq_press.reader.cssreferences import references
 from hkcq_press.style.house import HouseStyle
 
 FONTS_STYLESHEET = "fonts.css"
@@ -25,31 +22,6 @@ STYLESHEETS = {
     "epub": (FONTS_STYLESHEET, "epub.css", "house.css"),
 }
 """The stylesheets each edition links, in order: the desk's house.css last."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A file or address a stylesheet names."""
-
-    url: str
-    line: int
-    kind: str
-    """`import`, `font` (a `src` of an @font-face rule) or `url`."""
-
-
-def references(css: str) -> Iterator[Reference]:
-    """Every `@import` and `url()` of a stylesheet, with its line."""
-    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
-        if rule.type == "at-rule" and rule.lower_at_keyword == "import":
-            for token in _tokens(rule.prelude):
-                if token.type in ("string", "url") or (token.type == "function" and token.lower_name == "url"):
-                    yield Reference(_url(token), rule.source_line, "import")
-                    break
-            continue
-        kind = "font" if rule.type == "at-rule" and rule.lower_at_keyword == "font-face" else "url"
-        for token in _tokens(getattr(rule, "prelude", None) or []) + _tokens(getattr(rule, "content", None) or []):
-            if token.type == "url" or (token.type == "function" and token.lower_name == "url"):
-                yield Reference(_url(token), token.source_line, kind)
 
 
 def confined(style: HouseStyle, path: Path, referrer: Path, line: int | None) -> Path:
@@ -110,24 +82,3 @@ def stylesheet(style: HouseStyle, name: str) -> bytes:
     if problems:
         raise ManuscriptError(problems)
     return data
-
-
-def _tokens(tokens: list) -> list:  # type: ignore[type-arg]
-    """Tokens with those inside blocks and functions, in order."""
-    found = []
-    for token in tokens:
-        found.append(token)
-        if token.type in ("() block", "[] block", "{} block"):
-            found.extend(_tokens(token.content))
-        elif token.type == "function":
-            found.extend(_tokens(token.arguments))
-        elif token.type == "declaration":
-            found.extend(_tokens(token.value))
-    return found
-
-
-def _url(token: tinycss2.ast.Node) -> str:
-    if token.type in ("url", "string"):
-        return str(token.value)
-    strings = [argument.value for argument in token.arguments if argument.type == "string"]
-    return strings[0] if strings else ""
