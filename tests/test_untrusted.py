@@ -236,6 +236,19 @@ def test_a_stylesheet_that_links_to_a_file_elsewhere_is_refused(project: Path) -
     assert "error: `house.css` is not a file of the house style (it is /etc/hostname)" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["check", "pdf"])
+def test_a_hyphenation_list_that_links_to_a_file_elsewhere_is_refused_without_printing_it(
+    project: Path, command: str,
+) -> None:
+    """Its lines would be printed back as malformed entries, and shown on the preview's page."""
+    (project / "styles" / "hyphenation.txt").symlink_to("/etc/passwd")
+    result = run_cli(command, cwd=project)
+    assert result.returncode == 1
+    assert "error: `hyphenation.txt` is not a file of the house style (it is /etc/passwd)" in result.stderr
+    assert "root:x:0" not in result.stderr
+    assert not (project / "dist").exists()
+
+
 # --- The Chinese typefaces: fetched, checked against their pinned digests -------------------
 
 

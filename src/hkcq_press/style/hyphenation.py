@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.style.house import HouseStyle
+from hkcq_press.style.stylesheets import confined
 
 EXCEPTIONS_FILE = "hyphenation.txt"
 SOFT_HYPHEN = "\u00ad"
@@ -69,14 +70,17 @@ def _spans(word: str, breaks: tuple[int, ...]) -> list[tuple[int, int]]:
 
 def hyphenation_exceptions(style: HouseStyle) -> HyphenationExceptions:
     """The default list, then the project's, later entries winning; a malformed line
-    is a located error."""
+    is a located error, and so is a list that is not a regular file of the house style."""
     breaks: dict[str, tuple[int, ...]] = {}
     problems = []
     for directory in reversed(style.directories):
         path = directory / EXCEPTIONS_FILE
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        # A link to a file elsewhere is refused as a stylesheet's is: its lines would be
+        # printed back as errors (and shown on the preview's page).
+        text = confined(style, path, path, None).read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
             entry = line.split("#", 1)[0].strip()
             if not entry:
                 continue
