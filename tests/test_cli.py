@@ -508,3 +508,40 @@ def test_each_command_takes_only_its_own_options(project: Path, command: str, op
     assert result.returncode == 2
     assert "unrecognized arguments" in result.stderr
     assert not (project / "dist").exists() and not (project / "x").exists()
+
+
+# --- The right folder --------------------------------------------------------------------
+
+
+def test_run_from_inside_the_manuscript_the_project_is_found_upward(project: Path) -> None:
+    """As Quarto finds `_quarto.yml`: the folder holding manuscript/edition.yaml, said."""
+    inside = project / "manuscript" / "articles"
+    built = run_cli("pdf", cwd=inside)
+    assert built.returncode == 0, built.stderr
+    assert f"hkcq-press: using the project in {project}" in built.stderr
+    assert [path.suffix for path in (project / "dist").iterdir() if not path.name.startswith(".")] == [".pdf"]
+    assert not (inside / "dist").exists() and not (project / "manuscript" / "dist").exists()
+    checked = run_cli("check", cwd=project / "manuscript")
+    assert checked.returncode == 0 and "no errors" in checked.stdout
+    verified = run_cli("verify", cwd=inside)
+    assert verified.returncode == 0 and "verified " in verified.stdout and ".pdf:" in verified.stdout, (
+        "verify finds the project's dist/ too")
+    here = run_cli("check", cwd=project)
+    assert "using the project" not in here.stderr, "nothing to say when the project is the working folder"
+
+
+def test_an_output_folder_inside_the_manuscript_is_refused(project: Path) -> None:
+    manuscript = project / "manuscript"
+    before = sorted(path.relative_to(manuscript) for path in manuscript.rglob("*"))
+    result = run_cli("build", "--manuscript", ".", cwd=manuscript)
+    assert result.returncode == 1
+    assert "dist: error: the output folder is inside the manuscript folder `.`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(path.relative_to(manuscript) for path in manuscript.rglob("*")) == before
+
+
+def test_preview_without_a_manuscript_says_so_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("preview", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "manuscript: error: the manuscript directory does not exist"
+    assert "Traceback" not in result.stderr and "previewing" not in result.stdout

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from hkcq_press.errors import Problem
+from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.style.fonts import repertoire
 from hkcq_press.freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
 from hkcq_press.style.hyphenation import hyphenation_exceptions
@@ -198,6 +198,12 @@ def build(
     lays out in parts must guard its own code with `if __name__ == "__main__":`, as
     Python's processes that start anew import it again.
     """
+    if out_dir.resolve().is_relative_to(manuscript_dir.resolve()):
+        raise ManuscriptError([Problem(
+            out_dir, None, f"the output folder is inside the manuscript folder `{manuscript_dir}`",
+            "Its editions would be read as files of the manuscript, and no build would ever be up to date: "
+            "write them beside it (the project's dist/, or --out ../dist).",
+        )])
     validators: tuple[Validator, ...] = ()
     if verify and "epub" in formats:
         from hkcq_press.verify.editions import epub_validators

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 
 from hkcq_press.commands import build, check, fit, fonts, new, preview, verify
-from hkcq_press.commands.options import option_groups
+from hkcq_press.commands.options import option_groups, with_project
 from hkcq_press.commands.report import count, report
 from hkcq_press.errors import ExitStatus, PressError, ProblemsFound, Stopped
 
@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     writes = getattr(arguments, "writes", False)
     try:
+        with_project(arguments)
         return arguments.run(arguments)  # type: ignore[no-any-return]
     except ProblemsFound as error:
         report([problem for problem in error.problems if problem.severity == "error" or not arguments.quiet])

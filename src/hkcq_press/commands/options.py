@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,11 +30,12 @@ class Options:
 
 def option_groups() -> Options:
     reading = argparse.ArgumentParser(add_help=False)
-    reading.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
-                         help="the manuscript folder, holding edition.yaml (default: ./manuscript)")
+    reading.add_argument("--manuscript", type=Path, default=None, metavar="DIR",
+                         help="the manuscript folder, holding edition.yaml (default: the project's "
+                              "manuscript/, the project found from here upward)")
     reading.add_argument("--styles", type=Path, default=None, metavar="DIR",
                          help="house-style overrides: layouts and CSS that replace the defaults "
-                              "file by file (default: ./styles when it exists)")
+                              "file by file (default: the project's styles/ when it exists)")
     reading.add_argument("--max-text-mb", type=_megabytes, default=5.0, metavar="MB",
                          help="refuse an article or edition.yaml larger than this (default: 5)")
     reading.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
@@ -44,8 +46,8 @@ def option_groups() -> Options:
     speaking.add_argument("--quiet", action="store_true", help="print nothing but errors")
     speaking.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     building = argparse.ArgumentParser(add_help=False)
-    building.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
-                          help="where the editions are written (default: ./dist)")
+    building.add_argument("--out", type=Path, default=None, metavar="DIR",
+                          help="where the editions are written (default: the project's dist/)")
     building.add_argument("--force", action="store_true",
                           help="rebuild even when the editions in the output folder are up to date")
     building.add_argument("--verify", action="store_true",
@@ -71,10 +73,39 @@ def option_groups() -> Options:
     return Options(reading, speaking, building, paging, printing, keeping)
 
 
+MANUSCRIPT, OUTPUT, STYLES = Path("manuscript"), Path("dist"), Path("styles")
+"""A project's folders, as `hkcq-press new` makes them."""
+
+
+def find_project(start: Path) -> Path | None:
+    """The folder holding `manuscript/edition.yaml`: `start`, or the nearest above it,
+    as Quarto finds `_quarto.yml` (run from inside `manuscript/` or any folder below)."""
+    for folder in (start, *start.parents):
+        if (folder / MANUSCRIPT / "edition.yaml").is_file():
+            return folder
+    return None
+
+
+def with_project(arguments: argparse.Namespace) -> None:
+    """Fill in the folders a command was not given: the project's, found from the
+    working folder upward; said on the error stream when it is not the working folder."""
+    if not any(hasattr(arguments, name) for name in ("manuscript", "out", "styles")):
+        return  # `new`, `fonts`: no project of theirs
+    here = Path.cwd()
+    project = find_project(here) if getattr(arguments, "manuscript", None) is None else None
+    root = Path(".") if project in (None, here) else project
+    if project is not None and project != here and not arguments.quiet:
+        print(f"hkcq-press: using the project in {project}", file=sys.stderr)
+    if hasattr(arguments, "manuscript") and arguments.manuscript is None:
+        arguments.manuscript = root / MANUSCRIPT
+    if hasattr(arguments, "out") and arguments.out is None:
+        arguments.out = root / OUTPUT
+    if hasattr(arguments, "styles") and arguments.styles is None and (root / STYLES).is_dir():
+        arguments.styles = root / STYLES
+
+
 def styles_of(arguments: argparse.Namespace) -> Path | None:
-    """The house-style overrides: `--styles`, else ./styles when it exists."""
-    if arguments.styles is None and Path("styles").is_dir():
-        return Path("styles")
+    """The house-style overrides (`with_project` has named the project's, if any)."""
     return arguments.styles  # type: ignore[no-any-return]
 
 

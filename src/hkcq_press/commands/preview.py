@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from hkcq_press.commands.options import Options, cores, limits_of, styles_of
 from hkcq_press.commands.report import report
-from hkcq_press.errors import ExitStatus, Stopped
+from hkcq_press.errors import ExitStatus, ManuscriptError, Problem, Stopped
 from hkcq_press.model.edition import PrintOptions
 
 if TYPE_CHECKING:
@@ -32,6 +32,13 @@ def add(commands: Any, options: Options) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     from hkcq_press.preview.server import serve
+
+    if not arguments.manuscript.is_dir():  # nothing to watch: one line, not a preview of an error
+        raise ManuscriptError([Problem(
+            arguments.manuscript, None, "the manuscript directory does not exist",
+            "Run hkcq-press preview in a project folder (one holding manuscript/, or below it), "
+            "or name the manuscript with --manuscript DIR; `hkcq-press new DIR` starts one.",
+        )])
 
     def ready(url: str) -> None:
         print(f"previewing {arguments.manuscript} at {url} (Ctrl-C to stop)", flush=True)

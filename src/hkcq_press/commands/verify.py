@@ -19,11 +19,11 @@ def add(commands: Any, options: Options) -> None:
     parser = commands.add_parser("verify", parents=[options.speaking], help=HELP, description=HELP)
     parser.add_argument("files", type=Path, nargs="*", metavar="FILE",
                         help="the PDFs and EPUBs to check (default: the editions in --out)")
-    parser.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR",
-                        help="where the editions to check are, when no FILE is named (default: ./dist)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="where the editions to check are, when no FILE is named (default: the project's dist/)")
     parser.add_argument("--styles", type=Path, default=None, metavar="DIR",
                         help="the house-style overrides the editions were built with, whose fonts a PDF "
-                             "may embed (default: ./styles when it exists)")
+                             "may embed (default: the project's styles/ when it exists)")
     parser.set_defaults(run=run)
 
 
