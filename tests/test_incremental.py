@@ -262,3 +262,40 @@ def test_an_unchanged_file_is_trusted_by_its_stat_data_not_read_again(
     result = build(tmp_path / "manuscript", tmp_path / "dist", formats=("epub",))
     assert video in read, "a changed file is read again"
     assert [output.rebuilt for output in result.outputs] == [True]
+
+
+def _distribution(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+    """An installed distribution's metadata, as pip leaves it, in `folder` (put on the path)."""
+    info = folder / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
+             *(f"Requires-Dist: {requirement}" for requirement in requires)]
+    (info / "METADATA").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_a_library_installed_beside_hkcq_press_rebuilds_nothing(project: Path, tmp_path: Path) -> None:
+    """The build record counts hkcq-press's code, the libraries it needs (transitively)
+    and the system's Pango and HarfBuzz: an unrelated package installed since leaves
+    the editions up to date."""
+    unrelated = _distribution(tmp_path / "site", "an-unrelated-spreadsheet-tool", "1.0", ("xlrd>=2",))
+    result = run_cli("build", cwd=project, env={"PYTHONPATH": f"{unrelated}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
+    assert rebuilt(result) == {str(PDF): False, str(EPUB): False}
+
+
+def test_the_libraries_that_write_the_editions_are_those_hkcq_press_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hkcq_press.freshness import _edition_libraries
+
+    libraries = _edition_libraries()
+    names = {entry.partition("==")[0] for entry in libraries if "==" in entry}
+    assert {"hkcq-press", "weasyprint", "pydyf", "ebooklib", "fonttools", "pillow", "markdown-it-py",
+            "mdit-py-plugins", "jinja2", "tinycss2"} <= names
+    assert any(entry.startswith("libpango-1.0.so.0: 1.") for entry in libraries)
+    assert any(entry.startswith("libharfbuzz.so.0: ") for entry in libraries)
+    monkeypatch.syspath_prepend(str(_distribution(tmp_path / "site", "an-unrelated-spreadsheet-tool", "1.0")))
+    assert _edition_libraries() == libraries
+    # A library hkcq-press needs, found first on the path at another version, counts.
+    monkeypatch.syspath_prepend(str(_distribution(tmp_path / "newer", "pydyf", "99.0")))
+    assert "pydyf==99.0" in _edition_libraries()

@@ -12,9 +12,11 @@ manuscript that fails its checks is never recorded, so it is checked again.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -30,6 +32,9 @@ from hkcq_press.style.house import HouseStyle
 
 STATE_FILE = ".hkcq-press.json"
 PACKAGE = Path(__file__).resolve().parent
+DISTRIBUTION = "hkcq-press"
+_REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""The distribution's name at the start of a `Requires-Dist:` line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +119,7 @@ def layout_digest(manuscript_dir: Path, style: HouseStyle, articles: frozenset[P
 
 def _made_with(manuscript_dir: Path, style: HouseStyle, digest_of: FileDigests, leaving_out: frozenset[Path]) -> Any:
     digest = hashlib.sha256()
-    _add(digest, os.environ.get("SOURCE_DATE_EPOCH", ""), *_installed_distributions())
+    _add(digest, os.environ.get("SOURCE_DATE_EPOCH", ""), *_edition_libraries())
     # Every module, however deep: a changed submodule must rebuild the editions too.
     for source in sorted(PACKAGE.rglob("*.py")):
         _add(digest, source.relative_to(PACKAGE).as_posix(), source.read_bytes())
@@ -143,17 +148,60 @@ def _add(digest: hashlib._Hash, *parts: object) -> None:
         digest.update(len(data).to_bytes(8, "big") + data)
 
 
-def _installed_distributions() -> list[str]:
-    """The installed Python packages with their versions (their `.dist-info` folders,
-    listed without importing importlib.metadata): a new version of any library
-    that writes the editions rebuilds them."""
-    names: list[str] = []
+def _edition_libraries() -> list[str]:
+    """hkcq-press and every distribution it needs, transitively, with their versions,
+    and the system's Pango and HarfBuzz, which WeasyPrint sets type with: what writes
+    the editions. Nothing else installed beside them counts. Read from the
+    distributions' metadata files, not through importlib.metadata, which parses every
+    installed distribution's: a build with nothing changed stays quick."""
+    metadata_files: dict[str, Path] = {}
     for entry in sys.path:
         try:
-            names.extend(name for name in os.listdir(entry or ".") if name.endswith(".dist-info"))
+            names = os.listdir(entry or ".")
         except OSError:
             continue
-    return sorted(names)
+        for name in names:
+            if name.endswith(".dist-info"):
+                metadata_files.setdefault(_normalised(name.removesuffix(".dist-info").rpartition("-")[0]),
+                                          Path(entry or ".", name, "METADATA"))
+            elif name.endswith(".egg-info"):  # the package run from its source folder
+                metadata_files.setdefault(_normalised(name.removesuffix(".egg-info").partition("-")[0]),
+                                          Path(entry or ".", name, "PKG-INFO"))
+    found: dict[str, str] = {}
+    waiting = [_normalised(DISTRIBUTION)]
+    while waiting:
+        name = waiting.pop()
+        if name in found:
+            continue
+        try:
+            lines = metadata_files[name].read_text(encoding="utf-8", errors="replace").splitlines()
+        except (KeyError, OSError):
+            found[name] = "not installed"
+            continue
+        found[name] = next((line[len("Version:"):].strip() for line in lines if line.startswith("Version:")), "")
+        requirements = [line[len("Requires-Dist:"):].strip() for line in lines
+                        if line.startswith("Requires-Dist:") and "extra ==" not in line]
+        waiting.extend(_normalised(required.group()) for text in requirements
+                       if (required := _REQUIREMENT.match(text)))
+    return [f"{name}=={version}" for name, version in sorted(found.items())] + _system_libraries()
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _system_libraries() -> list[str]:
+    """The versions of the system's Pango and HarfBuzz, as each library says."""
+    versions = []
+    for library, function in (("libpango-1.0.so.0", "pango_version_string"), ("libharfbuzz.so.0", "hb_version_string")):
+        try:
+            version_string = getattr(ctypes.CDLL(library), function)
+        except (OSError, AttributeError):
+            versions.append(f"{library}: not found")
+            continue
+        version_string.restype = ctypes.c_char_p
+        versions.append(f"{library}: {version_string().decode('ascii', 'replace')}")
+    return versions
 
 
 def _files(root: Path) -> list[Path]:
