@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import ROOT, SAMPLE, run_cli
 
 
@@ -106,6 +108,7 @@ def test_a_tracking_pixel_in_running_text_is_refused_by_every_command(
     ('body {{ background: -webkit-image-set("{url}/paper.png" 1x); }}', "the e-book cannot carry `{url}/paper.png`"),
     ('body {{ background: cross-fade("{url}/a.png", "{url}/b.png"); }}', "the e-book cannot carry `{url}/a.png`"),
     ("body {{ background: u\\72l({url}/escaped.png); }}", "the e-book cannot carry `{url}/escaped.png`"),
+    ('body {{ background: image("{url}/paper.png"); }}', "the e-book cannot carry `{url}/paper.png`"),
 ])
 def test_a_stylesheet_cannot_reach_outside_the_manuscript(
     project: Path, local_server, reference: str, refusal: str,
@@ -283,3 +286,95 @@ def test_fonts_install_refuses_what_it_cannot_fetch_or_trust(
     expected = "cannot fetch" if registry == "refusing" else "does not match its pinned digest; nothing installed"
     assert stderr.startswith("hkcq-press: ") and expected in stderr and "Traceback" not in stderr
     assert not list((tmp_path / "fonts").glob("*.ttf"))
+
+
+# --- Input that must never reach exit 3 --------------------------------------------------------
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares `width` × `height` pixels, with no pixels at all."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_a_picture_declaring_billions_of_pixels_is_refused_at_its_line(project: Path) -> None:
+    (project / "manuscript" / "articles" / "bomb.png").write_bytes(_png_declaring(65000, 65000))
+    add_to_article(project, "![A picture](bomb.png)")
+    result = run_cli("check", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert (f"{ARTICLE}:{last_line(project)}: error: the image `bomb.png` declares more pixels than any picture "
+            "could need") in result.stderr
+
+
+def test_limits_that_are_not_numbers_are_usage_errors(project: Path) -> None:
+    for value in ("inf", "nan", "-1"):
+        result = run_cli("check", "--max-text-mb", value, cwd=project)
+        assert result.returncode == 2, (value, result.stderr)
+        assert "must be a positive number of megabytes" in result.stderr
+
+
+def test_a_slug_too_long_for_a_file_name_is_refused_at_its_line(project: Path) -> None:
+    edition = project / "manuscript" / "edition.yaml"
+    edition.write_text(edition.read_text(encoding="utf-8") + "slug: " + "a" * 240 + "\n", encoding="utf-8")
+    line = len(edition.read_text(encoding="utf-8").splitlines())
+    result = run_cli("build", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert f"manuscript/edition.yaml:{line}: error: `{'a' * 60}…` cannot be used as a file name" in result.stderr
+
+
+def test_a_listed_word_that_matches_only_by_simple_case_folding_is_left_alone(project: Path) -> None:
+    (project / "styles" / "hyphenation.txt").write_text("Kı-rık-ka-le\n", encoding="utf-8")
+    add_to_article(project, "Officials from KIRIKKALE and Kırıkkale attended.")
+    result = run_cli("pdf", cwd=project)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_svg_with_any_processing_instruction_is_refused(project: Path) -> None:
+    (project / "manuscript" / "articles" / "chart.svg").write_text(
+        '<?xml version="1.0"?>\n<?php echo 1; ?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>\n',
+        encoding="utf-8")
+    add_to_article(project, "![A chart](chart.svg)")
+    result = run_cli("check", cwd=project)
+    assert result.returncode == 1
+    assert "the SVG `chart.svg` has a processing instruction (<?php?>)" in result.stderr
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(["url", "image-set", "-webkit-image-set", "cross-fade", "image", "src"]),
+    escapes=st.lists(st.sampled_from(["plain", "hex", "backslash"]), min_size=20, max_size=20),
+    address=st.sampled_from(["http://127.0.0.1:9/a.png", "file:///etc/passwd", "//example.com/x", "../up.png"]),
+    quoted=st.booleans(),
+    nested=st.sampled_from(["rule", "media", "declarations"]),
+)
+def test_any_css_that_names_a_file_however_written_is_caught(  # type: ignore[no-untyped-def]
+    name, escapes, address, quoted, nested,
+) -> None:
+    """The property behind the stylesheet and SVG rule: escapes in the function's name,
+    any of the functions that load a resource, quoted or not, in a rule, inside
+    `@media` or in a `style` attribute: the address is found."""
+    from hkcq_press.reader.cssreferences import declaration_references, references
+
+    def escaped(char: str, how: str) -> str:
+        if how == "hex" and char.isalpha():
+            return f"\\{ord(char):x} "
+        if how == "backslash" and char.isalpha() and char.lower() not in "abcdef":  # `\\e` is a hex escape
+            return f"\\{char}"
+        return char
+
+    function = "".join(escaped(char, how) for char, how in zip(name, escapes, strict=False))
+    argument = f'"{address}"' if quoted or name != "url" else address
+    declaration = f"background: {function}({argument}) 1x"
+    if nested == "declarations":
+        found = [reference.url for reference in declaration_references(declaration)]
+    elif nested == "media":
+        found = [reference.url for reference in references(f"@media print {{ p {{ {declaration} }} }}")]
+    else:
+        found = [reference.url for reference in references(f"p {{ {declaration} }}")]
+    assert address in found, (declaration, found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def cores() -> int:
 
 def _megabytes(text: str) -> float:
     value = float(text)
-    if not value > 0:
+    if not 0 < value < math.inf:  # NaN fails both
         raise argparse.ArgumentTypeError("must be a positive number of megabytes")
     return value
 

@@ -4,7 +4,7 @@ carries reaches outside it: a stylesheet of the house style, an SVG's `<style>`
 element or its `style` attribute.
 
 A reference is any `url()`, a string `@import` names, and a string that stands for
-an image in `image-set()`, `-webkit-image-set()`, `cross-fade()` or `src()` (CSS
+an image in `image-set()`, `-webkit-image-set()`, `cross-fade()`, `image()` or `src()` (CSS
 Images 4, CSS Values 4): `u\\72l(…)` is `url(…)`, and `image-set("http://…")` loads it.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import tinycss2
 
-IMAGE_FUNCTIONS = frozenset({"image-set", "-webkit-image-set", "cross-fade", "-webkit-cross-fade", "src"})
+IMAGE_FUNCTIONS = frozenset({"image-set", "-webkit-image-set", "cross-fade", "-webkit-cross-fade", "src", "image"})
 """CSS functions whose string arguments are addresses a browser loads."""
 
 

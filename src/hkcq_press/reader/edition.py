@@ -51,6 +51,8 @@ ACCESSIBILITY_KEYS = ("access_mode", "access_mode_sufficient", "features", "haza
 
 PRINTED_EDITION_KEYS = ("title", "subtitle", "publisher", "date", "rights")
 
+LONGEST_SLUG = 100
+"""Characters of a slug at most: with `.epub` and the staging prefix, a name every file system takes."""
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 Repertoire = Callable[[str], Printable]
@@ -232,10 +234,12 @@ class _EditionReader:
         slug = fields.text("slug")
         if slug is None:
             return slugify(title)
-        if not _SLUG.match(slug):
+        if not _SLUG.match(slug) or len(slug) > LONGEST_SLUG:
             self.report.error(
-                fields.path, fields.line("slug"), f"`{slug}` cannot be used as a file name",
-                "Use letters, digits, `-`, `_` and `.` only, for example `slug: weekly-2026-48`.",
+                fields.path, fields.line("slug"), f"`{slug[:60]}{'…' if len(slug) > 60 else ''}` cannot be used "
+                "as a file name",
+                f"Use letters, digits, `-`, `_` and `.` only, at most {LONGEST_SLUG} of them, for example "
+                "`slug: weekly-2026-48`.",
             )
             return None
         return slug

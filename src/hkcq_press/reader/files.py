@@ -133,9 +133,16 @@ def _image_problem(written: str, path: Path, root: Path, limits: Limits) -> tupl
             )
         return None
     try:
-        width, height = pixels(path)
+        size = pixels(path)
     except (OSError, SyntaxError, ValueError):
         return f"the image `{written}` is damaged: its header cannot be read", "Export or download the picture again."
+    if size is None:
+        return (
+            f"the image `{written}` declares more pixels than any picture could need "
+            "(it would take gigabytes to decode)",
+            "Export the picture again at the size it prints (about 2,000 pixels across a page).",
+        )
+    width, height = size
     if width * height > limits.image_pixels:
         return (
             f"the image `{written}` is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels), "

@@ -79,12 +79,17 @@ def _cut_short(path: Path) -> bool:
     return False
 
 
-def pixels(path: Path) -> tuple[int, int]:
-    """Width and height from the file's header; nothing is decoded."""
+def pixels(path: Path) -> tuple[int, int] | None:
+    """Width and height from the file's header; nothing is decoded. None for a picture
+    so large that Pillow refuses even to open it (a decompression bomb: a few KB that
+    would decode to gigabytes)."""
     from PIL import Image
 
-    with Image.open(path) as image:
-        return image.size
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Image.DecompressionBombError:
+        return None
 
 
 def svg_hazards(path: Path) -> list[str]:
@@ -103,9 +108,8 @@ def svg_hazards(path: Path) -> list[str]:
     root = tree.getroot()
     around = [*root.itersiblings(preceding=True), *root.itersiblings()]
     for node in [*around, *root.iter()]:
-        if isinstance(node, etree._ProcessingInstruction):
-            if node.target.lower() == "xml-stylesheet":
-                hazards.append("a stylesheet processing instruction (<?xml-stylesheet?>)")
+        if isinstance(node, etree._ProcessingInstruction):  # the XML declaration is none
+            hazards.append(f"a processing instruction (<?{node.target}?>)")
             continue
         if not isinstance(node.tag, str):
             continue

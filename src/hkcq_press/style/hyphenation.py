@@ -52,8 +52,14 @@ class HyphenationExceptions:
         for match in self._pattern.finditer(text):
             pieces.append(escape(text[position:match.start()]))
             word = match.group()
-            breaks = tuple(at for at in self.breaks[word.casefold()]
-                           if FEWEST_LETTERS <= at <= len(word) - FEWEST_LETTERS)
+            listed = self.breaks.get(word.casefold())
+            if listed is None or len(word) != len(word.casefold()):
+                # Matched by the pattern's simple case folding only ("KIRIKKALE" for
+                # "Kırıkkale"), or folded to another length: not the listed word.
+                pieces.append(escape(word))
+                position = match.end()
+                continue
+            breaks = tuple(at for at in listed if FEWEST_LETTERS <= at <= len(word) - FEWEST_LETTERS)
             if breaks:
                 pieces.append(escape(SOFT_HYPHEN.join(word[start:end] for start, end in _spans(word, breaks))))
             else:
