@@ -497,6 +497,21 @@ def test_new_never_writes_over_anything(tmp_path: Path) -> None:
     assert [path.name for path in (tmp_path / "taken").iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.parametrize("name, message", [
+    ("dangling", "is not an empty folder"),
+    ("n" * 300, "cannot be made here: File name too long"),
+    ("/proc/hkcq-press-edition", "cannot be made here:"),
+])
+def test_new_where_no_project_can_be_made_says_why(tmp_path: Path, name: str, message: str) -> None:
+    """A dangling link, a name too long, a folder nothing can be written in: one located
+    error, nothing left behind, never an internal error."""
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    result = run_cli("new", name, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert f": error: {message}" in result.stderr and "internal error" not in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dangling"]
+
+
 @pytest.mark.parametrize("command, option", [
     ("check", ["--out", "x"]), ("check", ["--force"]), ("check", ["--pdf-variant", "pdf/a-3b"]),
     ("check", ["--print-marks"]), ("check", ["--keep-html"]), ("check", ["--page-size", "book"]),

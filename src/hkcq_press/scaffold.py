@@ -19,19 +19,34 @@ RENAMED = {"gitignore": ".gitignore"}
 
 
 def new_project(folder: Path) -> list[Path]:
-    """Copy the scaffold into `folder`, which must be new or empty; the files written."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    """Copy the scaffold into `folder`, which must be new or empty; the files written.
+    A folder that cannot be made, or written, is a located error, and what was
+    written of it is removed."""
+    written: list[Path] = []
+    made = False
+    try:
+        if folder.is_symlink() or folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise ManuscriptError([Problem(
+                folder, None, "is not an empty folder: a new edition is never written over anything",
+                "Name a new folder, or an empty one: hkcq-press new my-edition",
+            )])
+        made = not folder.exists()
+        for source in sorted(SCAFFOLD.rglob("*")):
+            if source.is_dir() or "__pycache__" in source.parts:
+                continue
+            relative = source.relative_to(SCAFFOLD)
+            target = folder / relative.parent / RENAMED.get(relative.name, relative.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            written.append(target)
+    except OSError as error:  # a name too long, a folder that cannot hold one, a disk full
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for path in written:
+                path.unlink(missing_ok=True)
         raise ManuscriptError([Problem(
-            folder, None, "is not an empty folder: a new edition is never written over anything",
-            "Name a new folder, or an empty one: hkcq-press new my-edition",
-        )])
-    written = []
-    for source in sorted(SCAFFOLD.rglob("*")):
-        if source.is_dir() or "__pycache__" in source.parts:
-            continue
-        relative = source.relative_to(SCAFFOLD)
-        target = folder / relative.parent / RENAMED.get(relative.name, relative.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        written.append(target)
+            folder, None, f"cannot be made here: {error.strerror or error}",
+            "Name a folder you can write to, with a shorter name: hkcq-press new my-edition",
+        )]) from None
     return written
