@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from hkcq_press.errors import Problem
+
 EDITION = "title: M\nlanguage: en\narticles: [articles/a.md]\n"
 
 
@@ -160,3 +162,10 @@ def test_a_link_is_quoted_as_the_desk_wrote_it(tmp_path: Path) -> None:
     )
     assert messages[1].startswith("articles/a.md:6: error: the link `our plan.md` leads to no article of this "
                                   "edition\n")
+
+
+def test_a_file_name_cannot_split_a_message_or_drive_the_terminal() -> None:
+    """A newline in a file's name, an escape sequence (a terminal's title, its colour),
+    a bidirectional control: shown escaped, each problem on its own line."""
+    problem = Problem(Path("photo\nbook\x1b]0;owned\x07.md"), 3, "the image `x\u202e.png` is damaged", "Export it again.")
+    assert str(problem) == "photo\\nbook\\x1b]0;owned\\x07.md:3: error: the image `x\\u202e.png` is damaged\n  Export it again."

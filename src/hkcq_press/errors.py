@@ -6,6 +6,7 @@ the file and line; the CLI is the only place that prints them or exits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -38,11 +39,21 @@ class Problem:
     def location(self) -> str:
         shown = _display_path(self.path)
         shown = f"{shown}:{self.line}" if self.line else shown
-        return f"{shown}: {self.place}" if self.place else shown
+        return _safe(f"{shown}: {self.place}" if self.place else shown)
 
     def __str__(self) -> str:
-        text = f"{self.location()}: {self.severity}: {self.message}"
-        return f"{text}\n  {self.hint}" if self.hint else text
+        text = f"{self.location()}: {self.severity}: {_safe(self.message)}"
+        return f"{text}\n  {_safe(self.hint)}" if self.hint else text
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (a newline, an escape sequence that sets a terminal's title or
+colour) and the bidirectional controls that reorder what a terminal shows."""
+
+
+def _safe(text: str) -> str:
+    """`text` as a terminal shows it faithfully: each unsafe character escaped (`\\x1b`)."""
+    return _UNSAFE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _display_path(path: Path) -> str:
