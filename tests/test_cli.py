@@ -350,9 +350,13 @@ def _killed_leaving_no_process(process: subprocess.Popen[bytes], folder: Path, m
     assert _processes_in(folder) == []
 
 
-@pytest.mark.parametrize("sections", [0, 3], ids=["whole", "in sections"])
-def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path, sections: int) -> None:
-    """Laid out whole in the layout process, or in sections by the processes it forks."""
+@pytest.mark.parametrize(("sections", "stop"), [(0, signal.SIGTERM), (3, signal.SIGTERM), (0, signal.SIGHUP)],
+                         ids=["whole", "in sections", "its terminal closed"])
+def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(
+    tmp_path: Path, sections: int, stop: signal.Signals,
+) -> None:
+    """Laid out whole in the layout process, or in sections by the processes it forks;
+    stopped by the system (SIGTERM) or by its terminal closing (SIGHUP)."""
     _edition_of(30, tmp_path, sections)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -365,7 +369,7 @@ def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(tmp_path: Path, se
     while not list(scratch.glob("hkcq-press-*/weasyprint-*")) and time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "hkcq-press: stopped; nothing was written." in stderr and "Traceback" not in stderr
@@ -393,6 +397,10 @@ def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: P
     leftover = scratch / f"hkcq-press-{dead.stdout.strip()}-x1y2z3"
     (leftover / "weasyprint-abc").mkdir(parents=True)
     (leftover / "weasyprint-abc" / "font.ttf").write_bytes(b"\0" * 1024)
+    # A preview whose terminal was closed under it: its private editions, named for it.
+    preview = scratch / f"hkcq-press-{dead.stdout.strip()}-preview-q8r9"
+    (preview / "editions").mkdir(parents=True)
+    (preview / "editions" / "sample.pdf").write_bytes(b"%PDF-")
     result = run_cli("pdf", cwd=tmp_path, env={"TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr
     assert temporary_files(scratch) == []

@@ -318,7 +318,7 @@ def test_preview_in_chromium_follows_every_save(project: Path, tmp_path: Path) -
         url = running.wait_for(r"previewing manuscript at (\S+) \(Ctrl-C to stop\)")[1]
         assert url == f"http://127.0.0.1:{port}/"
         running.wait_for(r"built in [\d.]+ s")
-        assert len(list(private.glob("hkcq-press-preview-*/editions/*.pdf"))) == 1  # built privately
+        assert len(list(private.glob("hkcq-press-*-preview-*/editions/*.pdf"))) == 1  # built privately
         article = project / ARTICLE
         good = article.read_text(encoding="utf-8")
         with sync_playwright() as playwright:

@@ -38,9 +38,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
-    # A build stopped by the system (SIGTERM) unwinds as one stopped with Ctrl-C does:
-    # its temporary files are removed and the previous editions stay as they were.
+    # A build stopped by the system (SIGTERM), or by its terminal closing (SIGHUP), unwinds
+    # as one stopped with Ctrl-C does: its temporary files are removed and the previous
+    # editions stay as they were.
     signal.signal(signal.SIGTERM, _stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _stop)
     writes = getattr(arguments, "writes", False)
     try:
         with_project(arguments)
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stop(signal_number: int, frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough: let the unwinding finish
+    signal.signal(signal_number, signal.SIG_IGN)  # once is enough: let the unwinding finish
     raise Stopped
 
 

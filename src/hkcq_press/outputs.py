@@ -133,10 +133,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def process_folder() -> Path:
-    """A new folder of the system's temporary folder, named for this process: the next
-    build removes it if this process died before it could."""
-    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+def process_folder(purpose: str = "") -> Path:
+    """A new folder of the system's temporary folder, named for this process (and
+    `purpose`, for whoever looks): the next build removes it if this process died
+    before it could."""
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-{purpose}"))
 
 
 def remove_leftovers(out_dir: Path) -> None:

@@ -13,6 +13,7 @@ FSEvents), not by polling.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import ipaddress
@@ -20,8 +21,8 @@ import json
 import mimetypes
 import posixpath
 import re
+import shutil
 import sys
-import tempfile
 import threading
 import time
 import zipfile
@@ -41,6 +42,7 @@ from hkcq_press.build import FORMATS, build
 from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
 from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
+from hkcq_press.outputs import process_folder
 from hkcq_press.pdf.copyfit import CopyFit
 from hkcq_press.pdf.printing import Printer
 
@@ -494,8 +496,12 @@ def serve(
     `ready` hears the address once the server listens; `built` hears each build's
     outcome; `failed`, a page that could not be served (a bug); `jobs`, as `build`'s.
     """
-    with tempfile.TemporaryDirectory(prefix="hkcq-press-preview-") as folder:
-        preview = Preview(manuscript_dir, styles_dir, limits, print_options, Path(folder), jobs)
+    # Named for this process, as a build's scratch folder is: if the preview dies (its
+    # terminal closed, a SIGKILL), the next build finds it and removes it.
+    folder = process_folder("preview-")
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
+        preview = Preview(manuscript_dir, styles_dir, limits, print_options, folder, jobs)
         server = PreviewServer(address, preview, failed)
         serving = threading.Thread(target=server.serve_forever, name="hkcq-press-preview", daemon=True)
         watched = [manuscript_dir, *([styles_dir] if styles_dir is not None and styles_dir.is_dir() else [])]
