@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import MULTI, Built, copy_manuscript, run_cli
+from conftest import DESKWEEK, MULTI, Built, copy_manuscript, run_cli
 
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.reader.edition import load_edition
@@ -103,3 +103,138 @@ def test_an_unknown_page_size_is_refused_at_its_line(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (13, "`Foolscap` is not a page size hkcq-press knows")
     assert problem.hint == "Choose one of a4, letter, tabloid, book."
+
+
+# --- PDF/X: the edition for the printer ---------------------------------------------------------
+
+PROFILES = Path(__file__).resolve().parent.parent / "src" / "hkcq_press" / "layouts" / "profiles"
+
+
+def described(profile: Path | bytes) -> str:
+    """An ICC profile's description, as LittleCMS reads it (WeasyPrint writes the profile
+    again through it, so its bytes change, not what it says)."""
+    import io
+
+    from PIL import ImageCms
+
+    source = io.BytesIO(profile) if isinstance(profile, bytes) else str(profile)
+    return str(ImageCms.getOpenProfile(source).profile.profile_description)
+
+
+def colour_operators(pdf: pikepdf.Pdf) -> set[str]:
+    """Every colour the pages' content streams set, as operator and operands."""
+    found = set()
+    for page in pdf.pages:
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) in {"rg", "RG", "k", "K", "g", "G", "sc", "SC", "scn", "SCN", "cs", "CS"}:
+                found.add(" ".join([*(str(operand) for operand in operands), str(operator)]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def press_week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The desk's week as PDF/X-4 and as the default PDF/UA-1, both with their EPUBs."""
+    root = tmp_path_factory.mktemp("press")
+    for name, options in (("press", ["--pdf-variant", "pdf/x-4"]), ("plain", [])):
+        result = run_cli("build", "--manuscript", str(DESKWEEK), "--out", str(root / name), *options, cwd=root,
+                         env={"SOURCE_DATE_EPOCH": "1767571200"})
+        assert result.returncode == 0, result.stderr
+    return root / "press", root / "plain"
+
+
+def test_a_pdf_x_4_names_the_press_profile_as_its_output_intent_and_keeps_its_tags(
+    press_week: tuple[Path, Path],
+) -> None:
+    press, _ = press_week
+    (path,) = press.glob("*.pdf")
+    with pikepdf.open(path) as pdf:
+        (intent,) = pdf.Root.OutputIntents
+        assert str(intent.S) == "/GTS_PDFX" and int(intent.DestOutputProfile.N) == 4
+        assert str(intent.OutputConditionIdentifier) == described(PROFILES / "coated-fogra39.icc")
+        assert described(intent.DestOutputProfile.read_bytes()) == described(PROFILES / "coated-fogra39.icc")
+        assert xmp(pdf, "pdfxid:GTS_PDFXVersion") == "PDF/X-4"
+        for page in pdf.pages:
+            trim, bleed, media = ([float(value) for value in page.obj[box]] for box in ("/TrimBox", "/BleedBox",
+                                                                                       "/MediaBox"))
+            assert media[0] <= bleed[0] <= trim[0] and trim[2] <= bleed[2] <= media[2]
+        assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == "en", "the tags are kept"
+        colours = colour_operators(pdf)
+    assert not any(colour.endswith((" rg", " RG")) for colour in colours), f"no RGB colour: {colours}"
+    assert "0 0 0 1 scn" in colours, "text in black ink alone (K 100)"
+    assert_fit_to_publish(path)
+
+
+def test_the_e_book_of_a_pdf_x_build_is_the_same(press_week: tuple[Path, Path]) -> None:
+    press, plain = press_week
+    assert next(press.glob("*.epub")).read_bytes() == next(plain.glob("*.epub")).read_bytes()
+    with pikepdf.open(next(plain.glob("*.pdf"))) as pdf:
+        assert "/OutputIntents" not in pdf.Root
+        assert any(colour.endswith(" rg") for colour in colour_operators(pdf)), "the screen edition keeps RGB"
+
+
+@pytest.mark.parametrize(("variant", "version"), [("pdf/x-1a", "PDF/X-1a:2003"), ("pdf/x-3", "PDF/X-3:2003")])
+def test_the_older_pdf_x_variants_are_written_too(tmp_path: Path, variant: str, version: str) -> None:
+    copy_manuscript(tmp_path, edition_lines=f"pdf_variant: {variant}\n")
+    result = run_cli("pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (path,) = (tmp_path / "dist").glob("*.pdf")
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.docinfo["/GTS_PDFXVersion"]) == version
+        assert str(pdf.Root.OutputIntents[0].S) == "/GTS_PDFX"
+
+
+def test_the_printers_own_profile_is_the_output_intent(tmp_path: Path) -> None:
+    manuscript = copy_manuscript(tmp_path, edition_lines="pdf_variant: pdf/x-4\nprint_profile: press/printer.icc\n")
+    (manuscript / "press").mkdir()
+    # The house's profile, its description changed in place: another press's, for the test.
+    printer = (PROFILES / "coated-fogra39.icc").read_bytes().replace(b"Coated FOGRA39", b"Printer Press7")
+    (manuscript / "press" / "printer.icc").write_bytes(printer)
+    assert described(manuscript / "press" / "printer.icc").startswith("Printer Press7")
+    result = run_cli("pdf", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with pikepdf.open(next((tmp_path / "dist").glob("*.pdf"))) as pdf:
+        intent = pdf.Root.OutputIntents[0]
+        assert described(intent.DestOutputProfile.read_bytes()) == described(manuscript / "press" / "printer.icc")
+
+
+@pytest.mark.parametrize(("profile", "problem"), [
+    ("display", "is a profile of RGB colour, not CMYK"),
+    ("missing", "does not exist, or is not a regular file"),
+    ("damaged", "is not an ICC profile"),
+])
+def test_a_print_profile_that_is_no_press_profile_is_refused_at_its_line(
+    tmp_path: Path, profile: str, problem: str,
+) -> None:
+    import weasyprint
+
+    manuscript = copy_manuscript(tmp_path, edition_lines="print_profile: press.icc\n")
+    if profile == "display":
+        shutil.copy(Path(weasyprint.__file__).parent / "pdf" / "sRGB2014.icc", manuscript / "press.icc")
+    elif profile == "damaged":
+        (manuscript / "press.icc").write_bytes((PROFILES / "coated-fogra39.icc").read_bytes()[:200])
+    line = len((manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines())
+    for command in ("check", "pdf"):
+        result = run_cli(command, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert f"manuscript/edition.yaml:{line}: error: `print_profile: press.icc` {problem}" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_verify_refuses_a_pdf_x_without_its_output_intent_or_its_trim_box(press_week: tuple[Path, Path],
+                                                                           tmp_path: Path) -> None:
+    press, _ = press_week
+    (path,) = press.glob("*.pdf")
+    for fault in ("no output intent", "no trim box"):
+        broken = tmp_path / f"{fault}.pdf"
+        with pikepdf.open(path) as pdf:
+            if fault == "no output intent":
+                del pdf.Root["/OutputIntents"]
+            else:
+                del pdf.pages[1].obj["/TrimBox"]
+            pdf.save(broken)
+        problems = check_pdf(broken, broken, HouseStyle(None))
+        expected = ("the PDF claims PDF/X-4 but has no PDF/X output intent" if fault == "no output intent"
+                    else "the page has no TrimBox")
+        assert any(problem.message.startswith(expected) for problem in problems), problems
+        if fault == "no trim box":
+            assert [problem.place for problem in problems if problem.message.startswith(expected)] == ["page 2"]

@@ -93,7 +93,7 @@ class PrintPart:
 
 PDF_VARIANTS = (
     "pdf/ua-1", "pdf/ua-2", "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
-    "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4f",
+    "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4f", "pdf/x-1a", "pdf/x-3", "pdf/x-4",
 )
 """The PDF variants a production desk may ask for, by WeasyPrint's names. Every one is
 written tagged, so an archived edition stays accessible."""
@@ -172,6 +172,8 @@ class Edition:
     cover: Path | None = None
     """The cover image; None: the e-book draws one from the title."""
     pdf_variant: str | None = None
+    print_profile: Path | None = None
+    """The printer's CMYK output profile for a PDF/X edition (`print_profile:`), checked."""
     page_size: str | None = None
     chinese_forms: str = DEFAULT_CHINESE_FORMS
     date_formats: tuple[tuple[str, str], ...] = ()

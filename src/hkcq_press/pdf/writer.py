@@ -28,7 +28,8 @@ from hkcq_press.markup.pagemap import PageStart
 from hkcq_press.pdf.placement import AS_WRITTEN, Placement
 from hkcq_press.pdf.printing import HERE, Printer, Way
 from hkcq_press.style.house import HouseStyle
-from hkcq_press.style.stylesheets import STYLESHEETS
+from hkcq_press.profiles import is_for_the_press
+from hkcq_press.style.stylesheets import STYLESHEETS, press_profile
 from hkcq_press.pdf.copyfit import PageFill
 from hkcq_press.pdf.engine import LayoutJob, laid_out_whole, weasyprint_log, write_tagged
 
@@ -102,6 +103,8 @@ def print_html(
     `placement` says which figures are set further down than written; `inline`, the
     copy's renderer, if one has rendered the edition before (`print_inline`)."""
     page_size = options.page_size or edition.page_size
+    variant = options.variant or edition.pdf_variant or DEFAULT_VARIANT
+    profile = press_profile(style, edition.print_profile) if is_for_the_press(variant) else None
     return style.render(
         PRINT_LAYOUT,
         edition=edition,
@@ -112,7 +115,8 @@ def print_html(
         chinese_fonts=fonts,
         edition_kind="print",
         inline=inline or print_inline(edition, style),
-        stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["print"]],
+        stylesheets=[style.find(name).as_uri() for name in STYLESHEETS["press" if profile else "print"]],
+        print_profile=profile.as_uri() if profile else None,
         image_url=lambda figure: figure.source.as_uri(),
         placed_blocks=placement.blocks,
         article_start=lambda article: placement.start_of(edition, article),

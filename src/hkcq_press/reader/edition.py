@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hkcq_press.errors import Diagnostics, Problem
+from hkcq_press.profiles import profile_problem
 from hkcq_press.model.blocks import Crosshead, Inline, InternalTarget, walk
 from hkcq_press.model.dates import pattern_problem, primary
 from hkcq_press.model.edition import (
@@ -41,7 +42,7 @@ EDITION_FILE = "edition.yaml"
 
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
-    "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant",
+    "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant", "print_profile",
     "page_size", "chinese_forms", "date_format", "article_start", "sections",
 )
 
@@ -149,6 +150,7 @@ class _EditionReader:
         isbn_print, isbn_epub = self._isbn(fields, "isbn_print"), self._isbn(fields, "isbn_epub")
         accessibility = self._accessibility(fields)
         pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
+        print_profile = self._print_profile(fields)
         page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
         date_formats = self._date_formats(fields, language or "")
         article_start = fields.choice(
@@ -181,6 +183,7 @@ class _EditionReader:
             accessibility=accessibility,
             cover=cover,
             pdf_variant=pdf_variant,
+            print_profile=print_profile,
             page_size=page_size,
             chinese_forms=chinese_forms,
             date_formats=tuple(date_formats.items()),
@@ -206,6 +209,28 @@ class _EditionReader:
             summary=section.text("summary"),
             certified_by=section.text("certified_by"),
         )
+
+    def _print_profile(self, fields: Fields) -> Path | None:
+        """The printer's output profile, a file of the manuscript, checked as one before
+        anything is laid out (`profiles.profile_problem`)."""
+        written = fields.text("print_profile")
+        if written is None:
+            return None
+        path = self.root / written
+        if not is_inside(path, self.root):
+            problem = "is outside the manuscript folder"
+        elif not path.resolve().is_file():
+            problem = "does not exist, or is not a regular file"
+        else:
+            problem = profile_problem(path.resolve())
+            if problem is None:
+                return path.resolve()
+        self.report.error(
+            fields.path, fields.line("print_profile"), f"`print_profile: {written}` {problem}",
+            "Name the .icc file the printer supplies for its press (a CMYK output profile, such as "
+            "ISOcoated_v2 or PSO Uncoated), kept in the manuscript folder.",
+        )
+        return None
 
     def _isbn(self, fields: Fields, key: str) -> str | None:
         """An ISBN, its hyphens and spaces dropped, checked by its check digit."""

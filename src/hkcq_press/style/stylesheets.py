@@ -13,15 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from hkcq_press.errors import ManuscriptError, Problem
+from hkcq_press.profiles import DEFAULT_PROFILE, profile_problem
 from hkcq_press.reader.cssreferences import references
 from hkcq_press.style.house import HouseStyle
 
 FONTS_STYLESHEET = "fonts.css"
 STYLESHEETS = {
     "print": (FONTS_STYLESHEET, "print.css", "house.css"),
+    "press": (FONTS_STYLESHEET, "print.css", "press.css", "house.css"),
     "epub": (FONTS_STYLESHEET, "epub.css", "house.css"),
 }
-"""The stylesheets each edition links, in order: the desk's house.css last."""
+"""The stylesheets each edition links, in order: the desk's house.css last. `press`
+is the print edition in a PDF/X variant: its colours in the printer's CMYK."""
 
 
 def confined(style: HouseStyle, path: Path, referrer: Path, line: int | None) -> Path:
@@ -82,3 +85,19 @@ def stylesheet(style: HouseStyle, name: str) -> bytes:
     if problems:
         raise ManuscriptError(problems)
     return data
+
+
+def press_profile(style: HouseStyle, manuscript_profile: Path | None) -> Path:
+    """The output profile of a PDF/X edition: the manuscript's `print_profile` (checked
+    when it was read), else the house style's, checked here as the manuscript's was."""
+    if manuscript_profile is not None:
+        return manuscript_profile
+    path = style.find(DEFAULT_PROFILE)
+    found = confined(style, path, path, None)
+    if (problem := profile_problem(found)) is not None:
+        raise ManuscriptError([Problem(
+            path, None, f"the house's output profile {problem}",
+            "A PDF/X edition names a CMYK output profile: put the printer's .icc file in the manuscript "
+            "and name it with `print_profile:` in edition.yaml.",
+        )])
+    return found

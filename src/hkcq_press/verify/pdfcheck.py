@@ -7,7 +7,9 @@ structurally with pikepdf: the structure tree, the language and the title a
 reader shows; every font embedded, and only the house faces (a machine's font
 standing in for a character shows here); no character printed as the
 missing-glyph box, and every glyph shown mapped back to text; bookmarks; the
-markers of the PDF variant it claims.
+markers of the PDF variant it claims; for PDF/X, what a printer's preflight checks
+first (a CMYK output intent, a TrimBox on every page inside its BleedBox and
+MediaBox).
 """
 
 from __future__ import annotations
@@ -160,6 +162,33 @@ def _font_faults(pdf: pikepdf.Pdf, families: frozenset[str]) -> Iterator[tuple[P
             yield font, f"text in {font.family} cannot be read back: glyphs with no Unicode mapping", ""
 
 
+def _press_faults(pdf: pikepdf.Pdf, claimed: str) -> Iterator[tuple[str, int | None]]:
+    """What a printer's preflight finds wrong with a file that claims PDF/X (`claimed`,
+    its `GTS_PDFXVersion`): an output intent for PDF/X whose profile is a CMYK one; a
+    TrimBox on every page, inside its BleedBox, inside its MediaBox."""
+    intents = [intent for intent in pdf.Root.get("/OutputIntents", pikepdf.Array())
+               if str(intent.get("/S", "")) == "/GTS_PDFX"]
+    if not intents:
+        yield f"the PDF claims {claimed} but has no PDF/X output intent (the press's colour profile)", None
+    elif "/DestOutputProfile" not in intents[0] or int(intents[0].DestOutputProfile.get("/N", 0)) != 4:
+        yield f"the PDF claims {claimed} but its output intent is not a CMYK profile", None
+    for number, page in enumerate(pdf.pages, 1):
+        if "/TrimBox" not in page.obj:
+            yield "the page has no TrimBox: the printer cannot tell where it is cut", number
+            continue
+        trim = [float(value) for value in page.obj.TrimBox]
+        bleed = [float(value) for value in page.obj.get("/BleedBox", page.obj.TrimBox)]
+        media = [float(value) for value in page.obj.MediaBox]
+        if not (_inside(trim, bleed) and _inside(bleed, media)):
+            yield "the page's boxes are out of order: its TrimBox must lie in its BleedBox, in its MediaBox", number
+
+
+def _inside(inner: list[float], outer: list[float]) -> bool:
+    tolerance = 0.01
+    return (inner[0] >= outer[0] - tolerance and inner[1] >= outer[1] - tolerance
+            and inner[2] <= outer[2] + tolerance and inner[3] <= outer[3] + tolerance)
+
+
 def check_pdf(pdf_path: Path, shown_as: Path, style: HouseStyle) -> list[Problem]:
     """Everything wrong with a print edition, each at its page where it has one."""
     problems: list[Problem] = []
@@ -184,13 +213,19 @@ def check_pdf(pdf_path: Path, shown_as: Path, style: HouseStyle) -> list[Problem
             error("a reader is not told to show the document's title (DisplayDocTitle) instead of its file name")
         with pdf.open_metadata() as metadata:
             title = metadata.get("dc:title") or str(pdf.docinfo.get("/Title", ""))
-            claims = {key: metadata.get(key) for key in ("pdfuaid:part", "pdfaid:part", "pdfaid:conformance")}
+            claims = {key: metadata.get(key) for key in ("pdfuaid:part", "pdfaid:part", "pdfaid:conformance",
+                                                          "pdfxid:GTS_PDFXVersion")}
+        press = claims["pdfxid:GTS_PDFXVersion"] or str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
         if not title.strip():
             error("the PDF has no title")
-        if not claims["pdfuaid:part"] and not claims["pdfaid:part"]:
-            error("the PDF claims no conformance: neither PDF/UA nor PDF/A markers in its metadata")
+        if not claims["pdfuaid:part"] and not claims["pdfaid:part"] and not press:
+            error("the PDF claims no conformance: neither PDF/UA, PDF/A nor PDF/X markers in its metadata")
         if claims["pdfaid:part"] and len(root.get("/OutputIntents", pikepdf.Array())) == 0:
             error(f"the PDF claims PDF/A-{claims['pdfaid:part']} but has no output intent (colour profile)")
+        if press:
+            for message, page in _press_faults(pdf, press):
+                error(message, "A printer's preflight refuses it: build it again with hkcq-press "
+                      "--pdf-variant pdf/x-4 (and the printer's profile as print_profile).", page)
         if "/Outlines" not in root or "/First" not in root.Outlines:
             error("the PDF has no bookmarks (outline) to go to its articles")
         # One problem per family and fault (a regular and a bold are one family), at its first page.
