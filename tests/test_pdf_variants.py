@@ -84,16 +84,37 @@ def test_page_size_from_the_edition_and_the_option_wins(tmp_path: Path) -> None:
             assert round(float(pdf.pages[0].MediaBox[2])) == width
 
 
-def test_print_marks_add_bleed_around_the_trimmed_page(tmp_path: Path) -> None:
+def test_print_marks_sit_in_a_slug_outside_the_bleed(tmp_path: Path) -> None:
+    """As printers want them: TrimBox the page, BleedBox at least 3 mm beyond it, the
+    MediaBox a slug beyond that, where the crop marks are drawn, clear of the bleed."""
+    import subprocess
+
+    from PIL import Image
+
     shutil.copytree(MULTI, tmp_path / "manuscript")
     assert run_cli("pdf", "--print-marks", cwd=tmp_path).returncode == 0
     (path,) = (tmp_path / "dist").glob("*.pdf")
-    bleed = 3 * 72 / 25.4
+    mm = 72 / 25.4
     with pikepdf.open(path) as pdf:
         page = pdf.pages[0]
-        assert [round(float(v), 1) for v in page.TrimBox] == [0, 0, 595.3, 841.9]
-        assert [round(float(v), 1) for v in page.BleedBox] == [
-            round(-bleed, 1), round(-bleed, 1), round(595.28 + bleed, 1), round(841.89 + bleed, 1)]
+        trim, bleed, media = ([float(value) for value in page.obj[box]] for box in ("/TrimBox", "/BleedBox",
+                                                                                   "/MediaBox"))
+    assert [round(value, 1) for value in trim] == [0, 0, 595.3, 841.9]
+    assert trim[0] - bleed[0] >= 3 * mm and bleed[2] - trim[2] >= 3 * mm
+    assert bleed[0] - media[0] >= 6 * mm and media[3] - bleed[3] >= 6 * mm, "a slug for the marks"
+    subprocess.run(["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-gray", "-png", str(path), str(tmp_path / "page")],
+                   check=True)
+    (picture,) = tmp_path.glob("page*.png")
+    ink = Image.open(picture).convert("L").point(lambda grey: 255 if grey < 128 else 0)
+
+    def inked(left: float, top: float, right: float, bottom: float) -> bool:
+        """Whether anything is drawn in the box (PDF points from the MediaBox's top left)."""
+        return ink.crop((round(left), round(top), round(right), round(bottom))).getbbox() is not None
+
+    slug_width, bleed_width = bleed[0] - media[0], trim[0] - bleed[0]
+    assert inked(0, 0, slug_width, slug_width + bleed_width + 1), "a crop mark in the slug at the top left"
+    band = slug_width + 1
+    assert not inked(band, band, band + bleed_width - 2, band + bleed_width - 2), "nothing in the bleed at the corner"
 
 
 def test_an_unknown_page_size_is_refused_at_its_line(tmp_path: Path) -> None:

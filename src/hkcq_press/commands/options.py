@@ -66,7 +66,8 @@ def option_groups() -> Options:
                           help="the PDF variant, e.g. pdf/a-3b for the archive; wins over pdf_variant in "
                                f"edition.yaml (default: pdf/ua-1; one of {', '.join(PDF_VARIANTS)})")
     printing.add_argument("--print-marks", action="store_true",
-                          help="add crop marks and a 3 mm bleed to the print edition, for the printer")
+                          help="add a 3.5 mm bleed and, in a slug beyond it, crop and registration marks to the "
+                               "print edition, for the printer")
     keeping = argparse.ArgumentParser(add_help=False)
     keeping.add_argument("--keep-html", action="store_true",
                          help="also write the print HTML beside the PDF (<out>/<slug>.html), "
