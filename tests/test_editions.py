@@ -266,5 +266,5 @@ def test_the_imprint_closes_the_print_edition(multi_edition: Built) -> None:
         "For testing only.",
         "The Daily Mail-China Daily news exchange item (2 articles)",
         "Identifier: 9789629370000",
-        "ISBN (print): 9789629370022",
+        "ISBN (print): 978-962-937-002-2",  # hyphenated by its registration group and registrant
     ])
