@@ -568,3 +568,14 @@ def test_preview_without_a_manuscript_says_so_in_one_line(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == "manuscript: error: the manuscript directory does not exist"
     assert "Traceback" not in result.stderr and "previewing" not in result.stdout
+
+
+def test_output_read_by_a_reader_that_goes_away_is_no_error(project: Path) -> None:
+    """`hkcq-press fit | head -1`: the reader closes the pipe; the work is done, nothing to report."""
+    process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "fit"], cwd=project, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.close()  # gone before anything is written
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr

@@ -4,6 +4,7 @@ for, and keeps the tags and the language so the archived edition stays accessibl
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pikepdf
@@ -259,3 +260,51 @@ def test_verify_refuses_a_pdf_x_without_its_output_intent_or_its_trim_box(press_
         assert any(problem.message.startswith(expected) for problem in problems), problems
         if fault == "no trim box":
             assert [problem.place for problem in problems if problem.message.startswith(expected)] == ["page 2"]
+
+
+# --- Pictures at the press's resolution ------------------------------------------------------------
+
+
+def embedded_pictures(pdf_path: Path) -> list[tuple[int, int]]:
+    """Each picture the PDF embeds once (its pages share one set of resources)."""
+    with pikepdf.open(pdf_path) as pdf:
+        found = {image.objgen: (int(image.Width), int(image.Height))
+                 for page in pdf.pages for image in page.get_images().values()}
+    return list(found.values())
+
+
+@pytest.mark.parametrize(("pixels", "ppi", "widest"), [
+    ((3000, 2000), None, 1005),  # a column of about 85 mm at 300 ppi
+    ((3000, 2000), 150, 503),
+    ((600, 400), None, 600),  # never upsampled
+])
+def test_pictures_are_resampled_to_the_press_resolution_at_their_printed_size(
+    tmp_path: Path, pixels: tuple[int, int], ppi: int | None, widest: int,
+) -> None:
+    from support import generated_article, generated_edition
+
+    manuscript = generated_edition(tmp_path / "m", [generated_article(1, 6, figure_after=1)],
+                                   f"print_ppi: {ppi}\n" if ppi else "", picture=pixels)
+    result = run_cli("pdf", "--manuscript", str(manuscript), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (picture,) = embedded_pictures(next((tmp_path / "out").glob("*.pdf")))
+    assert picture[0] <= widest and (picture[0] == pixels[0] or picture[0] >= widest - 12)
+    assert abs(picture[0] / picture[1] - pixels[0] / pixels[1]) < 0.01, "in proportion"
+    with zipfile.ZipFile(next(iter(run_cli_epub(manuscript, tmp_path)))) as book:
+        (carried,) = [name for name in book.namelist() if name.startswith("EPUB/images/image-")]
+        assert book.read(carried) == (manuscript / "images" / "picture.png").read_bytes(), "the e-book's is the original"
+
+
+def run_cli_epub(manuscript: Path, tmp_path: Path) -> list[Path]:
+    result = run_cli("epub", "--manuscript", str(manuscript), "--out", str(tmp_path / "book"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return list((tmp_path / "book").glob("*.epub"))
+
+
+@pytest.mark.parametrize("written", ["72", "3000", "high", "300.5"])
+def test_a_print_resolution_out_of_range_is_refused_at_its_line(tmp_path: Path, written: str) -> None:
+    manuscript = copy_manuscript(tmp_path, edition_lines=f"print_ppi: {written}\n")
+    line = len((manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines())
+    result = run_cli("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"manuscript/edition.yaml:{line}: error: `print_ppi: {written}` is not a resolution" in result.stderr

@@ -8,6 +8,7 @@ has errors, 2 wrong usage, 3 an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -59,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Stopped):
         print("hkcq-press: stopped; nothing was written.", file=sys.stderr)
         return ExitStatus.STOPPED
+    except BrokenPipeError:
+        # The reader of the output went away (`hkcq-press fit | head`): the work is done,
+        # and what is left to say has nowhere to go.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.OK
     except Exception:
         if arguments.debug:
             traceback.print_exc()

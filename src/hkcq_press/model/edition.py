@@ -91,6 +91,10 @@ class PrintPart:
     """It closes the edition: the imprint."""
 
 
+DEFAULT_PRINT_PPI = 300
+"""The resolution a press prints pictures at: more pixels only make the PDF heavier."""
+PRINT_PPI_RANGE = (150, 1200)
+
 PDF_VARIANTS = (
     "pdf/ua-1", "pdf/ua-2", "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
     "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4f", "pdf/x-1a", "pdf/x-3", "pdf/x-4",
@@ -174,6 +178,9 @@ class Edition:
     pdf_variant: str | None = None
     print_profile: Path | None = None
     """The printer's CMYK output profile for a PDF/X edition (`print_profile:`), checked."""
+    print_ppi: int = DEFAULT_PRINT_PPI
+    """Pictures are resampled for print to at most this many pixels an inch at their
+    laid-out size (`print_ppi:`); never upsampled."""
     page_size: str | None = None
     chinese_forms: str = DEFAULT_CHINESE_FORMS
     date_formats: tuple[tuple[str, str], ...] = ()

@@ -113,7 +113,7 @@ def laid_out_whole(
     """The whole edition laid out (`placed_layout`)."""
     def lay_out(parsed: Any, placement: Placement, html: str, figures_may_move: bool) -> Any:
         with tuned_layout():
-            document = parsed.render()
+            document = parsed.render(dpi=job.edition.print_ppi)
         if figures_may_move:
             pages = [page._page_box for page in document.pages]
             if moved := figures_moved(pages, parsed.etree_element, job.edition, placement, html, moved_html):

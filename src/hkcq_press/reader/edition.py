@@ -20,6 +20,8 @@ from hkcq_press.profiles import profile_problem
 from hkcq_press.model.blocks import Crosshead, Inline, InternalTarget, walk
 from hkcq_press.model.dates import pattern_problem, primary
 from hkcq_press.model.edition import (
+    DEFAULT_PRINT_PPI,
+    PRINT_PPI_RANGE,
     ARTICLE_STARTS,
     CHINESE_FORMS,
     DEFAULT_ARTICLE_START,
@@ -43,6 +45,7 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant", "print_profile",
+    "print_ppi",
     "page_size", "chinese_forms", "date_format", "article_start", "sections",
 )
 
@@ -151,6 +154,7 @@ class _EditionReader:
         accessibility = self._accessibility(fields)
         pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
         print_profile = self._print_profile(fields)
+        print_ppi = self._print_ppi(fields)
         page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
         date_formats = self._date_formats(fields, language or "")
         article_start = fields.choice(
@@ -184,6 +188,7 @@ class _EditionReader:
             cover=cover,
             pdf_variant=pdf_variant,
             print_profile=print_profile,
+            print_ppi=print_ppi,
             page_size=page_size,
             chinese_forms=chinese_forms,
             date_formats=tuple(date_formats.items()),
@@ -209,6 +214,21 @@ class _EditionReader:
             summary=section.text("summary"),
             certified_by=section.text("certified_by"),
         )
+
+    def _print_ppi(self, fields: Fields) -> int:
+        """The resolution pictures are resampled to for print, a whole number in range."""
+        written = fields.text("print_ppi")
+        if written is None:
+            return DEFAULT_PRINT_PPI
+        lowest, highest = PRINT_PPI_RANGE
+        if written.isdigit() and lowest <= int(written) <= highest:
+            return int(written)
+        self.report.error(
+            fields.path, fields.line("print_ppi"), f"`print_ppi: {written}` is not a resolution hkcq-press prints at",
+            f"Give the printer's resolution for pictures, a whole number of pixels an inch from {lowest} to "
+            f"{highest} (most presses ask for 300).",
+        )
+        return DEFAULT_PRINT_PPI
 
     def _print_profile(self, fields: Fields) -> Path | None:
         """The printer's output profile, a file of the manuscript, checked as one before

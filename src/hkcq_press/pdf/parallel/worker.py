@@ -79,7 +79,7 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         told = _Told(connection, job, parsed.etree_element, placement, html, figures_may_move, heard)
         part = PartOfEdition(job.elsewhere, told.paginated, told_already=told.already)
         with part_layout(part):
-            document = parsed.render()
+            document = parsed.render(dpi=job.edition.print_ppi)
         folios_left.update(part.folios_left)
         return document
 
