@@ -103,7 +103,7 @@ def test_verify_catches_an_untagged_pdf(tmp_path: Path) -> None:
         "the PDF is not tagged: it has no structure for a screen reader to follow",
         "the PDF does not say its language (/Lang), so a screen reader cannot choose a voice",
         "a reader is not told to show the document's title (DisplayDocTitle) instead of its file name",
-        "the PDF claims no conformance: neither PDF/UA nor PDF/A markers in its metadata",
+        "the PDF claims no conformance: neither PDF/UA, PDF/A nor PDF/X markers in its metadata",
     }, result.stderr
 
 
