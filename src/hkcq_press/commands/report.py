@@ -32,8 +32,11 @@ def report(problems: Sequence[Problem]) -> None:
 
 
 def say_verified(verification: Verification) -> None:
+    """Each file some check passed, with the checks; a file no check could run on is not
+    said to be verified."""
     for path, checks in verification.checked.items():
-        print(f"verified {path}: {' and '.join(checks)}, no errors")
+        if checks:
+            print(f"verified {path}: {' and '.join(checks)}, no errors")
 
 
 def count(number: int, noun: str) -> str:

@@ -43,4 +43,8 @@ def run(arguments: argparse.Namespace) -> int:
         return ExitStatus.INPUT_ERROR
     if not arguments.quiet:
         say_verified(verification)
+    if verification.skipped:
+        for missing in verification.skipped:
+            print(f"hkcq-press: not checked: {missing}", file=sys.stderr)
+        return ExitStatus.VALIDATOR_MISSING
     return ExitStatus.OK

@@ -46,6 +46,8 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
     checked: dict[Path, list[str]] = field(default_factory=dict)
     """Each file, as named to the user, and the checks that ran on it."""
+    skipped: list[str] = field(default_factory=list)
+    """The validators that could not run (not installed), each with how to install it."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -54,6 +56,14 @@ class Verification:
 
 def epub_validators() -> tuple[Validator, ...]:
     """epubcheck and Ace, found; `MissingValidator` naming every one missing and how to install it."""
+    found, missing = available_validators()
+    if missing:
+        raise MissingValidator("\n".join(missing))
+    return found
+
+
+def available_validators() -> tuple[tuple[Validator, ...], list[str]]:
+    """The EPUB validators found, and for each missing one, what it is and how to install it."""
     found: list[Validator] = []
     missing: list[str] = []
     for kind in (Epubcheck, Ace):
@@ -61,9 +71,7 @@ def epub_validators() -> tuple[Validator, ...]:
             found.append(kind.find())
         except MissingValidator as error:
             missing.append(str(error))
-    if missing:
-        raise MissingValidator("\n".join(missing))
-    return tuple(found)
+    return tuple(found), missing
 
 
 def verify(
@@ -73,16 +81,19 @@ def verify(
     validators: Sequence[Validator] | None = None,
 ) -> Verification:
     """Check each PDF and EPUB; `shown_as` names a file as the user should read it (a
-    staged file by its final name). `validators` are the EPUB's, when already found."""
+    staged file by its final name). `validators` are the EPUB's, when already found;
+    else those installed run, and the others are named in `skipped`."""
     names = {path: (shown_as or {}).get(path, path) for path in files}
     for path, name in names.items():
         if name.suffix.lower() not in (".pdf", ".epub"):
             raise NothingToVerify(f"{name} is neither a PDF nor an EPUB; verify checks the editions hkcq-press builds")
         if not path.is_file():
             raise NothingToVerify(f"{name}: no such file to verify")
-    if validators is None and any(name.suffix.lower() == ".epub" for name in names.values()):
-        validators = epub_validators()
     verification = Verification()
+    if validators is None and any(name.suffix.lower() == ".epub" for name in names.values()):
+        # Every check that can run does (the PDF checks need nothing outside Python);
+        # what could not is named, with how to install it.
+        validators, verification.skipped = available_validators()
     for path, name in names.items():
         if name.suffix.lower() == ".pdf":
             verification.problems.extend(check_pdf(path, name, style))
