@@ -177,3 +177,33 @@ def test_verify_refuses_what_is_not_an_edition(tmp_path: Path) -> None:
     empty = run_cli("verify", cwd=tmp_path)
     assert empty.returncode == ExitStatus.USAGE
     assert "no editions to verify in dist/: build them first, or name the files" in empty.stderr
+
+
+@pytest.mark.parametrize(("made", "finding"), [
+    ("empty", "is not an EPUB: it is not a zip archive"),
+    ("text", "is not an EPUB: it is not a zip archive"),
+    ("no mimetype", "is not an EPUB: its first file is not `mimetype`"),
+    ("zip slip", "holds a file named outside the book (`../evil.txt`)"),
+    ("zip bomb", "would unpack to 0.6 GB, far more than any edition: a zip bomb"),
+])
+def test_a_broken_or_hostile_epub_is_a_finding_never_a_crash(tmp_path: Path, made: str, finding: str) -> None:
+    """Read before any validator unpacks it: one located error, exit 1, no internal error."""
+    import zipfile
+
+    book = tmp_path / "edition.epub"
+    if made == "empty":
+        book.write_bytes(b"")
+    elif made == "text":
+        book.write_text("not a zip", encoding="utf-8")
+    else:
+        with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+            if made != "no mimetype":
+                archive.writestr("mimetype", "application/epub+zip")
+            if made == "zip bomb":
+                archive.writestr("EPUB/filler.txt", b"0" * (600 * 1024 * 1024))
+            else:
+                archive.writestr("../evil.txt" if made == "zip slip" else "EPUB/package.opf", "x")
+    result = run_cli("verify", "edition.epub", cwd=tmp_path)
+    assert result.returncode == ExitStatus.INPUT_ERROR, result.stderr
+    assert f"edition.epub: error: {finding}" in result.stderr
+    assert "internal error" not in result.stderr and "verified" not in result.stdout

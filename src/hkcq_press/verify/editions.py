@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from hkcq_press.errors import ExitStatus, PressError, Problem, ProblemsFound
@@ -98,12 +99,40 @@ def verify(
         if name.suffix.lower() == ".pdf":
             verification.problems.extend(check_pdf(path, name, style))
             verification.checked[name] = [PDF_CHECKS]
+        elif (problem := _container_problem(path)) is not None:
+            # Read before any validator unpacks it: a broken or hostile file is a finding.
+            verification.problems.append(Problem(name, None, problem, "Build the e-book again with hkcq-press."))
+            verification.checked[name] = []
         else:
             with _named(path, name.name) as named:
                 for validator in validators or ():
                     verification.problems.extend(validator.check(named, name))
             verification.checked[name] = [validator.name for validator in validators or ()]
     return verification
+
+
+LARGEST_UNPACKED = 512 * 1024 * 1024
+"""Bytes an EPUB may unpack to: an edition's text and pictures are far less; more is
+a zip bomb, which would fill the disk of the validator that unpacks it."""
+
+
+def _container_problem(path: Path) -> str | None:
+    """What makes `path` no EPUB a validator should open: not a zip, no `mimetype` first,
+    a member named outside the book, or far too much to unpack."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return "is not an EPUB: it is not a zip archive"
+    if not members or members[0].filename != "mimetype":
+        return "is not an EPUB: its first file is not `mimetype`"
+    for member in members:
+        parts = PurePosixPath(member.filename).parts
+        if member.filename.startswith("/") or ".." in parts or "\\" in member.filename:
+            return f"holds a file named outside the book (`{member.filename[:80]}`)"
+    if (unpacked := sum(member.file_size for member in members)) > LARGEST_UNPACKED:
+        return f"would unpack to {unpacked / 1024 ** 3:.1f} GB, far more than any edition: a zip bomb"
+    return None
 
 
 @contextmanager
