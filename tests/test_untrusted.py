@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import ROOT, SAMPLE, run_cli
+from conftest import CHINESE, ROOT, SAMPLE, run_cli
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -286,6 +286,36 @@ def test_fonts_install_refuses_what_it_cannot_fetch_or_trust(
     expected = "cannot fetch" if registry == "refusing" else "does not match its pinned digest; nothing installed"
     assert stderr.startswith("hkcq-press: ") and expected in stderr and "Traceback" not in stderr
     assert not list((tmp_path / "fonts").glob("*.ttf"))
+
+
+def test_a_damaged_chinese_face_is_refused_and_fetched_again(
+    tmp_path: Path, local_server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A face cut to half prints its glyphs as blanks: the build refuses it, saying what
+    to run, and `fonts install` no longer calls it installed."""
+    from hkcq_press.cli import main
+    from hkcq_press.style import fonts, typefaces
+
+    installed = {face.name: face for face in typefaces.install_folder().glob("NotoSerif*")}
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    for name, face in installed.items():
+        shutil.copy(face, folder / name)
+    regular = folder / "NotoSerifHK-Regular.ttf"
+    regular.write_bytes(regular.read_bytes()[: regular.stat().st_size // 2])
+    monkeypatch.setattr(fonts, "chinese_font_folders", lambda: (folder,))
+    monkeypatch.setattr(typefaces, "chinese_font_folders", lambda: (folder,))
+    url, requests = local_server
+    monkeypatch.setattr(typefaces, "REGISTRY", url)  # serves nothing of npm's: the fetch is refused
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(CHINESE, tmp_path / "manuscript")
+    assert main(["build"]) == 1
+    stderr = capsys.readouterr().err
+    assert f"hkcq-press: the Chinese face {regular} is damaged" in stderr
+    assert "run `hkcq-press fonts install` to fetch it again" in stderr and not (tmp_path / "dist").exists()
+    assert main(["fonts", "install"]) == 1, "not called installed: it is fetched again"
+    assert "NotoSerifHK: installed" not in capsys.readouterr().out
+    assert len(requests) >= 1
 
 
 # --- Input that must never reach exit 3 --------------------------------------------------------

@@ -24,7 +24,7 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from hkcq_press.style.fonts import chinese_font_folders
+from hkcq_press.style.fonts import FACE_RECORD, chinese_font_folders
 from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
 from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
@@ -136,6 +136,8 @@ def _made_with(manuscript_dir: Path, style: HouseStyle, digest_of: FileDigests, 
     # The installed faces are large and change only with setup: their sizes and times suffice.
     for fonts in chinese_font_folders():
         for path in _files(fonts) if fonts.is_dir() else []:
+            if path.name == FACE_RECORD:  # when the faces were last found intact, not what they are
+                continue
             status = path.stat()
             _add(digest, str(path), status.st_size, status.st_mtime_ns)
     return digest

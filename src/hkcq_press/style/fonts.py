@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import sys
+from contextlib import suppress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,8 @@ from urllib.parse import unquote
 
 import uharfbuzz as hb
 
-from hkcq_press.errors import ManuscriptError, Problem
+from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
+from hkcq_press.outputs import file_digest
 from hkcq_press.model.edition import Edition
 from hkcq_press.reader.characters import Printable
 from hkcq_press.style.house import HouseStyle
@@ -39,6 +42,47 @@ the edition's own forms first, then the nearest script (traditional, then
 simplified, for a Hong Kong edition quoting a mainland document), so quoted text
 in the other script prints without changing the desk's own copy."""
 CHINESE_WEIGHTS = {400: "Regular", 700: "Bold"}
+FACE_DIGESTS = {
+    # SHA-256 of each face as `fonts install` writes it (from the npm tarballs pinned in typefaces.py).
+    "NotoSerifHK-Regular.ttf": "636dac589831ccdd5e75efa30c7c7ae8327e5cd36c3fec16d5b493f939627c72",
+    "NotoSerifHK-Bold.ttf": "a6522f2e0cd47fdbb2bf12abd982568ee3f87e62306801d9163796c487cd4ba2",
+    "NotoSerifTC-Regular.ttf": "b0acf9799d5dc656cdeff077d36b2ee9032b762e05b3f8a7b76c81dee4eec08c",
+    "NotoSerifTC-Bold.ttf": "98c207d0254a6b0b4b5611dd8d5bcc37af4482494477d43eba6b2409ed083140",
+    "NotoSerifSC-Regular.ttf": "c358a69de3df5f423a8946a7b03e3126fb6ba116f1130a463455b4e39e1f0742",
+    "NotoSerifSC-Bold.ttf": "9c6a2ba736e4b499c84f65ce366bd3625c0401885fd3e585ace50fb738b96ff6",
+}
+FACE_RECORD = "faces-checked.json"
+"""Beside the faces: each face's size and modification time when its digest was last
+found right, so a build reads a 10-15 MB face again only when it has changed."""
+
+
+class DamagedFace(PressError):
+    """An installed Chinese face is not the file hkcq-press installed (cut short, changed)."""
+
+    exit_status = ExitStatus.INPUT_ERROR
+
+
+def intact(face: Path) -> bool:
+    """Whether an installed Chinese face has the bytes pinned for it; read again only
+    when its size or time differ from the record of its last check."""
+    pinned = FACE_DIGESTS.get(face.name)
+    if pinned is None:
+        return True
+    status = face.stat()
+    record_path = face.parent / FACE_RECORD
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    stamp = [status.st_size, status.st_mtime_ns]
+    if isinstance(record, dict) and record.get(face.name) == stamp:
+        return True
+    if file_digest(face) != pinned:
+        return False
+    record = record if isinstance(record, dict) else {}
+    with suppress(OSError):  # a folder the build cannot write: checked again next time
+        record_path.write_text(json.dumps({**record, face.name: stamp}, sort_keys=True), encoding="utf-8")
+    return True
 
 
 def house_fonts(style: HouseStyle) -> dict[str, Path]:
@@ -71,12 +115,19 @@ def chinese_font_folders() -> tuple[Path, ...]:
 
 def chinese_faces(forms: str) -> dict[int, Path]:
     """The Chinese font files for `forms`, by weight: where they are installed, else
-    where they would be (they may not be installed)."""
+    where they would be (they may not be installed). An installed one that is not the
+    file installed (`intact`) is refused: its glyphs would print as blanks."""
     typeface = CHINESE_TYPEFACES[forms]
     faces = {}
     for weight, name in CHINESE_WEIGHTS.items():
         candidates = [folder / f"{typeface}-{name}.ttf" for folder in chinese_font_folders()]
-        faces[weight] = next((path for path in candidates if path.is_file()), candidates[0])
+        face = next((path for path in candidates if path.is_file()), candidates[0])
+        if face.is_file() and not intact(face):
+            raise DamagedFace(
+                f"the Chinese face {face} is damaged: its bytes are not those hkcq-press installed "
+                "(cut short or changed); run `hkcq-press fonts install` to fetch it again"
+            )
+        faces[weight] = face
     return faces
 
 

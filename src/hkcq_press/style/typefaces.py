@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hkcq_press.errors import ExitStatus, PressError
-from hkcq_press.style.fonts import CHINESE_TYPEFACES, chinese_font_folders
+from hkcq_press.style.fonts import CHINESE_TYPEFACES, chinese_font_folders, intact
 
 VERSION = "0.4.3"
 PACKAGES = {
@@ -66,7 +66,9 @@ def _install(typeface: str, integrity: str, folder: Path, say: Callable[[str], N
         f"package/{weight}/{typeface}_{weight}.ttf": f"{typeface}-{style}.ttf" for weight, style in WEIGHTS.items()
     }
     wanted["package/LICENSE_FONT"] = f"{typeface}-OFL.txt"
-    if all((folder / name).is_file() for name in wanted.values()):
+    if all((folder / name).is_file() for name in wanted.values()) and all(
+        intact(folder / name) for name in wanted.values() if name.endswith(".ttf")
+    ):
         say(f"{typeface}: installed in {folder}")
         return
     package = "noto-serif-" + typeface.removeprefix("NotoSerif").lower()
