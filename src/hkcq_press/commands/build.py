@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from hkcq_press.commands.options import Options, cores, limits_of, styles_of
+from hkcq_press.commands.options import Options, cores, limits_of
 from hkcq_press.commands.report import TerminalProgress, report, say_verified, size
 from hkcq_press.errors import ExitStatus
 from hkcq_press.model.edition import PrintOptions
@@ -50,7 +50,7 @@ def _built(arguments: argparse.Namespace, printer: Printer) -> int:
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
     try:
         result = build(
-            arguments.manuscript, arguments.out, formats, styles_of(arguments), limits_of(arguments), options,
+            arguments.manuscript, arguments.out, formats, arguments.styles, limits_of(arguments), options,
             keep_html=getattr(arguments, "keep_html", False), force=arguments.force, progress=progress,
             verify=arguments.verify, printer=printer,
         )

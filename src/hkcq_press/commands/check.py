@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hkcq_press.commands.options import Options, limits_of, styles_of
+from hkcq_press.commands.options import Options, limits_of
 from hkcq_press.commands.report import count, report
 from hkcq_press.errors import ExitStatus
 
@@ -20,7 +20,7 @@ def add(commands: Any, options: Options) -> None:
 def run(arguments: argparse.Namespace) -> int:
     from hkcq_press.build import check
 
-    checked = check(arguments.manuscript, styles_of(arguments), limits_of(arguments))
+    checked = check(arguments.manuscript, arguments.styles, limits_of(arguments))
     if not arguments.quiet:
         report(checked.warnings)
         summary = checked.summary

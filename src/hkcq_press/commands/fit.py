@@ -8,7 +8,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from hkcq_press.commands.options import Options, cores, limits_of, styles_of
+from hkcq_press.commands.options import Options, cores, limits_of
 from hkcq_press.commands.report import report
 from hkcq_press.errors import ExitStatus
 from hkcq_press.model.edition import PrintOptions
@@ -33,7 +33,7 @@ def run(arguments: argparse.Namespace) -> int:
 
     options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
     with Printer.started(cores()) as printer:
-        result = fit(arguments.manuscript, styles_of(arguments), limits_of(arguments), options, printer=printer)
+        result = fit(arguments.manuscript, arguments.styles, limits_of(arguments), options, printer=printer)
     report([problem for problem in result.warnings if not arguments.quiet])
     if arguments.json:
         print(json.dumps(result.copy_fit.as_data(), ensure_ascii=False, indent=2))

@@ -106,11 +106,6 @@ def with_project(arguments: argparse.Namespace) -> None:
         arguments.styles = root / STYLES
 
 
-def styles_of(arguments: argparse.Namespace) -> Path | None:
-    """The house-style overrides (`with_project` has named the project's, if any)."""
-    return arguments.styles  # type: ignore[no-any-return]
-
-
 def limits_of(arguments: argparse.Namespace) -> Limits:
     from hkcq_press.reader.files import MB, Limits
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from hkcq_press.commands.options import Options, cores, limits_of, styles_of
+from hkcq_press.commands.options import Options, cores, limits_of
 from hkcq_press.commands.report import report
 from hkcq_press.errors import ExitStatus, ManuscriptError, Problem, Stopped
 from hkcq_press.model.edition import PrintOptions
@@ -61,7 +61,7 @@ def run(arguments: argparse.Namespace) -> int:
 
     options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
     try:
-        serve(arguments.manuscript, styles_of(arguments), limits_of(arguments), options,
+        serve(arguments.manuscript, arguments.styles, limits_of(arguments), options,
               (arguments.bind, arguments.port), ready=ready, built=built, failed=failed, jobs=cores())
     except (KeyboardInterrupt, Stopped):
         # Ctrl-C is how a preview ends: its private folder is gone; dist/ was never touched.

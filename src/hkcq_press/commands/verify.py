@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hkcq_press.commands.options import Options, styles_of
+from hkcq_press.commands.options import Options
 from hkcq_press.commands.report import count, report, say_verified
 from hkcq_press.errors import ExitStatus
 
@@ -36,7 +36,7 @@ def run(arguments: argparse.Namespace) -> int:
     )
     if not files:
         raise NothingToVerify(f"no editions to verify in {arguments.out}/: build them first, or name the files")
-    verification = verify(files, HouseStyle(styles_of(arguments)))
+    verification = verify(files, HouseStyle(arguments.styles))
     report([problem for problem in verification.problems if problem.severity == "error" or not arguments.quiet])
     if verification.errors:
         print(f"hkcq-press: {count(len(verification.errors), 'error')} in the editions.", file=sys.stderr)
