@@ -384,7 +384,9 @@ class _PartsRun:
                 self._laying_out(0, self.spare)
             while self._count(_Stage.WRITTEN) < len(self.part_jobs) or not self.folios.drawn or self.joined is None:
                 for connection in wait(list(self.connections)) if self.connections else ():
-                    if not self._heard(connection):
+                    # A connection ready in the same wait may have been dropped while an
+                    # earlier one was heard: the stored front's spare, stopped as it stood.
+                    if connection in self.connections and not self._heard(connection):
                         return None
                 if self.joined is None and all(stage is _Stage.WRITTEN for stage in self.stage[1:]):
                     # While the front is laid out, if it is still.
