@@ -5,6 +5,7 @@ The CLI is a thin layer over `build`; tests call it directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -92,10 +93,19 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
     Raises `ManuscriptError` listing every problem found.
     """
     style = HouseStyle(styles_dir)
-    edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style))
-    check_stylesheets(style)
+    edition, warnings = _read(style, manuscript_dir, limits)
     hyphenation_exceptions(style)  # read as the print edition reads it: a bad line is refused here too
-    return CheckResult(edition, list(warnings), summarise(edition))
+    return CheckResult(edition, warnings, summarise(edition))
+
+
+def _read(
+    style: HouseStyle, manuscript_dir: Path, limits: Limits, on_article: Callable[[int, int], None] | None = None,
+) -> tuple[Edition, list[Problem]]:
+    """The manuscript read and checked against the house style, and the style's
+    stylesheets checked: what `check`, `fit` and a build all do first."""
+    edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style), on_article)
+    check_stylesheets(style)
+    return edition, list(warnings)
 
 
 @dataclass
@@ -122,9 +132,7 @@ def fit(
     from hkcq_press.pdf.writer import laid_out
 
     style = HouseStyle(styles_dir)
-    edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style))
-    check_stylesheets(style)
-    found = list(warnings)
+    edition, found = _read(style, manuscript_dir, limits)
     with scratch_folder(), laid_out(edition, style, print_options, printer=printer) as layout:
         report = _copy_fit(edition, layout.page_fill, found)
     return FitResult(edition, found, report)
@@ -295,10 +303,7 @@ def _store(job: _Job, edition: Edition) -> Store | None:
 
 def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
     progress, style = job.progress, job.style
-    edition, warnings = load_edition(
-        job.manuscript_dir, job.limits, partial(repertoire, style), progress.article if progress else None
-    )
-    check_stylesheets(style)
+    edition, warnings = _read(style, job.manuscript_dir, job.limits, progress.article if progress else None)
     result.edition = edition
     result.warnings.extend(warnings)
     details: dict[str, str] = {}

@@ -224,7 +224,8 @@ def copy_fit(edition: Edition, fills: Iterable[PageFill]) -> CopyFit:
         )
         for number, fill in enumerate(fills, 1)
     )
-    return CopyFit(pages, tuple(_advice(edition, fills, line, first, last)), line, _signature(fills, line))
+    advice = tuple(_advice(edition, headlines, fills, line, first, last))
+    return CopyFit(pages, advice, line, _signature(fills, line))
 
 
 def _signature(fills: tuple[PageFill, ...], line: float) -> Signature:
@@ -239,12 +240,12 @@ def _signature(fills: tuple[PageFill, ...], line: float) -> Signature:
 
 
 def _advice(
-    edition: Edition, fills: tuple[PageFill, ...], line: float, first: dict[str, int], last: dict[str, int],
+    edition: Edition, headlines: dict[str, str], fills: tuple[PageFill, ...], line: float, first: dict[str, int],
+    last: dict[str, int],
 ) -> Iterable[Advice]:
     """For each run of copy that ends where a page must end (a section's last page,
     the page before an article that starts a page, the edition's last): the lines it
     runs over onto a near-empty page, or the lines it leaves free."""
-    headlines = {article.key: article.headline for article in edition.articles}
     ends: set[tuple[int, str]] = set()
     groups = [section.articles for section in edition.sections] if edition.sections else [edition.articles]
     for articles in groups:
