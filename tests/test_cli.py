@@ -103,6 +103,33 @@ def test_a_failing_stylesheet_stops_the_build(project: Path) -> None:
     assert not (project / "dist").exists()
 
 
+def test_the_api_takes_the_projects_styles_as_the_command_does(project: Path) -> None:
+    """`styles/` beside the manuscript is the project's house style, for a script too."""
+    from hkcq_press.build import check
+    from hkcq_press.errors import ManuscriptError
+
+    (project / "styles" / "print.css").symlink_to("/etc/hostname")
+    with pytest.raises(ManuscriptError) as refused:
+        check(project / "manuscript")
+    assert "`print.css` is not a file of the house style" in str(refused.value)
+    check(project / "manuscript", styles_dir=ROOT / "styles")  # the overrides named win
+
+
+def _transcript(command: str) -> list[str]:
+    """What the README shows `command` printing, sizes left out (they move with the faces)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = text.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    return [re.sub(r"\d+ KB", "N KB", line) for line in shown.splitlines()]
+
+
+def test_the_readmes_transcripts_are_what_the_sample_prints(project: Path) -> None:
+    checked = run_cli("check", cwd=project)
+    assert checked.stdout.splitlines() == _transcript("hkcq-press check")
+    built = run_cli("build", cwd=project)
+    printed = [re.sub(r"\d+ KB", "N KB", line) for line in built.stdout.splitlines()]
+    assert printed == [line for line in _transcript("hkcq-press build --verify") if not line.startswith("verified ")]
+
+
 def test_usage_errors_exit_2(project: Path) -> None:
     assert run_cli(cwd=project).returncode == 2
     assert run_cli("publish", cwd=project).returncode == 2
@@ -266,6 +293,10 @@ def test_size_limits(project: Path) -> None:
     assert image.returncode == 1
     assert "articles/chongqing-hong-kong-cooperation.md:53: error: the image `night-view.png` is 1 KB, " \
         "over the limit of 104 bytes" in image.stderr
+    pixels = run_cli("check", "--max-image-megapixels", "0.2", cwd=project)
+    assert pixels.returncode == 1
+    assert "the image `night-view.png` is 600 × 400 pixels (0.24 megapixels), over the limit of 0.2 megapixels" \
+        in pixels.stderr
     assert run_cli("build", cwd=project).returncode == 0
 
 
@@ -376,6 +407,32 @@ def test_a_build_stopped_by_sigterm_leaves_no_temporary_files(
     assert temporary_files(scratch) == []
     assert not (tmp_path / "dist").exists()
     assert _processes_in(tmp_path) == [], "the process laying the edition out was stopped too"
+
+
+STOPPED_WHILE_LOADING = """
+import os, signal, sys
+
+class StopWhenTheCommandsLoad:
+    def find_spec(self, name, path=None, target=None):
+        if name == "hkcq_press.commands":
+            os.kill(os.getpid(), signal.{signal})
+        return None
+
+sys.meta_path.insert(0, StopWhenTheCommandsLoad())
+from hkcq_press.cli import main
+sys.exit(main(["build"]))
+"""
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_command_stopped_while_it_loads_says_so_with_the_stopped_status(project: Path, stop: str) -> None:
+    """The commands' code is loaded after the signals are caught: a build stopped in its
+    first moments exits 130 as a stopped build does, not 128 + the signal."""
+    result = subprocess.run([sys.executable, "-c", STOPPED_WHILE_LOADING.format(signal=stop)], cwd=project,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 130, (result.returncode, result.stderr)
+    assert result.stderr == "hkcq-press: stopped; nothing was written.\n"
+    assert not (project / "dist").exists()
 
 
 def _processes_in(folder: Path) -> list[int]:
@@ -503,6 +560,19 @@ def test_new_never_writes_over_anything(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "taken: error: is not an empty folder" in result.stderr
     assert [path.name for path in (tmp_path / "taken").iterdir()] == ["notes.txt"]
+
+
+def test_new_takes_a_folder_that_holds_only_its_git_repository(tmp_path: Path) -> None:
+    """`git init`, then `hkcq-press new .`: a common habit."""
+    (tmp_path / "paper" / ".git").mkdir(parents=True)
+    (tmp_path / "paper" / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    result = run_cli("new", ".", cwd=tmp_path / "paper")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "paper" / "manuscript" / "edition.yaml").is_file()
+    assert (tmp_path / "paper" / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/main\n"
+    (tmp_path / "other" / ".git").mkdir(parents=True)
+    (tmp_path / "other" / "notes.txt").write_text("mine", encoding="utf-8")
+    assert run_cli("new", "other", cwd=tmp_path).returncode == 1
 
 
 @pytest.mark.parametrize("name, message", [

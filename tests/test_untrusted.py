@@ -342,11 +342,18 @@ def test_a_picture_declaring_billions_of_pixels_is_refused_at_its_line(project: 
             "could need") in result.stderr
 
 
-def test_limits_that_are_not_numbers_are_usage_errors(project: Path) -> None:
-    for value in ("inf", "nan", "-1"):
-        result = run_cli("check", "--max-text-mb", value, cwd=project)
-        assert result.returncode == 2, (value, result.stderr)
-        assert "must be a positive number of megabytes" in result.stderr
+@pytest.mark.parametrize(("option", "value", "message"), [
+    *(("--max-text-mb", value, f"{value!r} is not a positive number of megabytes") for value in ("inf", "nan", "-1", "abc")),
+    ("--max-image-megapixels", "lots", "'lots' is not a positive number of megapixels"),
+    ("--jobs", "two", "'two' is not a number of processes, 1 or more"),
+    ("--jobs", "0", "'0' is not a number of processes, 1 or more"),
+])
+def test_limits_that_are_not_numbers_are_usage_errors(project: Path, option: str, value: str, message: str) -> None:
+    """Said in the option's own words, never in the name of the code that read it."""
+    result = run_cli("build" if option == "--jobs" else "check", option, value, cwd=project)
+    assert result.returncode == 2, (value, result.stderr)
+    assert f"argument {option}: {message}" in result.stderr
+    assert "invalid" not in result.stderr and "_" not in result.stderr.split(option)[-1]
 
 
 def test_a_slug_too_long_for_a_file_name_is_refused_at_its_line(project: Path) -> None:

@@ -22,6 +22,7 @@ from hkcq_press.model.blocks import PullQuote, walk
 from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
 from hkcq_press.outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs
 from hkcq_press.pdf.printing import HERE, Printer
+from hkcq_press.project import project_styles
 from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import check_stylesheets
 
@@ -92,10 +93,16 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
 
     Raises `ManuscriptError` listing every problem found.
     """
-    style = HouseStyle(styles_dir)
+    style = _house_style(manuscript_dir, styles_dir)
     edition, warnings = _read(style, manuscript_dir, limits)
     hyphenation_exceptions(style)  # read as the print edition reads it: a bad line is refused here too
     return CheckResult(edition, warnings, summarise(edition))
+
+
+def _house_style(manuscript_dir: Path, styles_dir: Path | None) -> HouseStyle:
+    """The house style with the given overrides, else the project's (`styles/` beside
+    the manuscript, where there is one), as the command line takes them."""
+    return HouseStyle(styles_dir if styles_dir is not None else project_styles(manuscript_dir))
 
 
 def _read(
@@ -131,7 +138,7 @@ def fit(
     """
     from hkcq_press.pdf.writer import laid_out
 
-    style = HouseStyle(styles_dir)
+    style = _house_style(manuscript_dir, styles_dir)
     edition, found = _read(style, manuscript_dir, limits)
     with scratch_folder(), laid_out(edition, style, print_options, printer=printer) as layout:
         report = _copy_fit(edition, layout.page_fill, found)
@@ -188,7 +195,9 @@ def build(
     """Check, then build the requested editions: all of them replace the old files, or none does.
 
     An edition whose inputs and files are as the output folder's record says is
-    left as it is (see `freshness`), unless `force`. `print_options` are the
+    left as it is (see `freshness`), unless `force`. `styles_dir` holds the house-style
+    overrides (by default the project's `styles/` beside the manuscript, as on the command
+    line). `print_options` are the
     production desk's choices for the PDF; `keep_html` also writes the print HTML
     beside the PDF. Raises `ManuscriptError` (listing every problem) when the
     manuscript or a style is wrong; the output directory is then left as it was.
@@ -220,8 +229,8 @@ def build(
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)
-    job = _Job(manuscript_dir, out_dir, HouseStyle(styles_dir), limits, print_options, keep_html, progress,
-               verify, validators, printer, None if force else record.digests)
+    job = _Job(manuscript_dir, out_dir, _house_style(manuscript_dir, styles_dir), limits, print_options, keep_html,
+               progress, verify, validators, printer, None if force else record.digests)
     inputs = input_digests(manuscript_dir, job.style, formats, print_options, limits, keep_html, record.digests,
                            job.verified_by)
     fresh = {} if force else {

@@ -2,7 +2,8 @@
 error turned into a message and an exit status; nothing else here prints or exits.
 
 Exit statuses: 0 done (warnings alone do not fail), 1 the manuscript or a style
-has errors, 2 wrong usage, 3 an unexpected internal error.
+has errors, 2 wrong usage, 3 an unexpected internal error, 4 a check that could not
+run (a validator not installed), 130 stopped (Ctrl-C, SIGTERM or SIGHUP).
 """
 
 from __future__ import annotations
@@ -14,17 +15,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from hkcq_press.commands import build, check, fit, fonts, new, preview, verify
-from hkcq_press.commands.options import option_groups, with_project
-from hkcq_press.commands.report import count, report
 from hkcq_press.errors import ExitStatus, PressError, ProblemsFound, Stopped
-
-COMMANDS = (check, build, fit, new, verify, preview, fonts)
-"""In the order `--help` lists them."""
 
 
 def parser() -> argparse.ArgumentParser:
-    """Each command with the options it uses, and only those."""
+    """Each command with the options it uses, and only those, in the order `--help` lists them."""
+    from hkcq_press.commands import build, check, fit, fonts, new, preview, verify
+    from hkcq_press.commands.options import option_groups
+
     main_parser = argparse.ArgumentParser(
         prog="hkcq-press",
         description="One manuscript, two editions: a print-ready PDF and an EPUB 3.",
@@ -32,19 +30,26 @@ def parser() -> argparse.ArgumentParser:
     main_parser.add_argument("--version", action=_ShowVersion, nargs=0, help="show the version and exit")
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     options = option_groups()
-    for command in COMMANDS:
+    for command in (check, build, fit, new, verify, preview, fonts):
         command.add(commands, options)
     return main_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
-    # A build stopped by the system (SIGTERM), or by its terminal closing (SIGHUP), unwinds
-    # as one stopped with Ctrl-C does: its temporary files are removed and the previous
-    # editions stay as they were.
+    # A command stopped by the system (SIGTERM), or by its terminal closing (SIGHUP),
+    # unwinds as one stopped with Ctrl-C does: its temporary files are removed and the
+    # previous editions stay as they were. Caught before the commands' code is loaded,
+    # so a command stopped while it starts says so too.
     signal.signal(signal.SIGTERM, _stop)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _stop)
+    try:
+        arguments = parser().parse_args(argv)
+    except (KeyboardInterrupt, Stopped):
+        return _stopped()
+    from hkcq_press.commands.options import with_project
+    from hkcq_press.commands.report import count, report
+
     writes = getattr(arguments, "writes", False)
     try:
         with_project(arguments)
@@ -58,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hkcq-press: {error}", file=sys.stderr)
         return error.exit_status
     except (KeyboardInterrupt, Stopped):
-        print("hkcq-press: stopped; nothing was written.", file=sys.stderr)
-        return ExitStatus.STOPPED
+        return _stopped()
     except BrokenPipeError:
         # The reader of the output went away (`hkcq-press fit | head`): the work is done,
         # and what is left to say has nowhere to go.
@@ -74,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "This is a bug in hkcq-press, not in your manuscript. "
                   "Rerun with --debug to see the traceback, and report it.", file=sys.stderr)
         return ExitStatus.INTERNAL
+
+
+def _stopped() -> ExitStatus:
+    print("hkcq-press: stopped; nothing was written.", file=sys.stderr)
+    return ExitStatus.STOPPED
 
 
 def _stop(signal_number: int, frame: object) -> None:

@@ -15,6 +15,8 @@ from hkcq_press.errors import ManuscriptError, Problem
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 RENAMED = {"gitignore": ".gitignore"}
+KEPT = {".git"}
+"""What a folder may already hold and still be new: `git init` first is a common habit."""
 """Files kept under another name in the package (packaging tools skip dotfiles)."""
 
 
@@ -25,7 +27,7 @@ def new_project(folder: Path) -> list[Path]:
     written: list[Path] = []
     made = False
     try:
-        if folder.is_symlink() or folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        if folder.is_symlink() or folder.exists() and (not folder.is_dir() or not _fresh(folder)):
             raise ManuscriptError([Problem(
                 folder, None, "is not an empty folder: a new edition is never written over anything",
                 "Name a new folder, or an empty one: hkcq-press new my-edition",
@@ -50,3 +52,7 @@ def new_project(folder: Path) -> list[Path]:
             "Name a folder you can write to, with a shorter name: hkcq-press new my-edition",
         )]) from None
     return written
+
+
+def _fresh(folder: Path) -> bool:
+    return all(entry.name in KEPT for entry in folder.iterdir())

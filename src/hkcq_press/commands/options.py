@@ -6,11 +6,13 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hkcq_press.model.edition import PAGE_SIZES, PDF_VARIANTS
+from hkcq_press.project import MANUSCRIPT, OUTPUT, STYLES, find_project, project_styles
 
 if TYPE_CHECKING:
     from hkcq_press.reader.files import Limits
@@ -37,11 +39,11 @@ def option_groups() -> Options:
     reading.add_argument("--styles", type=Path, default=None, metavar="DIR",
                          help="house-style overrides: layouts and CSS that replace the defaults "
                               "file by file (default: the project's styles/ when it exists)")
-    reading.add_argument("--max-text-mb", type=_megabytes, default=5.0, metavar="MB",
+    reading.add_argument("--max-text-mb", type=_positive("megabytes"), default=5.0, metavar="MB",
                          help="refuse an article or edition.yaml larger than this (default: 5)")
-    reading.add_argument("--max-image-mb", type=_megabytes, default=20.0, metavar="MB",
+    reading.add_argument("--max-image-mb", type=_positive("megabytes"), default=20.0, metavar="MB",
                          help="refuse an image larger than this (default: 20)")
-    reading.add_argument("--max-image-megapixels", type=_megabytes, default=50.0, metavar="MP",
+    reading.add_argument("--max-image-megapixels", type=_positive("megapixels"), default=50.0, metavar="MP",
                          help="refuse an image of more pixels than this, in millions (default: 50)")
     speaking = argparse.ArgumentParser(add_help=False)
     speaking.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -75,19 +77,6 @@ def option_groups() -> Options:
     return Options(reading, speaking, building, paging, printing, keeping)
 
 
-MANUSCRIPT, OUTPUT, STYLES = Path("manuscript"), Path("dist"), Path("styles")
-"""A project's folders, as `hkcq-press new` makes them."""
-
-
-def find_project(start: Path) -> Path | None:
-    """The folder holding `manuscript/edition.yaml`: `start`, or the nearest above it,
-    as Quarto finds `_quarto.yml` (run from inside `manuscript/` or any folder below)."""
-    for folder in (start, *start.parents):
-        if (folder / MANUSCRIPT / "edition.yaml").is_file():
-            return folder
-    return None
-
-
 def with_project(arguments: argparse.Namespace) -> None:
     """Fill in the folders a command was not given: the project's, found from the
     working folder upward; said on the error stream when it is not the working folder."""
@@ -102,8 +91,8 @@ def with_project(arguments: argparse.Namespace) -> None:
         arguments.manuscript = root / MANUSCRIPT
     if hasattr(arguments, "out") and arguments.out is None:
         arguments.out = root / OUTPUT
-    if hasattr(arguments, "styles") and arguments.styles is None and (root / STYLES).is_dir():
-        arguments.styles = root / STYLES
+    if hasattr(arguments, "styles") and arguments.styles is None:
+        arguments.styles = root / STYLES if (root / STYLES).is_dir() else project_styles(arguments.manuscript)
 
 
 def limits_of(arguments: argparse.Namespace) -> Limits:
@@ -122,15 +111,26 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-def _megabytes(text: str) -> float:
-    value = float(text)
-    if not 0 < value < math.inf:  # NaN fails both
-        raise argparse.ArgumentTypeError("must be a positive number of megabytes")
-    return value
+def _positive(unit: str) -> Callable[[str], float]:
+    """An option's value as a positive number of `unit`, refused in those words."""
+
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value < math.inf:  # NaN fails both
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of {unit}")
+        return value
+
+    return read
 
 
 def _jobs(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more processes")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes, 1 or more")
     return value

@@ -69,6 +69,12 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
 
 
+def _megapixels(pixels: int) -> str:
+    """Three significant figures, so a limit under a million pixels is never "0"."""
+    amount = f"{pixels / 1e6:.3g}"
+    return f"{amount} megapixel{'' if amount == '1' else 's'}"
+
+
 def check_image(written: str, referrer: Path, line: int, root: Path, limits: Limits, report: Diagnostics) -> Path:
     """The image file that `referrer` names at `line`, checked: a regular image file
     inside the manuscript `root`, within the size limit. Paths are relative to the
@@ -145,8 +151,8 @@ def _image_problem(written: str, path: Path, root: Path, limits: Limits) -> tupl
     width, height = size
     if width * height > limits.image_pixels:
         return (
-            f"the image `{written}` is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels), "
-            f"over the limit of {limits.image_pixels / 1e6:.0f} megapixels",
+            f"the image `{written}` is {width} × {height} pixels ({_megapixels(width * height)}), "
+            f"over the limit of {_megapixels(limits.image_pixels)}",
             "Save a smaller copy of the picture (print needs about 2,000 pixels across a page), "
             "or raise the limit with --max-image-megapixels.",
         )
