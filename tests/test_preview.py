@@ -436,3 +436,60 @@ def test_the_print_pages_come_with_the_copy_fit_report(served: tuple[Preview, st
     for measured in fit.pages:
         free = f"{measured.lines_free} line{'' if measured.lines_free == 1 else 's'} free"
         assert f"Page {measured.number}: {measured.full * 100:.0f}% full, {free}" in page
+
+
+def test_the_print_view_keeps_the_readers_place_and_goes_to_the_change(project: Path, tmp_path: Path) -> None:
+    """`/print#page-3` opens on page 3; a rebuild reloads the page where the reader was
+    (the pictures hold their places before they load); "Go to the change" goes to the
+    first page whose text changed."""
+    article = project / ARTICLE
+    article.write_text(article.read_text(encoding="utf-8") + "".join(
+        f"\nParagraph {number}: the ferry timetable for the harbour routes, as the operators "
+        f"published it, with the changes to the evening sailings and the fares for the week ahead.\n"
+        for number in range(1, 90)), encoding="utf-8")
+    preview = Preview(project / "manuscript", None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private")
+    preview.rebuild()
+    assert preview.shown is not None and len(preview.shown.pages) >= 6
+    server = PreviewServer(("127.0.0.1", 0), preview)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    top_of = "number => document.getElementById('page-' + number).getBoundingClientRect().top"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=browser_path())
+            page = browser.new_page(viewport={"width": 900, "height": 700})
+            page.goto(server.url + "print#page-3", wait_until="load")
+            assert 0 <= page.evaluate(top_of, 3) <= 100, "page 3 at the top, below the bar"
+
+            page.evaluate("document.getElementById('page-4').scrollIntoView()")
+            page.mouse.wheel(0, 150)
+            page.wait_for_timeout(300)
+            place = page.evaluate("window.scrollY")
+            assert place > 0
+            number = preview.shown.pages[4].text.split("Paragraph ", 1)[1].split(":")[0]  # one that starts on page 5
+            article.write_text(article.read_text(encoding="utf-8").replace(
+                f"Paragraph {number}:", f"Passage {number}:"), encoding="utf-8")
+            preview.rebuild()
+            change = page.get_by_role("link", name="Go to the change: page 5")
+            expect(change).to_be_visible(timeout=WAIT_MS)
+            page.wait_for_function(f"Math.abs(window.scrollY - {place}) <= 2", timeout=WAIT_MS)
+
+            change.click()
+            page.wait_for_function(f"({top_of})(5) >= 0 && ({top_of})(5) <= 100", timeout=WAIT_MS)
+            browser.close()
+    finally:
+        preview.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_first_change_is_the_first_page_whose_text_differs() -> None:
+    from hkcq_press.preview.server import PrintedPage, first_change
+
+    def pages(*texts: str) -> tuple[PrintedPage, ...]:
+        return tuple(PrintedPage(number, 420.0, 595.0, text) for number, text in enumerate(texts, 1))
+
+    assert first_change(pages("a", "b", "c"), pages("a", "b", "c")) is None
+    assert first_change(pages("a", "b", "c"), pages("a", "B", "c")) == 2
+    assert first_change(pages("a", "b"), pages("a", "b", "c")) == 3
+    assert first_change(pages("a", "b", "c"), pages("a", "b")) is None  # fewer pages: nothing new to show

@@ -78,6 +78,9 @@ class PrintedPage:
     number: int
     width: float
     """In points, so the picture is shown at the page's own size."""
+    height: float
+    """In points: the picture's place is kept before it loads, so a place in the pages
+    (`#page-3`, or where the reader was before a rebuild) is where it was."""
     text: str
     """What PDFium reads back from it: the page for a screen reader, and for finding a word."""
 
@@ -113,6 +116,9 @@ class ShownEditions:
         self._book = zipfile.ZipFile(io.BytesIO(self._files[self.epub_name]))
         self._pictures: dict[int, bytes] = {}
         self._pdfium = threading.Lock()  # PDFium is not thread-safe
+        self.first_change: int | None = None
+        """The first print page whose text is not the one shown before this build, where
+        the reader may ask to go; None for the first build, or when no page's text changed."""
 
     def close(self) -> None:
         with self._pdfium:
@@ -125,7 +131,7 @@ class ShownEditions:
             pages = []
             for number, page in enumerate(self._pdf, start=1):
                 text_page = page.get_textpage()
-                pages.append(PrintedPage(number, page.get_width(), text_page.get_text_bounded()))
+                pages.append(PrintedPage(number, page.get_width(), page.get_height(), text_page.get_text_bounded()))
                 text_page.close()
                 page.close()
             return tuple(pages)
@@ -202,6 +208,15 @@ def _first_heading(document: etree._Element) -> str:
     return ""
 
 
+def first_change(before: tuple[PrintedPage, ...], after: tuple[PrintedPage, ...]) -> int | None:
+    """The number of the first page of `after` whose text differs from `before`'s (or
+    that `before` did not have); None when every page reads as before."""
+    for page, old in zip(after, before):
+        if page.text != old.text:
+            return page.number
+    return len(before) + 1 if len(after) > len(before) else None
+
+
 class Preview:
     """The editions of one manuscript as last built, and whoever waits for the next build."""
 
@@ -243,6 +258,8 @@ class Preview:
             if any(output.rebuilt for output in result.outputs) or self.shown is None:
                 shown = ShownEditions(paths["pdf"], paths["epub"], result.copy_fit)
         attempt = Attempt(time.strftime("%H:%M:%S"), time.monotonic() - started, tuple(problems))
+        if shown is not None and self.shown is not None:
+            shown.first_change = first_change(self.shown.pages, shown.pages)
         with self._lock:
             replaced = None
             if shown is not None:
