@@ -70,6 +70,9 @@ def write_epub(
     where the print edition's pages begin, marked in the text and listed in the
     navigation document."""
     book = epub.EpubBook()
+    # The program that made the book is hkcq-press, as the print edition says; not the
+    # library's version, which would make every allowed ebooklib write other bytes.
+    book.set_unique_metadata("OPF", "generator", "", {"name": "generator", "content": "hkcq-press"})
     book.set_identifier(book_identifier(edition))
     book.set_title(edition.title)
     book.set_language(edition.language)

@@ -37,8 +37,7 @@ def address_problem(href: str) -> str | None:
         return f"it gives no {'number' if scheme == 'tel' else 'e-mail address'}"
     if href.count("#") > 1:
         return "an address has one `#` at most"
-    if not ada_url.check_url(href):
-        return "it is not a valid address"
+    # The site name's parts first: the most telling reason, whichever ada-url judges the whole.
     host = parts.hostname or ""
     if host and not host.startswith("["):
         labels = host.removesuffix(".").split(".")
@@ -50,6 +49,8 @@ def address_problem(href: str) -> str | None:
                     idna.decode(label)
                 except idna.IDNAError:
                     return f"its site name has a malformed part `{label}`"
+    if not ada_url.check_url(href):
+        return "it is not a valid address"
     return None
 
 
