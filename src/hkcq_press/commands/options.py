@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hkcq_press.model.edition import PAGE_SIZES, PDF_VARIANTS
-from hkcq_press.project import MANUSCRIPT, OUTPUT, STYLES, find_project, project_styles
+from hkcq_press.project import MANUSCRIPT, OUTPUT, find_project, project_styles
 
 if TYPE_CHECKING:
     from hkcq_press.reader.files import Limits
@@ -92,7 +92,9 @@ def with_project(arguments: argparse.Namespace) -> None:
     if hasattr(arguments, "out") and arguments.out is None:
         arguments.out = root / OUTPUT
     if hasattr(arguments, "styles") and arguments.styles is None:
-        arguments.styles = root / STYLES if (root / STYLES).is_dir() else project_styles(arguments.manuscript)
+        # The styles of the manuscript's project (`styles/` beside it), as the API takes them.
+        manuscript = getattr(arguments, "manuscript", None) or root / MANUSCRIPT
+        arguments.styles = project_styles(manuscript)
 
 
 def limits_of(arguments: argparse.Namespace) -> Limits:

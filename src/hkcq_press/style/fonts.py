@@ -108,6 +108,15 @@ def data_folders(name: str) -> tuple[Path, ...]:
     return (Path(sys.prefix) / "share" / "hkcq-press" / name, user_data / "hkcq-press" / name)
 
 
+def first_writable(folders: tuple[Path, ...]) -> Path:
+    """Where to install: the first of `folders` that can be written (made, if need be)."""
+    for folder in folders:
+        probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), folder)
+        if os.access(probe, os.W_OK):
+            return folder
+    return folders[-1]
+
+
 def chinese_font_folders() -> tuple[Path, ...]:
     """Where `hkcq-press fonts install` puts the Chinese typefaces."""
     return data_folders("fonts")

@@ -14,14 +14,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import tarfile
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from hkcq_press.errors import ExitStatus, PressError
-from hkcq_press.style.fonts import CHINESE_TYPEFACES, chinese_font_folders, intact
+from hkcq_press.style.fonts import CHINESE_TYPEFACES, chinese_font_folders, first_writable, intact
 
 VERSION = "0.4.3"
 PACKAGES = {
@@ -40,18 +39,9 @@ class FontInstallError(PressError):
     exit_status = ExitStatus.INPUT_ERROR
 
 
-def install_folder() -> Path:
-    """Where the typefaces go: the first folder hkcq-press looks in that can be written."""
-    for folder in chinese_font_folders():
-        probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), folder)
-        if os.access(probe, os.W_OK):
-            return folder
-    return chinese_font_folders()[-1]
-
-
 def install_all(say: Callable[[str], None] = print) -> Path:
     """Fetch and install every typeface not yet installed; the folder used."""
-    folder = install_folder()
+    folder = first_writable(chinese_font_folders())
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:

