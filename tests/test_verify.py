@@ -321,3 +321,36 @@ def test_epubcheck_and_ace_check_an_edition_side_by_side(multi_edition: Built, m
     verification = verify([multi_edition.epub, multi_edition.pdf], HouseStyle(None),
                           validators=[Waiting("epubcheck"), Waiting("Ace")])
     assert verification.checked == {multi_edition.epub: ["epubcheck", "Ace"], multi_edition.pdf: ["the PDF checks"]}
+
+
+def _java_that_cannot_start(tools: Path) -> None:
+    tools.mkdir()
+    (tools / "java").write_text(
+        "#!/bin/sh\n"
+        "case \"$1\" in -version) echo 'openjdk version \"17.0.15\"' >&2; exit 0;; esac\n"
+        "echo 'Error occurred during initialization of VM' >&2\n"
+        "echo 'Could not reserve enough space for object heap' >&2\nexit 1\n", encoding="utf-8")
+    (tools / "java").chmod(0o755)
+
+
+def test_java_that_cannot_start_is_a_check_that_did_not_run(tmp_path: Path, multi_edition: Built) -> None:
+    """As under an address-space limit: Java's own words, exit 4, never an internal error,
+    and the checks that could run still do."""
+    shutil.copy(multi_edition.epub, tmp_path / "edition.epub")
+    _java_that_cannot_start(tmp_path / "bin")
+    result = run_cli("verify", "edition.epub", cwd=tmp_path,
+                     env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == ExitStatus.VALIDATOR_MISSING, result.stderr
+    assert ("hkcq-press: not checked: epubcheck could not check edition.epub: "
+            "Error occurred during initialization of VM") in result.stderr
+    assert "internal error" not in result.stderr
+    assert result.stdout == "verified edition.epub: Ace by DAISY 1.4.6, no errors\n"  # Ace ran, and is said to
+
+
+def test_build_verify_with_a_validator_that_cannot_start_writes_nothing(project: Path) -> None:
+    _java_that_cannot_start(project / "bin")
+    result = run_cli("build", "--verify", cwd=project,
+                     env={"PATH": f"{project / 'bin'}:/usr/bin:/bin", "HOME": str(project)})
+    assert result.returncode == ExitStatus.VALIDATOR_MISSING, result.stderr
+    assert "epubcheck could not check" in result.stderr and "internal error" not in result.stderr
+    assert not (project / "dist").exists() or editions_in(project / "dist") == []

@@ -299,6 +299,10 @@ def _verify_in_place(job: _Job, paths: list[Path], result: BuildResult, names: d
         result.verification.checked.update(found.checked)
     if found.errors:
         raise VerificationFailed(found.problems)
+    if found.skipped:  # a validator could not run: its check is neither passed nor claimed
+        from hkcq_press.verify.validators import MissingValidator
+
+        raise MissingValidator("\n".join(found.skipped))
 
 
 def _store(job: _Job, edition: Edition) -> Store | None:

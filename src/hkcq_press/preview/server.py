@@ -211,7 +211,7 @@ def _first_heading(document: etree._Element) -> str:
 def first_change(before: tuple[PrintedPage, ...], after: tuple[PrintedPage, ...]) -> int | None:
     """The number of the first page of `after` whose text differs from `before`'s (or
     that `before` did not have); None when every page reads as before."""
-    for page, old in zip(after, before):
+    for page, old in zip(after, before, strict=False):  # the shorter decides; more pages are told below
         if page.text != old.text:
             return page.number
     return len(before) + 1 if len(after) > len(before) else None

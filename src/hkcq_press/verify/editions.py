@@ -21,7 +21,7 @@ from typing import Protocol
 from hkcq_press.errors import ExitStatus, PressError, Problem, ProblemsFound
 from hkcq_press.verify.pdfcheck import check_pdf
 from hkcq_press.style.house import HouseStyle
-from hkcq_press.verify.validators import Ace, Epubcheck, MissingValidator
+from hkcq_press.verify.validators import Ace, Epubcheck, MissingValidator, ValidatorFailed
 
 PDF_CHECKS = "the PDF checks"
 
@@ -99,21 +99,25 @@ def verify(
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=WORKING_AT_ONCE) as pool:
         # Every check runs at once (the validators are processes of their own, the PDF
         # checks run meanwhile); what they find is told in the order the files were named.
-        findings: list[Future[list[Problem]]] = []
+        findings: list[tuple[Path, str, Future[list[Problem]]]] = []
         for path, name in names.items():
             if name.suffix.lower() == ".pdf":
-                findings.append(pool.submit(check_pdf, path, name, style))
-                verification.checked[name] = [PDF_CHECKS]
+                findings.append((name, PDF_CHECKS, pool.submit(check_pdf, path, name, style)))
             elif (problem := _container_problem(path)) is not None:
                 # Read before any validator unpacks it: a broken or hostile file is a finding.
                 verification.problems.append(Problem(name, None, problem, "Build the e-book again with hkcq-press."))
-                verification.checked[name] = []
             else:
                 named = stack.enter_context(_named(path, name.name))
-                findings += [pool.submit(validator.check, named, name) for validator in validators or ()]
-                verification.checked[name] = [validator.name for validator in validators or ()]
-        for found in findings:
-            verification.problems.extend(found.result())
+                findings += [(name, validator.name, pool.submit(validator.check, named, name))
+                             for validator in validators or ()]
+            verification.checked[name] = []
+        for name, check, found in findings:
+            try:
+                verification.problems.extend(found.result())
+            except ValidatorFailed as error:  # it could not run: the others' findings still count
+                verification.skipped.append(str(error))
+            else:
+                verification.checked[name].append(check)
     return verification
 
 

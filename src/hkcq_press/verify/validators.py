@@ -137,7 +137,8 @@ class Ace:
             )
             report_file = Path(reports) / "report.json"
             if ran.returncode != 0 or not report_file.is_file():
-                said = (ran.stderr or ran.stdout).strip().splitlines()
+                # Not its advice to re-run with --verbose: hkcq-press runs it, and has no such option.
+                said = [line for line in (ran.stderr or ran.stdout).strip().splitlines() if "--verbose" not in line]
                 raise ValidatorFailed(
                     f"Ace by DAISY could not check {shown_as}: {said[-1] if said else f'exit status {ran.returncode}'}"
                 )
