@@ -22,6 +22,11 @@ from hkcq_press.errors import ExitStatus, PressError, Problem
 from hkcq_press.verify.install import installed_ace, installed_epubcheck, jar_version, java_problem, node_problem
 
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+"""How the JVM runs epubcheck, not what epubcheck checks: a run of seconds is over before
+the optimising compiler pays for itself, and one collector thread leaves the other core
+to Ace. Half the processor time; 4.1 s → 3.0 s on a 12-article week, 5.6 s → 4.0 s on
+200 articles, the same messages."""
 SECONDS_ALLOWED = 900
 """Ace lays out every document in a browser; a large edition takes minutes, a hung one is stopped."""
 
@@ -63,7 +68,7 @@ class Epubcheck:
     def check(self, epub: Path, shown_as: Path) -> list[Problem]:
         """Every message epubcheck gives, at the member and line it names."""
         ran = subprocess.run(
-            [self.java, "-Duser.language=en", "-jar", str(self.jar), str(epub), "-q", "--json", "-"],
+            [self.java, *JAVA_OPTIONS, "-Duser.language=en", "-jar", str(self.jar), str(epub), "-q", "--json", "-"],
             capture_output=True, text=True, timeout=SECONDS_ALLOWED,
         )
         try:
