@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -354,3 +355,125 @@ def test_build_verify_with_a_validator_that_cannot_start_writes_nothing(project:
     assert result.returncode == ExitStatus.VALIDATOR_MISSING, result.stderr
     assert "epubcheck could not check" in result.stderr and "internal error" not in result.stderr
     assert not (project / "dist").exists() or editions_in(project / "dist") == []
+
+
+# --- verify cannot be crashed: crafted and mutated files --------------------------------------
+
+
+def _crafted(good: Path, target: Path, how: str) -> Path:
+    """`good` changed as a hostile or broken file might be."""
+    import pikepdf
+
+    with pikepdf.open(good) as pdf:
+        page = pdf.pages[0]
+        if how == "structure tree a number":
+            pdf.Root.StructTreeRoot = 5
+        elif how == "outlines a number":
+            pdf.Root.Outlines = 7
+        elif how == "a font the page does not name":
+            page.contents_add(pikepdf.Stream(pdf, b"BT /F999 12 Tf (x) Tj ET"))
+        elif how == "a form that draws itself":
+            form = pdf.make_stream(b"/Loop Do")
+            form.Type, form.Subtype, form.BBox = pikepdf.Name.XObject, pikepdf.Name.Form, [0, 0, 10, 10]
+            form.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Loop=form))
+            page.Resources.XObject = pikepdf.Dictionary(Loop=form)
+            page.contents_add(pikepdf.Stream(pdf, b"/Loop Do"))
+        elif how == "a code range past U+10FFFF":
+            font = next(iter(page.Resources.Font.values()))
+            font.ToUnicode = pdf.make_stream(b"begincmap 1 beginbfrange <0000> <FFFF> <DBFFDFFF> endbfrange endcmap")
+        elif how == "a font program that inflates to 512 MB":
+            font = next(iter(page.Resources.Font.values()))
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            squeezing = zlib.compressobj(9)
+            bomb = b"".join(squeezing.compress(bytes(1 << 20)) for _ in range(512)) + squeezing.flush()
+            descriptor.FontFile2.write(bomb, filter=pikepdf.Name.FlateDecode)
+        pdf.save(target)
+    return target
+
+
+MEASURED = """
+import resource, subprocess, sys
+ran = subprocess.run(sys.argv[1:])
+open("peak", "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(ran.returncode)
+"""
+"""Runs a command and writes its peak memory (kB) to `peak`: its only child, so its own."""
+
+
+@pytest.mark.parametrize("how", [
+    "structure tree a number", "outlines a number", "a font the page does not name", "a form that draws itself",
+    "a code range past U+10FFFF", "a font program that inflates to 512 MB",
+])
+def test_verify_reads_a_crafted_pdf_without_crashing_or_inflating_it(
+    sample_edition: Built, tmp_path: Path, how: str,
+) -> None:
+    """A finding (or none), never an internal error; a bomb is never decoded (the whole
+    run stays far below the 512 MB it would take)."""
+    import subprocess
+    import sys
+
+    _crafted(sample_edition.pdf, tmp_path / "edition.pdf", how)
+    result = subprocess.run([sys.executable, "-c", MEASURED, sys.executable, "-m", "hkcq_press", "verify",
+                             "edition.pdf"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    peak_mb = int((tmp_path / "peak").read_text()) / 1024
+    assert result.returncode in (0, 1), result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    if how != "a code range past U+10FFFF":
+        assert result.returncode == 1 and "edition.pdf: error: " in result.stderr, result.stderr
+    if how == "a font program that inflates to 512 MB":
+        assert "decompression bomb" in result.stderr
+        assert peak_mb < 400, f"verify's peak memory: {peak_mb:.0f} MB"
+
+
+def test_verify_survives_a_corpus_of_mutated_editions(sample_edition: Built, tmp_path: Path) -> None:
+    """Bytes of a good PDF and EPUB changed at random (seeded, so a failure repeats):
+    every one read to findings or none, never an exception."""
+    import random
+
+    from hkcq_press.verify.editions import _container_problem
+
+    chance = random.Random(20261207)
+    good_pdf, good_epub = sample_edition.pdf.read_bytes(), sample_edition.epub.read_bytes()
+    style = HouseStyle(ROOT / "styles")
+    for number in range(40):
+        for good, name in ((good_pdf, "mutant.pdf"), (good_epub, "mutant.epub")):
+            mutant = bytearray(good)
+            for _ in range(chance.randint(1, 24)):
+                mutant[chance.randrange(len(mutant))] = chance.randrange(256)
+            path = tmp_path / f"{number}-{name}"
+            path.write_bytes(bytes(mutant))
+            if name.endswith(".pdf"):
+                assert isinstance(check_pdf(path, path, style), list)
+            else:
+                assert _container_problem(path) is None or isinstance(_container_problem(path), str)
+
+
+def test_verify_finds_characters_a_damaged_face_prints_as_blanks(chinese_edition: Built, tmp_path: Path) -> None:
+    """A face cut short gives glyphs with no outline: the text layer still has 重 香 港,
+    the page shows nothing. Made here by emptying those glyphs in the embedded program."""
+    import io
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    from hkcq_press.verify.pdfcheck import pdf_fonts
+
+    with pikepdf.open(chinese_edition.pdf) as pdf:
+        (font,) = [font for font in pdf.pages[0].Resources.Font.values() if str(font.BaseFont).endswith("+Noto-Serif-CJK")]
+        (read,) = [read for read in pdf_fonts(pdf) if read.base_font == str(font.BaseFont)]
+        emptied = sorted(cid for cid, text in read.to_unicode.items() if text in "香港" and cid in read.shown)
+        assert len(emptied) == 2
+        stream = font.DescendantFonts[0].FontDescriptor.FontFile2
+        program = TTFont(io.BytesIO(stream.read_bytes()))
+        for cid in emptied:
+            program["glyf"][program.getGlyphOrder()[cid]] = Glyph()
+        written = io.BytesIO()
+        program.save(written)
+        stream.write(written.getvalue())
+        pdf.save(tmp_path / "edition.pdf")
+    found = check_pdf(tmp_path / "edition.pdf", Path("edition.pdf"), HouseStyle(None))
+    assert [str(problem) for problem in found] == [
+        "edition.pdf: page 1: error: 2 characters in Noto Serif HK print as blanks: the embedded face has no outline "
+        "for 香 港\n  The face it was built with is damaged: run `hkcq-press fonts install`, then build again."
+    ]

@@ -17,10 +17,14 @@ from __future__ import annotations
 import io
 import re
 import struct
-from collections.abc import Iterator
+import sys
+import unicodedata
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from fontTools.ttLib import TTFont, TTLibError
@@ -63,27 +67,42 @@ class PdfFont:
         return self.program.getGlyphOrder()[cid]
 
 
+LARGEST_STREAM = 64 * 1024 * 1024
+"""Bytes a content stream, font program or CMap may decode to: the largest face an
+edition embeds is a few megabytes; more is a decompression bomb, never decoded."""
+
+
+class UnreadablePdf(Exception):
+    """The file is not built as a PDF hkcq-press writes: a finding, not a crash."""
+
+
 def pdf_fonts(pdf: Path | pikepdf.Pdf) -> list[PdfFont]:
-    """Every font of every page (and of the forms pages draw), with the glyphs shown."""
+    """Every font of every page (and of the forms pages draw), with the glyphs shown.
+    Raises `UnreadablePdf` where the file's structure is not what a PDF's must be."""
     fonts: dict[tuple[int, int], PdfFont] = {}
     with pikepdf.open(pdf) if isinstance(pdf, Path) else nullcontext(pdf) as document:
         for number, page in enumerate(document.pages, start=1):
-            _scan_content(page.obj, page.get("/Resources") or pikepdf.Dictionary(), fonts, number)
+            _scan_content(document, page.obj, _dictionary(page.get("/Resources")), fonts, number, set())
     return list(fonts.values())
 
 
 def _scan_content(
-    stream: pikepdf.Object, resources: pikepdf.Object, fonts: dict[tuple[int, int], PdfFont], page: int
+    document: pikepdf.Pdf, stream: pikepdf.Object, resources: pikepdf.Dictionary,
+    fonts: dict[tuple[int, int], PdfFont], page: int, drawing: set[tuple[int, int]],
 ) -> None:
+    """`drawing`: the forms being drawn around this one, so a form that draws itself is
+    read once, not forever."""
     by_name = {}
-    for name, font in (resources.get("/Font") or {}).items():
+    for name, font in _dictionary(resources.get("/Font")).items():
         key = font.objgen
         if key not in fonts:
-            fonts[key] = _read_font(font)
+            fonts[key] = _read_font(_dictionary(font))
         by_name[name] = fonts[key]
     current = None
-    for operands, operator in pikepdf.parse_content_stream(stream):
+    for operands, operator in pikepdf.parse_content_stream(_bounded_stream(document, stream)):
         if operator == pikepdf.Operator("Tf"):
+            if str(operands[0]) not in by_name:
+                raise UnreadablePdf(f"page {page} sets text in the font {operands[0]}, which it does not name")
             current = by_name[str(operands[0])]
         elif operator in (pikepdf.Operator("Tj"), pikepdf.Operator("TJ")) and current is not None:
             strings = operands[0] if operator == pikepdf.Operator("TJ") else operands
@@ -95,20 +114,71 @@ def _scan_content(
             if not current.pages or current.pages[-1] != page:
                 current.pages.append(page)
         elif operator == pikepdf.Operator("Do"):
-            xobject = resources.XObject[str(operands[0])]
-            if xobject.Subtype == "/Form":
-                _scan_content(xobject, xobject.get("/Resources") or resources, fonts, page)
+            xobject = _dictionary(resources.get("/XObject")).get(str(operands[0]))
+            if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Form":
+                if xobject.objgen in drawing:
+                    raise UnreadablePdf(f"page {page} draws a form that draws itself: a reader would never finish")
+                inner = _dictionary(xobject.get("/Resources")) if "/Resources" in xobject else resources
+                _scan_content(document, xobject, inner, fonts, page, drawing | {xobject.objgen})
 
 
-def _read_font(font: pikepdf.Object) -> PdfFont:
+def _dictionary(value: object) -> pikepdf.Dictionary:
+    """`value` where a PDF must have a dictionary (an absent one is empty)."""
+    if value is None:
+        return pikepdf.Dictionary()
+    if not isinstance(value, pikepdf.Dictionary):
+        raise UnreadablePdf(f"a dictionary is expected where the file has {str(value)[:40]}")
+    return value
+
+
+def _bounded_stream(document: pikepdf.Pdf, stream: pikepdf.Object) -> pikepdf.Object:
+    """A page's or form's content, checked to decode within `LARGEST_STREAM` first."""
+    if isinstance(stream, pikepdf.Dictionary) and "/Contents" in stream:  # a page: its contents, joined
+        contents = stream.Contents
+        parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        return pikepdf.Stream(document, b"\n".join(_bounded_bytes(part) for part in parts))
+    if isinstance(stream, pikepdf.Stream):
+        return pikepdf.Stream(document, _bounded_bytes(stream))
+    return pikepdf.Stream(document, b"")  # a page with no content
+
+
+def _bounded_bytes(stream: object) -> bytes:
+    """A stream's decoded bytes, never more than `LARGEST_STREAM`: Flate is inflated here
+    with that cap (the only filter hkcq-press writes); other filters decoded by pikepdf
+    only when their encoded size could not hide a bomb."""
+    if not isinstance(stream, pikepdf.Stream):
+        raise UnreadablePdf(f"a stream is expected where the file has {str(stream)[:40]}")
+    filters = stream.get("/Filter")
+    chain = list(filters) if isinstance(filters, pikepdf.Array) else [filters] if filters is not None else []
+    raw = stream.read_raw_bytes()
+    if not chain:
+        return raw
+    if [str(name) for name in chain] == ["/FlateDecode"] and "/DecodeParms" not in stream:
+        inflating = zlib.decompressobj()
+        try:
+            data = inflating.decompress(raw, LARGEST_STREAM + 1)
+        except zlib.error as error:
+            raise UnreadablePdf(f"a compressed stream is damaged ({error})") from None
+        if len(data) > LARGEST_STREAM:
+            raise UnreadablePdf(f"a stream decodes to more than {LARGEST_STREAM // 2 ** 20} MB: a decompression bomb")
+        return data
+    if len(raw) * 1032 > LARGEST_STREAM:  # no filter expands more than Flate's 1032:1
+        raise UnreadablePdf("a stream uses filters hkcq-press does not write, too large to decode safely")
+    return bytes(stream.read_bytes())
+
+
+def _read_font(font: pikepdf.Dictionary) -> PdfFont:
     composite = font.get("/Subtype") == "/Type0"
-    described = font.DescendantFonts[0] if composite else font
-    descriptor = described.get("/FontDescriptor") or pikepdf.Dictionary()
+    descendants = font.get("/DescendantFonts")
+    if composite and not (isinstance(descendants, pikepdf.Array) and len(descendants) > 0):
+        raise UnreadablePdf(f"the composite font {font.get('/BaseFont', '')} has no descendant font")
+    described = _dictionary(descendants[0]) if composite else font
+    descriptor = _dictionary(described.get("/FontDescriptor"))
     embedded = next((descriptor[key] for key in ("/FontFile2", "/FontFile3", "/FontFile") if key in descriptor), None)
     program = None
     if embedded is not None:
         try:
-            program = TTFont(io.BytesIO(embedded.read_bytes()))
+            program = TTFont(io.BytesIO(_bounded_bytes(embedded)))
         except (TTLibError, AssertionError, struct.error):  # a damaged program counts as none
             program = None
     encoding = font.get("/Encoding")
@@ -118,7 +188,7 @@ def _read_font(font: pikepdf.Object) -> PdfFont:
         composite=composite,
         encoding=str(encoding) if isinstance(encoding, pikepdf.Name) else "custom",
         program=program,
-        to_unicode=_to_unicode(to_unicode.read_bytes().decode("latin-1")) if to_unicode is not None else {},
+        to_unicode=_to_unicode(_bounded_bytes(to_unicode).decode("latin-1")) if to_unicode is not None else {},
     )
 
 
@@ -135,8 +205,10 @@ def _to_unicode(cmap: str) -> dict[int, str]:
     for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
         for first, last, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
             start = text(target)
-            for offset, code in enumerate(range(int(first, 16), int(last, 16) + 1)):
-                mapping[code] = start[:-1] + chr(ord(start[-1]) + offset)
+            # A range covers at most 256 codes (the CMap standard); past U+10FFFF is no character.
+            for offset, code in enumerate(range(int(first, 16), min(int(last, 16), int(first, 16) + 255) + 1)):
+                if start and ord(start[-1]) + offset <= sys.maxunicode:
+                    mapping[code] = start[:-1] + chr(ord(start[-1]) + offset)
     return mapping
 
 
@@ -160,6 +232,33 @@ def _font_faults(pdf: pikepdf.Pdf, families: frozenset[str]) -> Iterator[tuple[P
             yield font, f"a character in {font.family} prints as the missing-glyph box (.notdef)", ""
         if not font.shown <= set(font.to_unicode):
             yield font, f"text in {font.family} cannot be read back: glyphs with no Unicode mapping", ""
+        if blanks := _blank_glyphs(font):
+            yield (font, f"{len(blanks)} character{'s' if len(blanks) > 1 else ''} in {font.family} print as blanks: "
+                   f"the embedded face has no outline for {' '.join(blanks[:12])}{' …' if len(blanks) > 12 else ''}",
+                   "The face it was built with is damaged: run `hkcq-press fonts install`, then build again.")
+
+
+def _blank_glyphs(font: PdfFont) -> list[str]:
+    """The visible characters the text shows with a glyph that draws nothing (a face cut
+    short prints them as blanks, though the text layer still has them)."""
+    if font.program is None or not font.composite or "glyf" not in font.program:
+        return []
+    order, outlines = font.program.getGlyphOrder(), font.program["glyf"]
+    blanks = []
+    for cid in sorted(font.shown):
+        text = font.to_unicode.get(cid, "")
+        if cid < len(order) and text and any(unicodedata.category(char)[0] in "LNPS" for char in text) \
+                and _contours(outlines, order[cid]) == 0:
+            blanks.append(text)
+    return blanks
+
+
+def _contours(outlines: Any, name: str) -> int:
+    """How many contours a glyph has (-1: made of others); 0 when it has no data to read."""
+    try:
+        return int(outlines[name].numberOfContours)
+    except (struct.error, ValueError, IndexError, KeyError, AssertionError, TTLibError):
+        return 0
 
 
 def _press_faults(pdf: pikepdf.Pdf, claimed: str) -> Iterator[tuple[str, int | None]]:
@@ -201,37 +300,50 @@ def check_pdf(pdf_path: Path, shown_as: Path, style: HouseStyle) -> list[Problem
     except pikepdf.PdfError as failure:
         return [Problem(shown_as, None, f"not a PDF that can be read: {failure}")]
     with pdf:
-        root = pdf.Root
-        structure = root.get("/StructTreeRoot")
-        marked = root.get("/MarkInfo", pikepdf.Dictionary()).get("/Marked", False)
-        if structure is None or not bool(marked) or len(structure.get("/K", pikepdf.Array())) == 0:
-            error("the PDF is not tagged: it has no structure for a screen reader to follow",
-                  "Build it with hkcq-press: every PDF variant it writes is tagged.")
-        if not str(root.get("/Lang", "")).strip():
-            error("the PDF does not say its language (/Lang), so a screen reader cannot choose a voice")
-        if not bool(root.get("/ViewerPreferences", pikepdf.Dictionary()).get("/DisplayDocTitle", False)):
-            error("a reader is not told to show the document's title (DisplayDocTitle) instead of its file name")
-        with pdf.open_metadata() as metadata:
-            title = metadata.get("dc:title") or str(pdf.docinfo.get("/Title", ""))
-            claims = {key: metadata.get(key) for key in ("pdfuaid:part", "pdfaid:part", "pdfaid:conformance",
-                                                          "pdfxid:GTS_PDFXVersion")}
-        press = claims["pdfxid:GTS_PDFXVersion"] or str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
-        if not title.strip():
-            error("the PDF has no title")
-        if not claims["pdfuaid:part"] and not claims["pdfaid:part"] and not press:
-            error("the PDF claims no conformance: neither PDF/UA, PDF/A nor PDF/X markers in its metadata")
-        if claims["pdfaid:part"] and len(root.get("/OutputIntents", pikepdf.Array())) == 0:
-            error(f"the PDF claims PDF/A-{claims['pdfaid:part']} but has no output intent (colour profile)")
-        if press:
-            for message, page in _press_faults(pdf, press):
-                error(message, "A printer's preflight refuses it: build it again with hkcq-press "
-                      "--pdf-variant pdf/x-4 (and the printer's profile as print_profile).", page)
-        if "/Outlines" not in root or "/First" not in root.Outlines:
-            error("the PDF has no bookmarks (outline) to go to its articles")
-        # One problem per family and fault (a regular and a bold are one family), at its first page.
-        reported: set[str] = set()
-        for font, fault, hint in sorted(_font_faults(pdf, house_families(style)), key=lambda found: found[0].pages):
-            if fault not in reported:
-                reported.add(fault)
-                error(fault, hint, font.pages[0] if font.pages else None)
+        try:
+            _check_structure(pdf, style, error)
+        except (UnreadablePdf, pikepdf.PdfError, KeyError, TypeError, ValueError, AttributeError, IndexError) as why:
+            # Read as hkcq-press writes a PDF; any other shape is a finding, never a crash.
+            error(f"the PDF is not built as a PDF must be, so it cannot be checked: {str(why)[:200]}",
+                  "Build it again with hkcq-press; a file changed by another program is not the edition it built.")
     return problems
+
+
+def _check_structure(pdf: pikepdf.Pdf, style: HouseStyle, error: Callable[..., None]) -> None:
+    """What a screen reader, an archive and a printer need, read with the types a PDF
+    must have (`UnreadablePdf` where it has others)."""
+    root = pdf.Root
+    structure = root.get("/StructTreeRoot")
+    marked = _dictionary(root.get("/MarkInfo")).get("/Marked", False)
+    if structure is not None:
+        structure = _dictionary(structure)
+    if structure is None or not bool(marked) or len(structure.get("/K", pikepdf.Array())) == 0:
+        error("the PDF is not tagged: it has no structure for a screen reader to follow",
+              "Build it with hkcq-press: every PDF variant it writes is tagged.")
+    if not str(root.get("/Lang", "")).strip():
+        error("the PDF does not say its language (/Lang), so a screen reader cannot choose a voice")
+    if not bool(root.get("/ViewerPreferences", pikepdf.Dictionary()).get("/DisplayDocTitle", False)):
+        error("a reader is not told to show the document's title (DisplayDocTitle) instead of its file name")
+    with pdf.open_metadata() as metadata:
+        title = metadata.get("dc:title") or str(pdf.docinfo.get("/Title", ""))
+        claims = {key: metadata.get(key) for key in ("pdfuaid:part", "pdfaid:part", "pdfaid:conformance",
+                                                      "pdfxid:GTS_PDFXVersion")}
+    press = claims["pdfxid:GTS_PDFXVersion"] or str(pdf.docinfo.get("/GTS_PDFXVersion", ""))
+    if not title.strip():
+        error("the PDF has no title")
+    if not claims["pdfuaid:part"] and not claims["pdfaid:part"] and not press:
+        error("the PDF claims no conformance: neither PDF/UA, PDF/A nor PDF/X markers in its metadata")
+    if claims["pdfaid:part"] and len(root.get("/OutputIntents", pikepdf.Array())) == 0:
+        error(f"the PDF claims PDF/A-{claims['pdfaid:part']} but has no output intent (colour profile)")
+    if press:
+        for message, page in _press_faults(pdf, press):
+            error(message, "A printer's preflight refuses it: build it again with hkcq-press "
+                  "--pdf-variant pdf/x-4 (and the printer's profile as print_profile).", page)
+    if "/Outlines" not in root or "/First" not in _dictionary(root.Outlines):
+        error("the PDF has no bookmarks (outline) to go to its articles")
+    # One problem per family and fault (a regular and a bold are one family), at its first page.
+    reported: set[str] = set()
+    for font, fault, hint in sorted(_font_faults(pdf, house_families(style)), key=lambda found: found[0].pages):
+        if fault not in reported:
+            reported.add(fault)
+            error(fault, hint, font.pages[0] if font.pages else None)
