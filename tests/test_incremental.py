@@ -152,6 +152,47 @@ def test_an_unreadable_record_means_a_rebuild(project: Path) -> None:
     assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
 
 
+def _reshaped(record: dict, how: str) -> object:
+    if how == "a list":
+        return [record]
+    if how == "no format":
+        return {key: value for key, value in record.items() if key != "format"}
+    if how == "a later format":
+        return {**record, "format": record["format"] + 1}
+    if how == "editions a list":
+        return {**record, "editions": list(record["editions"])}
+    if how == "an entry's files a list":
+        return {**record, "editions": {manuscript: {kind: {**entry, "files": list(entry["files"])}
+                                                    for kind, entry in kinds.items()}
+                                       for manuscript, kinds in record["editions"].items()}}
+    if how == "an entry without its detail":
+        return {**record, "editions": {manuscript: {kind: {"inputs": entry["inputs"], "files": entry["files"]}
+                                                    for kind, entry in kinds.items()}
+                                       for manuscript, kinds in record["editions"].items()}}
+    assert how == "a file's stamp a number"
+    return {**record, "files": {path: 7 for path in record["files"]}}
+
+
+@pytest.mark.parametrize("how", ["a list", "no format", "a later format", "editions a list", "an entry's files a list",
+                                 "an entry without its detail", "a file's stamp a number"])
+def test_a_record_of_another_shape_or_format_is_no_record(project: Path, how: str) -> None:
+    """Valid JSON that no build of this version wrote: the editions are built again, and
+    the record rewritten, never an internal error."""
+    import json
+
+    record = project / "dist" / ".hkcq-press.json"
+    saved = json.loads(record.read_text(encoding="utf-8"))
+    record.write_text(json.dumps(_reshaped(saved, how)), encoding="utf-8")
+    result = run_cli("build", cwd=project)
+    assert result.returncode == 0, result.stderr
+    if how == "a file's stamp a number":  # the editions' own entries still stand: only the inputs are read again
+        assert rebuilt(result) == {str(PDF): False, str(EPUB): False}
+    else:
+        assert rebuilt(result) == {str(PDF): True, str(EPUB): True}
+    assert json.loads(record.read_text(encoding="utf-8"))["format"] == saved["format"]
+    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
+
+
 # --- The kept print HTML ----------------------------------------------------------------------
 
 

@@ -31,6 +31,8 @@ from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
 from hkcq_press.style.house import HouseStyle
 
 STATE_FILE = ".hkcq-press.json"
+RECORD_FORMAT = 1
+"""The build record's layout: raised when it changes, so an older record is read as none."""
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "hkcq-press"
 _REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -210,6 +212,17 @@ def _files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
 
 
+def _recorded(entry: object) -> Recorded | None:
+    """An edition's entry as a build writes it, else None."""
+    if not isinstance(entry, dict):
+        return None
+    inputs, files, detail = entry.get("inputs"), entry.get("files"), entry.get("detail")
+    if not (isinstance(inputs, str) and isinstance(detail, str) and isinstance(files, dict)
+            and all(isinstance(name, str) and isinstance(sha, str) for name, sha in files.items())):
+        return None
+    return Recorded(inputs, dict(files), detail)
+
+
 class BuildRecord:
     """The output folder's record of what each manuscript's editions were built from."""
 
@@ -217,19 +230,30 @@ class BuildRecord:
         self.path = out_dir / STATE_FILE
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
-            self.entries: dict[str, dict[str, dict]] = dict(saved["editions"])
-            known = dict(saved["files"])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.entries, known = {}, {}
-        self.digests = FileDigests(known)
+        except (OSError, ValueError):
+            saved = None
+        # A record of another format, or of a shape no build writes, is no record: the
+        # editions are built again, never trusted on what cannot be read.
+        if not isinstance(saved, dict) or saved.get("format") != RECORD_FORMAT:
+            saved = {}
+        editions, files = saved.get("editions"), saved.get("files")
+        self.entries: dict[str, dict[str, Recorded]] = {
+            manuscript: {kind: recorded for kind, entry in kinds.items() if (recorded := _recorded(entry))}
+            for manuscript, kinds in (editions.items() if isinstance(editions, dict) else ())
+            if isinstance(kinds, dict)
+        }
+        self.digests = FileDigests({
+            path: stamp for path, stamp in (files.items() if isinstance(files, dict) else ())
+            if isinstance(stamp, list) and len(stamp) == 4 and all(isinstance(part, int) for part in stamp[:3])
+            and isinstance(stamp[3], str)
+        })
         """The input files' digests, trusted by their stat data (see `FileDigests`)."""
 
     def up_to_date(self, manuscript_dir: Path, kind: str, inputs: str) -> Recorded | None:
         """The record of `kind`, if it was built from `inputs` and its files are intact."""
-        entry = self.entries.get(str(manuscript_dir.resolve()), {}).get(kind)
-        if not isinstance(entry, dict) or entry.get("inputs") != inputs:
+        recorded = self.entries.get(str(manuscript_dir.resolve()), {}).get(kind)
+        if recorded is None or recorded.inputs != inputs:
             return None
-        recorded = Recorded(entry["inputs"], dict(entry["files"]), entry["detail"])
         for name, sha in recorded.files.items():
             path = self.path.parent / name
             if not path.is_file() or file_digest(path) != sha:
@@ -237,8 +261,7 @@ class BuildRecord:
         return recorded
 
     def record(self, manuscript_dir: Path, kind: str, recorded: Recorded) -> None:
-        entry = {"inputs": recorded.inputs, "files": recorded.files, "detail": recorded.detail}
-        self.entries.setdefault(str(manuscript_dir.resolve()), {})[kind] = entry
+        self.entries.setdefault(str(manuscript_dir.resolve()), {})[kind] = recorded
 
     def save(self) -> None:
         """Replace the record file atomically, so a reader never sees half of it."""
@@ -246,6 +269,12 @@ class BuildRecord:
             prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-state.", suffix=".tmp", dir=self.path.parent
         )
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"editions": self.entries, "files": self.digests.to_keep()}, stream, indent=1, sort_keys=True)
+            editions = {
+                manuscript: {kind: {"inputs": recorded.inputs, "files": recorded.files, "detail": recorded.detail}
+                             for kind, recorded in kinds.items()}
+                for manuscript, kinds in self.entries.items()
+            }
+            json.dump({"format": RECORD_FORMAT, "editions": editions, "files": self.digests.to_keep()}, stream,
+                      indent=1, sort_keys=True)
         os.chmod(temporary, 0o644)
         os.replace(temporary, self.path)
