@@ -415,3 +415,47 @@ def test_any_css_that_names_a_file_however_written_is_caught(  # type: ignore[no
     else:
         found = [reference.url for reference in references(f"p {{ {declaration} }}")]
     assert address in found, (declaration, found)
+
+
+@pytest.mark.parametrize("named", ["/etc/passwd", "../../../../etc/passwd", "partials/nowhere.html"])
+def test_a_layout_that_names_what_is_not_a_layout_is_refused_at_its_own_line(project: Path, named: str) -> None:
+    """The error is the including layout's, at its line: never a file outside named as the place."""
+    partials = project / "styles" / "partials"
+    partials.mkdir(parents=True, exist_ok=True)
+    shipped = (ROOT / "src" / "hkcq_press" / "layouts" / "partials" / "credit.html").read_text(encoding="utf-8")
+    (partials / "credit.html").write_text(f"{{# the desk's credit #}}\n{{% include '{named}' %}}\n{shipped}",
+                                          encoding="utf-8")
+    for command in ("check", "build"):  # check refuses what the build would
+        result = run_cli(command, cwd=project)
+        assert result.returncode == 1, result.stderr
+        assert (f"styles/partials/credit.html:2: error: the layout names `{named}`, which is not a layout of the "
+                "house style") in result.stderr
+        assert "root:" not in result.stderr and not re.search(r"^/etc/passwd", result.stderr, re.M)
+        assert "internal error" not in result.stderr
+    assert not (project / "dist").exists()
+
+
+def test_a_layout_linked_to_a_file_elsewhere_is_refused_and_never_printed(project: Path) -> None:
+    """Jinja2 follows links: a layout that is a link to a file outside the house style
+    (/etc/hostname, say) would print that file in the edition."""
+    partials = project / "styles" / "partials"
+    partials.mkdir(parents=True, exist_ok=True)
+    secret = project / "elsewhere" / "secret.html"
+    secret.parent.mkdir()
+    secret.write_text("Zq7-private-words", encoding="utf-8")
+    (partials / "credit.html").symlink_to(secret)
+    for command in ("check", "build"):
+        result = run_cli(command, cwd=project)
+        assert result.returncode == 1, result.stderr
+        assert f"credit.html: error: `credit.html` is not a file of the house style (it is {secret})" in result.stderr
+        assert "Zq7-private-words" not in result.stderr and "internal error" not in result.stderr
+    assert not (project / "dist").exists()
+
+
+def test_a_layout_that_cannot_be_parsed_is_refused_by_check_at_its_line(project: Path) -> None:
+    partials = project / "styles" / "partials"
+    partials.mkdir(parents=True, exist_ok=True)
+    (partials / "credit.html").write_text("<p>\n{% if %}\n</p>\n", encoding="utf-8")
+    result = run_cli("check", cwd=project)
+    assert result.returncode == 1
+    assert "styles/partials/credit.html:2: error: layout error: " in result.stderr

@@ -109,9 +109,16 @@ def _read(
     style: HouseStyle, manuscript_dir: Path, limits: Limits, on_article: Callable[[int, int], None] | None = None,
 ) -> tuple[Edition, list[Problem]]:
     """The manuscript read and checked against the house style, and the style's
-    stylesheets checked: what `check`, `fit` and a build all do first."""
+    stylesheets and layouts checked: what `check`, `fit` and a build all do first."""
     edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style), on_article)
-    check_stylesheets(style)
+    problems = []
+    for checked in (check_stylesheets, HouseStyle.check_layouts):
+        try:
+            checked(style)
+        except ManuscriptError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ManuscriptError(problems)
     return edition, list(warnings)
 
 

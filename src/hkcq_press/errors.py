@@ -6,6 +6,7 @@ the file and line; the CLI is the only place that prints them or exits.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -57,15 +58,18 @@ def _safe(text: str) -> str:
 
 
 def _display_path(path: Path) -> str:
-    """Paths relative to the working directory when they are under it: shorter to read."""
-    try:
+    """Paths relative to the working directory when they are under it: shorter to read.
+    The file's own name is never followed as a link: a problem with a link is shown at
+    the link, where the desk made it, not at what it points to."""
+    absolute = Path(os.path.abspath(path))
+    for folders_resolved in (False, True):
         try:
-            absolute = path.resolve()
-        except RuntimeError:  # a loop of links, which is what the problem may be about
-            absolute = path.absolute()
-        return str(absolute.relative_to(Path.cwd().resolve()))
-    except (OSError, ValueError):
-        return str(path)
+            if folders_resolved:
+                return str((absolute.parent.resolve() / absolute.name).relative_to(Path.cwd().resolve()))
+            return str(absolute.relative_to(Path.cwd()))
+        except (OSError, ValueError, RuntimeError):  # elsewhere, or a loop of links
+            continue
+    return str(path)
 
 
 class Stopped(BaseException):

@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from jinja2 import (
+    nodes,
     FileSystemBytecodeCache,
     ChoiceLoader,
     FileSystemLoader,
@@ -22,12 +23,51 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it.token import Token
 
 from hkcq_press.errors import ManuscriptError, Problem
 
 PACKAGE_LAYOUTS = Path(__file__).resolve().parent.parent / "layouts"
+LAYOUT_SUFFIXES = (".html", ".xhtml", ".svg")
+"""The house style's files that are layouts (rendered by Jinja2), not stylesheets or fonts."""
+LAYOUT_NAMES_HINT = ("A layout can include or extend only the house style's layouts, by their names under "
+                     "styles/ (such as partials/credit.html).")
+
+
+def confined_to(folders: tuple[Path, ...], path: Path, referrer: Path, line: int | None) -> Path:
+    """`path` with links followed, if it is a regular file inside one of `folders`;
+    otherwise a located error: nothing outside the house style reaches an edition, and
+    nothing of a file refused is ever shown."""
+    resolved = path.resolve()
+    if not resolved.exists():
+        problem = f"`{path.name}` does not exist (looked for {resolved})"
+    elif not any(resolved.is_relative_to(folder.resolve()) for folder in folders):
+        problem = f"`{path.name}` is not a file of the house style (it is {resolved})"
+    elif not resolved.is_file():
+        problem = f"`{path.name}` is not a regular file"
+    else:
+        return resolved
+    raise ManuscriptError([Problem(
+        referrer, line, problem,
+        "Keep the house style's files inside its folder, as regular files, not links to files elsewhere; "
+        "a file is named relative to the one that names it.",
+    )])
+
+
+class ConfinedLoader(FileSystemLoader):
+    """Jinja2's file loader, refusing a layout that is a link to a file outside its folder
+    before reading it (Jinja2 follows links)."""
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            candidate = Path(folder, *pieces)
+            if candidate.is_file() or candidate.is_symlink():
+                confined_to((Path(folder),), candidate, candidate, None)
+                break
+        return super().get_source(environment, template)
 
 
 class LayoutSandbox(ImmutableSandboxedEnvironment):
@@ -54,8 +94,8 @@ class HouseStyle:
         # private attributes, Python's internals or the files and commands behind them.
         self.environment = LayoutSandbox(
             loader=ChoiceLoader([
-                FileSystemLoader([str(directory) for directory in self.directories]),
-                PrefixLoader({"default": FileSystemLoader(str(PACKAGE_LAYOUTS))}),
+                ConfinedLoader([str(directory) for directory in self.directories]),
+                PrefixLoader({"default": ConfinedLoader(str(PACKAGE_LAYOUTS))}),
             ]),
             autoescape=True,
             undefined=StrictUndefined,
@@ -87,6 +127,60 @@ class HouseStyle:
             self._block_layouts[key] = self.environment.select_template(names).name or names[-1]
         return self._block_layouts[key]
 
+    def check_layouts(self) -> None:
+        """The project's own layouts read as rendering reads them, before anything is
+        rendered: each a file of the house style, parsed, and every layout it names by
+        its name one that exists. What a build would refuse, `check` refuses too."""
+        problems: list[Problem] = []
+        for folder in self.directories:
+            if folder == PACKAGE_LAYOUTS:
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.suffix not in LAYOUT_SUFFIXES or not (path.is_file() or path.is_symlink()):
+                    continue
+                try:
+                    confined_to((folder,), path, path, None)
+                    name = path.relative_to(folder).as_posix()
+                    tree = self.environment.parse(path.read_text(encoding="utf-8"), name, str(path))
+                except ManuscriptError as error:
+                    problems.extend(error.problems)
+                    continue
+                except TemplateSyntaxError as error:
+                    problems.append(Problem(path, error.lineno, f"layout error: {error.message}"))
+                    continue
+                except UnicodeDecodeError:
+                    problems.append(Problem(path, None, "the layout is not UTF-8 text",
+                                            "Save it as UTF-8 in your editor."))
+                    continue
+                problems.extend(self._unknown_layouts(tree, path))
+        if problems:
+            raise ManuscriptError(problems)
+
+    def _unknown_layouts(self, tree: nodes.Template, path: Path) -> list[Problem]:
+        """Each layout `tree` includes, extends or imports by name that does not exist."""
+        problems = []
+        for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+            if getattr(node, "ignore_missing", False):
+                continue
+            named = node.template
+            names = [item.value for item in named.items] if isinstance(named, (nodes.List, nodes.Tuple)) \
+                else [named.value] if isinstance(named, nodes.Const) else []
+            if not all(isinstance(name, str) for name in names):
+                continue
+            if names and not any(self._exists(name) for name in names):
+                problems.append(Problem(
+                    path, node.lineno, f"the layout names `{names[0]}`, which is not a layout of the house style",
+                    LAYOUT_NAMES_HINT,
+                ))
+        return problems
+
+    def _exists(self, name: str) -> bool:
+        try:
+            self.environment.loader.get_source(self.environment, name)  # type: ignore[union-attr]
+        except TemplateNotFound:
+            return False
+        return True
+
     def find(self, name: str) -> Path:
         """The file that serves `name`: the project's if it has one, else the default."""
         for directory in self.directories:
@@ -102,8 +196,15 @@ class HouseStyle:
         try:
             return self.environment.get_template(template).render(**context)
         except TemplateNotFound as error:
+            if error.name == template:
+                raise ManuscriptError([Problem(
+                    self.directories[0] / template, None, f"the layout `{template}` does not exist",
+                )]) from error
+            # A layout named another that is not one: the fault is in the one that named it.
+            path, line = _template_location(template)
             raise ManuscriptError([Problem(
-                self.directories[0] / str(error.name), None, f"the layout `{error.name}` does not exist",
+                path, line, f"the layout names `{error.name}`, which is not a layout of the house style",
+                LAYOUT_NAMES_HINT,
             )]) from error
         except TemplateSyntaxError as error:
             raise ManuscriptError([Problem(

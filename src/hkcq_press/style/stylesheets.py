@@ -15,7 +15,7 @@ from pathlib import Path
 from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.profiles import DEFAULT_PROFILE, profile_problem
 from hkcq_press.reader.cssreferences import references
-from hkcq_press.style.house import HouseStyle
+from hkcq_press.style.house import HouseStyle, confined_to
 
 FONTS_STYLESHEET = "fonts.css"
 STYLESHEETS = {
@@ -29,21 +29,8 @@ is the print edition in a PDF/X variant: its colours in the printer's CMYK."""
 
 def confined(style: HouseStyle, path: Path, referrer: Path, line: int | None) -> Path:
     """`path` with links followed, if it is a regular file inside the style folders;
-    otherwise a located error: nothing outside the house style reaches an edition."""
-    resolved = path.resolve()
-    if not resolved.exists():
-        problem = f"`{path.name}` does not exist (looked for {resolved})"
-    elif not any(resolved.is_relative_to(folder.resolve()) for folder in style.directories):
-        problem = f"`{path.name}` is not a file of the house style (it is {resolved})"
-    elif not resolved.is_file():
-        problem = f"`{path.name}` is not a regular file"
-    else:
-        return resolved
-    raise ManuscriptError([Problem(
-        referrer, line, problem,
-        "Keep the house style's files inside its folder, as regular files, not links to files elsewhere; "
-        "a file is named relative to the stylesheet that names it.",
-    )])
+    otherwise a located error (`house.confined_to`)."""
+    return confined_to(style.directories, path, referrer, line)
 
 
 def check_stylesheets(style: HouseStyle) -> None:
