@@ -463,6 +463,51 @@ def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: P
     assert temporary_files(scratch) == []
 
 
+@pytest.mark.parametrize("limit_kb", [20, 100, 190])
+def test_files_the_machine_refuses_to_grow_stop_the_build_with_one_message(project: Path, limit_kb: int) -> None:
+    """A real refusal to write, as a full disk gives one: the process may write no file
+    larger than the limit (the PDF is about 32 KB, the EPUB 160 KB). One located error,
+    no warning or traceback after it, the previous editions and their record as they were."""
+    import resource
+
+    assert run_cli("build", cwd=project).returncode == 0
+    before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_kb * 1024, limit_kb * 1024))
+
+    result = subprocess.run([sys.executable, "-m", "hkcq_press", "build", "--force"], cwd=project,
+                            capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("dist: error: the editions cannot be written: file too large\n")
+    assert len(result.stderr.splitlines()) == 3, result.stderr  # the error, its hint, the count
+    assert {path.name: path.read_bytes() for path in (project / "dist").iterdir()} == before
+
+
+def test_a_record_that_cannot_be_written_stops_the_build_before_any_edition_is_replaced(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The record is staged with the editions and moved into place with them."""
+    import errno
+
+    from hkcq_press.cli import main
+    from hkcq_press.freshness import BuildRecord
+
+    monkeypatch.chdir(project)
+    assert main(["build"]) == 0
+    before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
+    capsys.readouterr()
+
+    def full(self, path):  # noqa: ANN001, ARG001
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(BuildRecord, "write", full)
+    assert main(["build", "--force", "--jobs", "1"]) == 1
+    assert "dist: error: the editions cannot be written: no space left on device" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in (project / "dist").iterdir()} == before
+
+
 @pytest.mark.parametrize("failure", ["disk full", "read-only folder"])
 def test_an_output_the_machine_cannot_store_is_a_clear_error_and_the_old_editions_stay(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failure: str,

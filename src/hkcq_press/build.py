@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.style.fonts import repertoire
-from hkcq_press.freshness import BuildRecord, FileDigests, Recorded, input_digests, layout_digest
+from hkcq_press.freshness import STATE_FILE, BuildRecord, FileDigests, Recorded, input_digests, layout_digest
 from hkcq_press.style.hyphenation import hyphenation_exceptions
 from hkcq_press.reader.edition import load_edition
 from hkcq_press.reader.files import DEFAULT_LIMITS, Limits
@@ -247,14 +247,7 @@ def build(
     result = BuildResult(None)
     stale = tuple(kind for kind in formats if kind not in fresh)
     if stale:
-        _build_stale(job, stale, result)
-        for kind in stale:
-            files = [output for output in result.outputs if output.format in MADE_WITH[kind]]
-            record.record(manuscript_dir, kind, Recorded(
-                inputs[kind], {output.path.name: file_digest(output.path) for output in files},
-                next(output.detail for output in files if output.format == kind),
-            ))
-        record.save()
+        _build_stale(job, stale, result, record, inputs)
     elif record.digests.learned:
         record.save()  # the next build trusts these files by their stat data instead of reading them
     for kind, recorded in fresh.items():
@@ -321,7 +314,12 @@ def _store(job: _Job, edition: Edition) -> Store | None:
     return job.printer.store(edition, job.out_dir, job.manuscript_dir, made_with)
 
 
-def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) -> None:
+def _build_stale(
+    job: _Job, formats: tuple[Format, ...], result: BuildResult, record: BuildRecord, inputs: dict[str, str],
+) -> None:
+    """Build `formats` into the output folder, with the record of what they were built
+    from: staged together, moved into place together, so a disk that fills up stops the
+    build before any file is replaced."""
     progress, style = job.progress, job.style
     edition, warnings = _read(style, job.manuscript_dir, job.limits, progress.article if progress else None)
     result.edition = edition
@@ -358,6 +356,11 @@ def _build_stale(job: _Job, formats: tuple[Format, ...], result: BuildResult) ->
         if job.verify:
             finals = {path: job.out_dir / f"{edition.slug}.{kind}" for kind, path in staged.items()}
             _verify_in_place(job, list(staged.values()), result, finals)
+        for kind in formats:
+            record.record(job.manuscript_dir, kind, Recorded(inputs[kind], {
+                f"{edition.slug}.{made}": file_digest(staged[made]) for made in MADE_WITH[kind] if made in staged
+            }, details[kind]))
+        record.write(staging.stage(STATE_FILE))
         staging.commit()
     for kind in staged:
         result.outputs.append(Output(kind, job.out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))

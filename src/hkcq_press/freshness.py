@@ -264,11 +264,23 @@ class BuildRecord:
         self.entries.setdefault(str(manuscript_dir.resolve()), {})[kind] = recorded
 
     def save(self) -> None:
-        """Replace the record file atomically, so a reader never sees half of it."""
+        """Replace the record file atomically, so a reader never sees half of it. Used
+        where no edition is written (what the record learned of the inputs): a record
+        that cannot be saved then costs the next build a reading, never this one."""
         handle, temporary = tempfile.mkstemp(
             prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-state.", suffix=".tmp", dir=self.path.parent
         )
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        os.close(handle)
+        try:
+            self.write(Path(temporary))
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, self.path)
+        except OSError:
+            Path(temporary).unlink(missing_ok=True)
+
+    def write(self, path: Path) -> None:
+        """The record, written to `path` (a build's staged file, moved into place with the editions)."""
+        with path.open("w", encoding="utf-8") as stream:
             editions = {
                 manuscript: {kind: {"inputs": recorded.inputs, "files": recorded.files, "detail": recorded.detail}
                              for kind, recorded in kinds.items()}
@@ -276,5 +288,3 @@ class BuildRecord:
             }
             json.dump({"format": RECORD_FORMAT, "editions": editions, "files": self.digests.to_keep()}, stream,
                       indent=1, sort_keys=True)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, self.path)

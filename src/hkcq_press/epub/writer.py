@@ -7,6 +7,7 @@ metadata, and an archive rewritten so the same manuscript gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import textwrap
@@ -148,7 +149,17 @@ def write_epub(
     ]
     modified = modification_time()
     options = {"mtime": modified, "raise_exceptions": True, "epub2_guide": False}
-    epub.write_epub(str(target), book, options)
+    # ebooklib's `write_epub` as it is, but its archive closed however writing ends: on a
+    # full disk it warned, and left the archive to fail again as the program exited.
+    writer = epub.EpubWriter(str(target), book, options)
+    writer.process()
+    try:
+        writer.write()
+    finally:
+        archive = getattr(writer, "out", None)
+        if archive is not None and archive.fp is not None:
+            with contextlib.suppress(OSError):  # the error that stopped the writing is the one told
+                archive.close()
     _finish_archive(target, modified, edition.language)
     return EpubResult(documents=len(documents))
 
