@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -493,3 +494,56 @@ def test_the_first_change_is_the_first_page_whose_text_differs() -> None:
     assert first_change(pages("a", "b", "c"), pages("a", "B", "c")) == 2
     assert first_change(pages("a", "b"), pages("a", "b", "c")) == 3
     assert first_change(pages("a", "b", "c"), pages("a", "b")) is None  # fewer pages: nothing new to show
+
+
+def test_a_flood_of_connections_costs_refusals_never_threads_or_bug_reports(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """400 connections that say nothing: a fixed pool answers, the rest wait or are
+    refused; each silent one is let go after the read time-out; then a page is served."""
+    monkeypatch.setattr(PreviewRequest, "timeout", 1)
+    preview = Preview(project / "manuscript", None, DEFAULT_LIMITS, HOUSE_PRINT_OPTIONS, tmp_path / "private")
+    preview.rebuild()
+    failures: list[str] = []
+    server = PreviewServer(("127.0.0.1", 0), preview, failures.append)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    threads_before = threading.active_count()
+    silent = []
+    try:
+        for _ in range(400):
+            silent.append(socket.create_connection(server.server_address[:2], timeout=10))
+        time.sleep(0.5)  # every one accepted by now
+        assert threading.active_count() <= threads_before  # the pool was started with the server
+        silent[0].settimeout(10)
+        assert silent[0].recv(1) == b"", "a connection that says nothing is closed after the time-out"
+        status, _, page = fetch(server.url)
+        assert status == 200 and b"Print edition" in page
+    finally:
+        for connection in silent:
+            connection.close()
+        preview.close()
+        server.shutdown()
+        server.server_close()
+    assert failures == []
+
+
+def test_many_tabs_of_one_browser_follow_every_save(served: tuple[Preview, str]) -> None:
+    """Nine tabs: one event stream among them (a browser keeps six connections to a
+    server), each tab told of the build and reloaded."""
+    preview, url = served
+    article = preview.manuscript_dir / "articles" / "first-story.md"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path())
+        context = browser.new_context()
+        tabs = [context.new_page() for _ in range(9)]
+        for number, tab in enumerate(tabs):
+            tab.goto(url + ("print" if number % 2 else ""))
+            expect(tab.get_by_role("status")).to_contain_text("Built at")
+        article.write_text(article.read_text(encoding="utf-8").replace("Your headline here", "Ferries resume"),
+                           encoding="utf-8")
+        preview.rebuild()
+        for number, tab in enumerate(tabs):
+            shown = tab.locator("#page-1 pre") if number % 2 else tab.get_by_role("link", name=re.compile("Ferries"))
+            expect(shown).to_contain_text("Ferries resume", timeout=WAIT_MS)
+        browser.close()

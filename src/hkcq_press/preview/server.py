@@ -20,6 +20,7 @@ import ipaddress
 import json
 import mimetypes
 import posixpath
+import queue
 import re
 import shutil
 import sys
@@ -31,8 +32,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jinja2
@@ -311,9 +313,17 @@ class PreviewPages:
         return self.environment.loader.get_source(self.environment, "preview.css")[0].encode()
 
 
-class PreviewServer(ThreadingHTTPServer):
-    daemon_threads = True
-    """A reader's open event stream never keeps the preview from stopping."""
+class PreviewServer(HTTPServer):
+    """The preview's HTTP server: a fixed pool of workers, not a thread per connection,
+    so a flood of connections costs a refusal, never the machine's threads."""
+
+    request_queue_size = 128
+    """Connections the system holds before they are accepted: a browser opens several at
+    once, and every tab reconnects at once after a rebuild."""
+    WORKERS = 32
+    """Connections answered at once (a browser keeps six to a server, a few tabs' worth)."""
+    WAITING = 256
+    """Connections accepted and waiting for a worker; one more is closed at once."""
 
     def __init__(
         self, address: tuple[str, int], preview: Preview, on_failure: Callable[[str], None] = lambda _: None
@@ -321,6 +331,11 @@ class PreviewServer(ThreadingHTTPServer):
         self.preview = preview
         self.pages = PreviewPages()
         self.on_failure = on_failure
+        self._waiting: queue.Queue[tuple[Any, Any]] = queue.Queue(self.WAITING)
+        for number in range(self.WORKERS):
+            # Daemons, like the threads they replace: a client that keeps one waiting
+            # never keeps the preview from stopping.
+            threading.Thread(target=self._work, name=f"preview-{number}", daemon=True).start()
         try:
             super().__init__(address, PreviewRequest)
         except OSError as error:
@@ -330,6 +345,22 @@ class PreviewServer(ThreadingHTTPServer):
                     "or leave --port out for a free one"
                 ) from error
             raise PreviewError(f"cannot serve the preview on {address[0]}: {error.strerror}") from error
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        try:
+            self._waiting.put_nowait((request, client_address))
+        except queue.Full:
+            self.shutdown_request(request)  # more than the preview can hold: refused, not queued
+
+    def _work(self) -> None:
+        while True:
+            request, client_address = self._waiting.get()
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A page that went away mid-answer (a reload, a closed tab) is nothing to report;
@@ -367,6 +398,9 @@ class PreviewServer(ThreadingHTTPServer):
 
 class PreviewRequest(BaseHTTPRequestHandler):
     server: PreviewServer
+    timeout = 10
+    """Seconds a connection may keep a worker waiting for what it sends: a client that
+    opens one and says nothing is let go."""
     ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
         (re.compile(r"/"), "index"),
         (re.compile(r"/print"), "print_pages"),
