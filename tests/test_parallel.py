@@ -248,7 +248,7 @@ def test_the_command_line_lays_out_in_parts(tmp_path: Path) -> None:
     (whole_pdf,) = (tmp_path / "whole").glob("*.pdf")
     assert page_texts(joined_pdf) == page_texts(whole_pdf)
     refused = run_cli("pdf", "--jobs", "0", cwd=tmp_path)
-    assert refused.returncode == 2 and "must be 1 or more processes" in refused.stderr
+    assert refused.returncode == 2 and "'0' is not a number of processes, 1 or more" in refused.stderr
 
 
 def test_what_weasyprint_reports_is_reported_once_as_from_one_process(
