@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hkcq_press.commands.options import Options
+from hkcq_press.commands.options import Options, add_install_or_list
 from hkcq_press.errors import ExitStatus
 
 HELP = "install the house Chinese typefaces (Noto Serif HK, TC, SC), or list where they are"
+ACTIONS = ("install: fetch each from the npm registry, checked against its pinned digest; "
+           "list: where hkcq-press finds each")
 
 
 def add(commands: Any, options: Options) -> None:
-    parser = commands.add_parser("fonts", parents=[options.speaking], help=HELP, description=HELP)
-    parser.add_argument("action", choices=("install", "list"),
-                        help="install: fetch each from the npm registry, checked against its pinned digest; "
-                             "list: where hkcq-press finds each")
-    parser.set_defaults(run=run)
+    add_install_or_list(commands, options, "fonts", HELP, ACTIONS, run)
 
 
 def run(arguments: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hkcq_press.model.edition import PAGE_SIZES, PDF_VARIANTS
 from hkcq_press.project import MANUSCRIPT, OUTPUT, find_project, project_styles
@@ -75,6 +75,15 @@ def option_groups() -> Options:
                          help="also write the print HTML beside the PDF (<out>/<slug>.html), "
                               "to inspect the layout in a browser")
     return Options(reading, speaking, building, paging, printing, keeping)
+
+
+def add_install_or_list(
+    commands: Any, options: Options, name: str, summary: str, actions: str, run: Callable[[argparse.Namespace], int],
+) -> None:
+    """A command that installs what hkcq-press fetches (`fonts`, `validators`) or lists where it is."""
+    parser = commands.add_parser(name, parents=[options.speaking], help=summary, description=summary)
+    parser.add_argument("action", choices=("install", "list"), help=actions)
+    parser.set_defaults(run=run)
 
 
 def with_project(arguments: argparse.Namespace) -> None:

