@@ -447,9 +447,7 @@ def _processes_in(folder: Path) -> list[int]:
     return running
 
 
-def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: Path) -> None:
-    shutil.copytree(SAMPLE, tmp_path / "manuscript")
-    scratch = tmp_path / "tmp"
+def _dead_processes_folders(scratch: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     leftover = scratch / f"hkcq-press-{dead.stdout.strip()}-x1y2z3"
     (leftover / "weasyprint-abc").mkdir(parents=True)
@@ -458,8 +456,22 @@ def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: P
     preview = scratch / f"hkcq-press-{dead.stdout.strip()}-preview-q8r9"
     (preview / "editions").mkdir(parents=True)
     (preview / "editions" / "sample.pdf").write_bytes(b"%PDF-")
-    result = run_cli("pdf", cwd=tmp_path, env={"TMPDIR": str(scratch)})
+
+
+@pytest.mark.parametrize("command", ["pdf", "an up-to-date build", "check"])
+def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: Path, command: str) -> None:
+    """Whatever the next command is, and whether or not it builds anything."""
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    if command == "an up-to-date build":
+        assert run_cli("build", cwd=tmp_path, env={"TMPDIR": str(scratch)}).returncode == 0
+    _dead_processes_folders(scratch)
+    result = run_cli("build" if command == "an up-to-date build" else command, cwd=tmp_path,
+                     env={"TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr
+    if command == "an up-to-date build":
+        assert "up to date: " in result.stdout
     assert temporary_files(scratch) == []
 
 

@@ -20,7 +20,7 @@ from hkcq_press.reader.edition import load_edition
 from hkcq_press.reader.files import DEFAULT_LIMITS, Limits
 from hkcq_press.model.blocks import PullQuote, walk
 from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
-from hkcq_press.outputs import file_digest, remove_leftovers, scratch_folder, staged_outputs
+from hkcq_press.outputs import file_digest, remove_dead_scratch, remove_leftovers, scratch_folder, staged_outputs
 from hkcq_press.pdf.printing import HERE, Printer
 from hkcq_press.project import project_styles
 from hkcq_press.style.house import HouseStyle
@@ -93,6 +93,7 @@ def check(manuscript_dir: Path, styles_dir: Path | None = None, limits: Limits =
 
     Raises `ManuscriptError` listing every problem found.
     """
+    remove_dead_scratch()
     style = _house_style(manuscript_dir, styles_dir)
     edition, warnings = _read(style, manuscript_dir, limits)
     hyphenation_exceptions(style)  # read as the print edition reads it: a bad line is refused here too
@@ -233,6 +234,7 @@ def build(
         from hkcq_press.verify.editions import epub_validators
 
         validators = epub_validators()
+    remove_dead_scratch()
     if out_dir.is_dir():
         remove_leftovers(out_dir)
     record = BuildRecord(out_dir)

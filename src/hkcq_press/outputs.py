@@ -110,11 +110,7 @@ def scratch_folder() -> Iterator[Path]:
     the side, WeasyPrint's font files included: while it lasts, the process's
     temporary files are made in it (`tempfile.tempdir`), and it is removed however the
     build ends. Folders of builds whose process no longer runs are removed first."""
-    system = Path(tempfile.gettempdir())
-    for path in system.glob(f"{SCRATCH_PREFIX}*"):
-        match = _SCRATCH.match(path.name)
-        if match and path.is_dir() and not _running(int(match["pid"])):
-            shutil.rmtree(path, ignore_errors=True)
+    remove_dead_scratch()
     folder = process_folder()
     saved, tempfile.tempdir = tempfile.tempdir, str(folder)
     try:
@@ -138,6 +134,15 @@ def process_folder(purpose: str = "") -> Path:
     `purpose`, for whoever looks): the next build removes it if this process died
     before it could."""
     return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-{purpose}"))
+
+
+def remove_dead_scratch() -> None:
+    """Remove the scratch and preview folders of processes that no longer run (killed,
+    or their terminal closed): every build and check does, up to date or not."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        match = _SCRATCH.match(path.name)
+        if match and path.is_dir() and not _running(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def remove_leftovers(out_dir: Path) -> None:
