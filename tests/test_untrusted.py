@@ -252,6 +252,15 @@ def test_a_hyphenation_list_that_links_to_a_file_elsewhere_is_refused_without_pr
     assert not (project / "dist").exists()
 
 
+@pytest.mark.parametrize("command", ["check", "pdf"])
+def test_a_hyphenation_list_that_is_not_utf8_is_refused_at_its_line(project: Path, command: str) -> None:
+    (project / "styles" / "hyphenation.txt").write_bytes("bu-reau\ncaf\u00e9-ine\n".encode("latin-1"))
+    result = run_cli(command, cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "styles/hyphenation.txt:2: error: the line is not UTF-8 text" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 # --- The Chinese typefaces: fetched, checked against their pinned digests -------------------
 
 

@@ -90,7 +90,10 @@ def hyphenation_exceptions(style: HouseStyle) -> HyphenationExceptions:
             entry = line.split("#", 1)[0].strip()
             if not entry:
                 continue
-            if not _ENTRY.fullmatch(entry):
+            if "\ufffd" in entry:  # bytes that are not UTF-8, read as replacement characters
+                problems.append(Problem(path, number, "the line is not UTF-8 text",
+                                        "Save hyphenation.txt as UTF-8 in your editor."))
+            elif not _ENTRY.fullmatch(entry):
                 problems.append(Problem(
                     path, number, f"`{entry}` is not a word with its breaks",
                     "Write one word a line, its allowed breaks marked with `-`: `arbi-tra-tion`.",
