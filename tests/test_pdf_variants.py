@@ -3,6 +3,7 @@ for, and keeps the tags and the language so the archived edition stays accessibl
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -308,3 +309,94 @@ def test_a_print_resolution_out_of_range_is_refused_at_its_line(tmp_path: Path, 
     result = run_cli("check", cwd=tmp_path)
     assert result.returncode == 1
     assert f"manuscript/edition.yaml:{line}: error: `print_ppi: {written}` is not a resolution" in result.stderr
+
+
+# --- Pictures separated into the printer's CMYK ------------------------------------------------------
+
+
+def _pictures_as_shown(pdf_path: Path) -> list[tuple[int, int, float]]:
+    """Each picture as PDFium draws it: its page, colour space and mean brightness."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium
+    from PIL import ImageStat
+
+    document = pypdfium2.PdfDocument(pdf_path)
+    try:
+        shown = []
+        for number, page in enumerate(document, 1):
+            for image in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=8):
+                drawn = image.get_bitmap(render=True).to_pil().convert("RGB")
+                shown.append((number, image.get_metadata().colorspace, sum(ImageStat.Stat(drawn).mean) / 3))
+        return shown
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("variant", ["pdf/x-4", "pdf/x-1a"])
+def test_pictures_of_a_pdf_x_edition_are_separated_into_the_printers_cmyk(
+    press_week: tuple[Path, Path], tmp_path: Path, variant: str,
+) -> None:
+    """Each picture in DeviceCMYK, no soft mask; it looks as the RGB edition's does (PDFium
+    draws both: their mean brightness within 12 %); the preflight passes; the e-book keeps
+    the original picture."""
+    import pypdfium2.raw as pdfium
+
+    _, plain = press_week
+    out = tmp_path / "out"
+    result = run_cli("build", "--manuscript", str(DESKWEEK), "--out", str(out), "--pdf-variant", variant, cwd=tmp_path,
+                     env={"SOURCE_DATE_EPOCH": "1767571200"})
+    assert result.returncode == 0, result.stderr
+    (path,) = out.glob("*.pdf")
+    with pikepdf.open(path) as pdf:
+        images = {image.objgen: image for page in pdf.pages for image in page.get_images().values()}
+        assert images and all(str(image.ColorSpace) == "/DeviceCMYK" and "/SMask" not in image
+                              for image in images.values())
+    separated, original = _pictures_as_shown(path), _pictures_as_shown(next(plain.glob("*.pdf")))
+    assert [shown[:2] for shown in separated] == [(page, pdfium.FPDF_COLORSPACE_DEVICECMYK) for page, *_ in original]
+    assert [shown[1] for shown in original] == [pdfium.FPDF_COLORSPACE_DEVICERGB] * len(original)
+    for (_, _, cmyk), (_, _, rgb) in zip(separated, original, strict=True):
+        assert abs(cmyk - rgb) < 0.12 * 255, (cmyk, rgb)
+    assert check_pdf(path, path, HouseStyle(None)) == []
+    assert next(out.glob("*.epub")).read_bytes() == next(plain.glob("*.epub")).read_bytes()
+
+
+def test_the_preflight_finds_rgb_transparency_and_pictures_out_of_the_resolution_band(
+    press_week: tuple[Path, Path], tmp_path: Path,
+) -> None:
+    """A PDF/X file whose picture is RGB (as WeasyPrint writes one unseparated); one with a
+    graphics state at 50 % opacity, claiming PDF/X-1a; a picture at 600 ppi."""
+    press, plain = press_week
+    (good,) = press.glob("*.pdf")
+    with pikepdf.open(good) as pdf, pikepdf.open(next(plain.glob("*.pdf"))) as screen:
+        (rgb,) = {image.objgen: image for page in screen.pages for image in page.get_images().values()}.values()
+        for page in pdf.pages:
+            for name in list(page.get_images()):
+                page.Resources.XObject[name] = pdf.copy_foreign(rgb)
+        pdf.save(tmp_path / "rgb.pdf")
+    found = check_pdf(tmp_path / "rgb.pdf", Path("rgb.pdf"), HouseStyle(None))
+    assert [(problem.place, problem.message) for problem in found] == [
+        ("page 2", "a picture is in RGB, which a PDF/X file must not use: the printer's CMYK or grey")]
+
+    with pikepdf.open(good) as pdf:
+        with pdf.open_metadata() as metadata:
+            metadata["pdfxid:GTS_PDFXVersion"] = "PDF/X-1a:2003"
+        pdf.pages[0].Resources.ExtGState = pikepdf.Dictionary(Half=pikepdf.Dictionary(ca=0.5, CA=0.5))
+        pdf.save(tmp_path / "transparent.pdf")
+    found = check_pdf(tmp_path / "transparent.pdf", Path("transparent.pdf"), HouseStyle(None))
+    assert ("page 1", "the page uses transparency, which PDF/X-1a forbids") in [
+        (problem.place, problem.message) for problem in found]
+
+    from PIL import Image
+
+    copy = tmp_path / "fine-manuscript"
+    shutil.copytree(DESKWEEK, copy)
+    with Image.open(copy / "images" / "opera-house.jpg") as picture:  # 3000 pixels across an 85 mm column
+        picture.resize((3000, 2000)).save(copy / "images" / "opera-house.jpg", quality=90)
+    (copy / "edition.yaml").write_text((copy / "edition.yaml").read_text(encoding="utf-8") + "print_ppi: 600\n",
+                                       encoding="utf-8")
+    result = run_cli("pdf", "--manuscript", str(copy), "--out", str(tmp_path / "fine"), "--pdf-variant", "pdf/x-4",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = check_pdf(next((tmp_path / "fine").glob("*.pdf")), Path("fine.pdf"), HouseStyle(None))
+    assert [(problem.severity, problem.place) for problem in found] == [("warning", "page 2")]
+    assert re.fullmatch(r"a picture prints at \d+ ppi, more than the 450 ppi a press can use", found[0].message)

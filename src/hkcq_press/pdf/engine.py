@@ -42,6 +42,8 @@ class LayoutJob:
     variant: str
     scratch: str
     """The build's scratch folder, for whatever WeasyPrint writes on the side (its fonts)."""
+    press_profile: Path | None
+    """The printer's CMYK profile of a PDF/X edition, into which its pictures are separated."""
 
 
 class FiguresMoved(Exception):
@@ -120,7 +122,8 @@ def laid_out_whole(
                 raise moved
         return document
 
-    document, parsed, placement = placed_layout(job.html, confined_parser(job.base_url, job.roots), lay_out, records)
+    parse = confined_parser(job.base_url, job.roots, job.press_profile)
+    document, parsed, placement = placed_layout(job.html, parse, lay_out, records)
     starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
     return WholeLayout(document, placement, starts, low_resolution_pictures(job.edition, document),
                        measured_pages(document))
@@ -170,21 +173,37 @@ def low_resolution_pictures(edition: Edition, document: Any) -> list[Problem]:
     return list(warnings.values())
 
 
-def confined_parser(base_url: str, roots: tuple[Path, ...]) -> Callable[[str], Any]:
+def confined_parser(
+    base_url: str, roots: tuple[Path, ...], press_profile: Path | None = None,
+) -> Callable[[str], Any]:
     """WeasyPrint's parser of print HTML, whose fetcher opens only regular files under
-    `roots` (`_confined_fetcher`)."""
+    `roots` (`_confined_fetcher`), and gives pictures separated into `press_profile`'s
+    CMYK where there is one (`pictures.py`)."""
     # Imported here, not at the top: loading WeasyPrint costs more than half a second,
     # which `--help`, `check` and a command whose layout is in another process should not pay.
     import weasyprint
 
-    fetcher = _confined_fetcher(weasyprint.URLFetcher, roots)
+    fetcher = _confined_fetcher(weasyprint.URLFetcher, roots, press_profile)
     return lambda html: weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
 
 
-def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+def _confined_fetcher(base: type, roots: tuple[Path, ...], press_profile: Path | None):  # type: ignore[no-untyped-def]
     """A WeasyPrint fetcher that opens only regular files under `roots`: no network,
     no device, nothing outside the manuscript and the house style."""
+    from weasyprint.urls import URLFetcherResponse
+
+    from hkcq_press.pdf.pictures import Separator
+
+    class Separated(URLFetcherResponse):  # type: ignore[misc]
+        """A picture's separated bytes: with no file path, so WeasyPrint embeds these
+        bytes instead of reading the RGB file again when it writes the picture."""
+
+        @property
+        def path(self) -> None:
+            return None
+
     allowed = tuple(root.resolve() for root in roots)
+    separate = Separator(press_profile) if press_profile is not None else None
 
     class ConfinedFetcher(base):  # type: ignore[misc, valid-type]
         def fetch(self, url: str, headers: object = None):  # type: ignore[no-untyped-def]
@@ -196,10 +215,16 @@ def _confined_fetcher(base: type, roots: tuple[Path, ...]):  # type: ignore[no-u
                 raise ValueError(f"refused to read {path}: not a file of the manuscript or its styles")
             if not path.is_file():
                 raise ValueError(f"{path} does not exist or is not a regular file")
+            if separate is not None and path.suffix.lower() in PICTURE_SUFFIXES \
+                    and (separated := separate(path.read_bytes())) is not None:
+                return Separated(url, body=separated, headers={"Content-Type": "image/jpeg"})
             return super().fetch(url, headers)
 
     return ConfinedFetcher()
 
+
+PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff"})
+"""Raster pictures, separated for the press; an SVG is drawn by WeasyPrint in its own colours."""
 
 _LAID_OUT = re.compile(r"Step 5 - Creating layout - Page (\d+)")
 

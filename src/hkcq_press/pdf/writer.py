@@ -226,6 +226,7 @@ def laid_out(
         roots = (edition.source_dir, *style.directories, Path(fonts_dir))
         base_url = edition.source_dir.as_uri() + "/"
         variant = options.variant or edition.pdf_variant or DEFAULT_VARIANT
+        press = press_profile(style, edition.print_profile) if is_for_the_press(variant) else None
 
         def located(records: list[tuple[str, str]]) -> list[Problem]:
             return [
@@ -275,7 +276,7 @@ def laid_out(
             # The total number of pages counts only if a style prints it.
             prints_total = any(PRINTS_TOTAL.search(text) for text in plan.style_texts)
             with laid_out_in_parts(
-                edition, parts, render, base_url, roots, variant, printer.jobs, prints_total, on_page, kept,
+                edition, parts, render, base_url, roots, variant, press, printer.jobs, prints_total, on_page, kept,
                 plan.forking,
             ) as joined:
                 if joined is not None:
@@ -289,7 +290,7 @@ def laid_out(
         def moved_html(moved: Placement) -> str:
             return print_html(edition, style, options, faces, moved, inline=inline)
 
-        job = LayoutJob(html, base_url, roots, edition, variant, tempfile.gettempdir())
+        job = LayoutJob(html, base_url, roots, edition, variant, tempfile.gettempdir(), press)
         if plan.process is not None:
             whole = plan.process.lay_out(job, moved_html, on_page)
             keep_html(whole.placement, fonts)

@@ -282,6 +282,65 @@ def _press_faults(pdf: pikepdf.Pdf, claimed: str) -> Iterator[tuple[str, int | N
             yield "the page's boxes are out of order: its TrimBox must lie in its BleedBox, in its MediaBox", number
 
 
+LOWEST_PRESS_PPI, HIGHEST_PRESS_PPI = 150, 450
+"""The resolution band a printer's preflight checks pictures against: under it a
+picture prints soft; over it the file carries pixels no press can use."""
+
+
+def _picture_faults(pdf: pikepdf.Pdf, claimed: str) -> Iterator[tuple[str, str, int, str]]:
+    """What a printer's preflight finds in a PDF/X file's pictures and colours, at their
+    pages: RGB (PDF/X wants the printer's CMYK, or grey), transparency where the file
+    claims PDF/X-1a, and each picture's resolution at its printed size."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium
+
+    flattened = claimed.startswith("PDF/X-1")
+    rendered = pypdfium2.PdfDocument(pdf.filename)  # PDFium measures each picture at its printed size
+    try:
+        for number, page in enumerate(pdf.pages, 1):
+            content = _bounded_stream(pdf, page.obj)
+            if any(str(operator) in ("rg", "RG") for _, operator in pikepdf.parse_content_stream(content)):
+                yield ("a colour is set in RGB, which a PDF/X file must not use: the printer's CMYK or grey",
+                       "Write the house colours as device-cmyk() in the print stylesheet (press.css).", number, "error")
+            if flattened and _transparent(_dictionary(page.get("/Resources"))):
+                yield ("the page uses transparency, which PDF/X-1a forbids", "Build it as PDF/X-4, which keeps it.",
+                       number, "error")
+            for image in rendered[number - 1].get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=8):
+                shown = image.get_metadata()
+                if shown.colorspace in (pdfium.FPDF_COLORSPACE_DEVICERGB, pdfium.FPDF_COLORSPACE_CALRGB):
+                    yield ("a picture is in RGB, which a PDF/X file must not use: the printer's CMYK or grey",
+                           "Build it with hkcq-press, which separates pictures into the output intent's CMYK.",
+                           number, "error")
+                ppi = round(min(shown.horizontal_dpi, shown.vertical_dpi))
+                if 0 < ppi < LOWEST_PRESS_PPI:
+                    yield (f"a picture prints at {ppi} ppi, under the {LOWEST_PRESS_PPI} ppi a press needs: it will "
+                           "look soft", "Use a larger original.", number, "warning")
+                elif ppi > HIGHEST_PRESS_PPI:
+                    yield (f"a picture prints at {ppi} ppi, more than the {HIGHEST_PRESS_PPI} ppi a press can use",
+                           "Set print_ppi (300 suits most presses) so pictures are resampled.", number, "warning")
+    finally:
+        rendered.close()
+
+
+def _transparent(resources: pikepdf.Dictionary, seen: frozenset[tuple[int, int]] = frozenset()) -> bool:
+    """Whether the resources (and the forms they draw) use transparency: a graphics
+    state with an opacity under 1 or a soft mask, or a picture with a soft mask."""
+    for state in _dictionary(resources.get("/ExtGState")).values():
+        state = _dictionary(state)
+        if any(float(state.get(key, 1)) < 1 for key in ("/CA", "/ca")) \
+                or str(state.get("/SMask", "/None")) != "/None":
+            return True
+    for xobject in _dictionary(resources.get("/XObject")).values():
+        if not isinstance(xobject, pikepdf.Stream) or xobject.objgen in seen:
+            continue
+        if xobject.get("/Subtype") == "/Image" and "/SMask" in xobject:
+            return True
+        if xobject.get("/Subtype") == "/Form" and (
+                "/Group" in xobject or _transparent(_dictionary(xobject.get("/Resources")), seen | {xobject.objgen})):
+            return True
+    return False
+
+
 def _inside(inner: list[float], outer: list[float]) -> bool:
     tolerance = 0.01
     return (inner[0] >= outer[0] - tolerance and inner[1] >= outer[1] - tolerance
@@ -292,8 +351,9 @@ def check_pdf(pdf_path: Path, shown_as: Path, style: HouseStyle) -> list[Problem
     """Everything wrong with a print edition, each at its page where it has one."""
     problems: list[Problem] = []
 
-    def error(message: str, hint: str = "", page: int | None = None) -> None:
-        problems.append(Problem(shown_as, None, message, hint, place=f"page {page}" if page else ""))
+    def error(message: str, hint: str = "", page: int | None = None, severity: str = "error") -> None:
+        problems.append(Problem(shown_as, None, message, hint, severity,  # type: ignore[arg-type]
+                                place=f"page {page}" if page else ""))
 
     try:
         pdf = pikepdf.open(pdf_path)
@@ -339,6 +399,8 @@ def _check_structure(pdf: pikepdf.Pdf, style: HouseStyle, error: Callable[..., N
         for message, page in _press_faults(pdf, press):
             error(message, "A printer's preflight refuses it: build it again with hkcq-press "
                   "--pdf-variant pdf/x-4 (and the printer's profile as print_profile).", page)
+        for message, hint, page, severity in _picture_faults(pdf, press):
+            error(message, hint, page, severity)
     if "/Outlines" not in root or "/First" not in _dictionary(root.Outlines):
         error("the PDF has no bookmarks (outline) to go to its articles")
     # One problem per family and fault (a regular and a bold are one family), at its first page.

@@ -114,8 +114,8 @@ class JoinedLayout:
 @contextmanager
 def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
-    variant: str, workers: int, prints_total: bool = True, on_page: Callable[[int], None] | None = None,
-    store: PartStore | None = None, forking: LayoutProcess | None = None,
+    variant: str, press_profile: Path | None, workers: int, prints_total: bool = True,
+    on_page: Callable[[int], None] | None = None, store: PartStore | None = None, forking: LayoutProcess | None = None,
 ) -> Iterator[JoinedLayout | None]:
     """The edition's `parts` laid out, `workers` processes at a time, each part in its
     own (forked from `forking`, if given, which has loaded WeasyPrint; else from the
@@ -129,7 +129,7 @@ def laid_out_in_parts(
     with tempfile.TemporaryDirectory(prefix="hkcq-press-parts-") as folder:
 
         def job(number: int, html: str, elsewhere: frozenset[str]) -> PartJob:
-            return PartJob(html, base_url, roots, edition, variant, tempfile.gettempdir(), number=number,
+            return PartJob(html, base_url, roots, edition, variant, tempfile.gettempdir(), press_profile, number=number,
                            elsewhere=elsewhere, target=Path(folder) / f"part-{number}.pdf")
 
         def filed(part_job: PartJob) -> tuple[str, StoredPart | None]:

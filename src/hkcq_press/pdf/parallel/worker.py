@@ -84,8 +84,8 @@ def _laid_out(connection: Connection, job: PartJob) -> PartLaidOut:
         return document
 
     with weasyprint_log(lambda page: connection.send(PageMade(page))) as records:
-        document, parsed, placement = placed_layout(job.html, confined_parser(job.base_url, job.roots), lay_out,
-                                                    records)
+        parse = confined_parser(job.base_url, job.roots, job.press_profile)
+        document, parsed, placement = placed_layout(job.html, parse, lay_out, records)
         starts = page_starts(document, parsed.etree_element, job.edition.region_keys)
         warnings = low_resolution_pictures(job.edition, document)
         targets = frozenset(name for page in document.pages for name in page.anchors)
