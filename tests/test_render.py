@@ -129,3 +129,32 @@ def test_a_layout_cannot_change_what_it_is_given(tmp_path: Path, multi) -> None:
     with pytest.raises(ManuscriptError) as caught:
         print_html(multi, HouseStyle(tmp_path))
     assert "unsafe" in caught.value.problems[0].message
+
+
+def test_the_e_book_carries_pictures_no_larger_than_a_reader_shows() -> None:
+    """A 3000 × 2000 camera JPEG (turned by its EXIF, with a colour profile) is carried at
+    2,000 pixels on its long side, turned, its profile kept; smaller pictures and
+    animations byte for byte."""
+    import io
+
+    from PIL import Image, ImageCms
+
+    from hkcq_press.epub.pictures import for_the_reader
+
+    camera = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: turn a quarter clockwise to show
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (3000, 2000), (200, 30, 30)).save(camera, "JPEG", exif=exif, icc_profile=profile, dpi=(300, 300))
+    with Image.open(io.BytesIO(for_the_reader(camera.getvalue()))) as carried:
+        assert carried.format == "JPEG" and carried.size == (1333, 2000)
+        assert carried.info.get("icc_profile") == profile and round(carried.info["dpi"][0]) == 300
+        assert carried.getexif().get(0x0112) is None  # turned in its pixels, no EXIF left to turn it again
+    small = io.BytesIO()
+    Image.new("RGB", (1200, 800)).save(small, "PNG")
+    assert for_the_reader(small.getvalue()) == small.getvalue()
+    animation = io.BytesIO()
+    frames = [Image.new("RGB", (2400, 100), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(animation, "GIF", save_all=True, append_images=frames[1:])
+    assert for_the_reader(animation.getvalue()) == animation.getvalue()
+    assert for_the_reader(b"<svg xmlns='http://www.w3.org/2000/svg'/>") == b"<svg xmlns='http://www.w3.org/2000/svg'/>"

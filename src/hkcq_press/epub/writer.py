@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from ebooklib import epub
 from lxml import etree
 
+from hkcq_press.epub.pictures import for_the_reader
 from hkcq_press.model.blocks import PullQuote, Table, walk
 from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.style.fonts import FontFace, chinese_fonts, house_fonts, subset_font
@@ -407,7 +408,8 @@ def _article_xhtml(
 
 
 def _add_images(book: epub.EpubBook, edition: Edition) -> dict[Path, str]:
-    """Each image file once, under a name unique in the book."""
+    """Each image file once, under a name unique in the book, no larger than a reader
+    shows (`pictures.py`)."""
     names: dict[Path, str] = {}
     figures: list[Figure] = [figure for article in edition.articles for figure in article.figures]
     for figure in figures:
@@ -418,7 +420,7 @@ def _add_images(book: epub.EpubBook, edition: Edition) -> dict[Path, str]:
         names[figure.source] = name
         book.add_item(epub.EpubItem(
             uid=f"image-{len(names):03d}", file_name=name, media_type=MEDIA_TYPES[suffix],
-            content=figure.source.read_bytes(),
+            content=for_the_reader(figure.source.read_bytes()),
         ))
     return names
 
