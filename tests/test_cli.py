@@ -598,7 +598,7 @@ def test_new_starts_a_project_that_builds_at_once(tmp_path: Path) -> None:
     edition_yaml = (project / "manuscript" / "edition.yaml").read_text(encoding="utf-8")
     for key in ("title", "language", "articles", "subtitle", "publisher", "date", "rights", "description",
                 "identifier", "isbn_print", "isbn_epub", "slug", "cover", "page_size", "pdf_variant", "print_profile",
-                "chinese_forms", "accessibility"):
+                "print_ppi", "bleed", "chinese_forms", "accessibility"):
         assert re.search(rf"^#? ?{key}:", edition_yaml, re.M), key
     checked = run_cli("check", cwd=project)
     assert checked.returncode == 0 and checked.stderr == "", checked.stderr

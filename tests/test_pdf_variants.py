@@ -87,37 +87,66 @@ def test_page_size_from_the_edition_and_the_option_wins(tmp_path: Path) -> None:
             assert round(float(pdf.pages[0].MediaBox[2])) == width
 
 
-def test_print_marks_sit_in_a_slug_outside_the_bleed(tmp_path: Path) -> None:
-    """As printers want them: TrimBox the page, BleedBox at least 3 mm beyond it, the
-    MediaBox a slug beyond that, where the crop marks are drawn, clear of the bleed."""
+@pytest.mark.parametrize(("written", "millimetres"), [(None, 3), ("5mm", 5), ("2.5", 2.5)])
+def test_print_marks_sit_in_a_slug_outside_the_bleed(tmp_path: Path, written: str | None, millimetres: float) -> None:
+    """As printers want them: TrimBox the page, BleedBox the printer's bleed beyond it
+    (`bleed:`, 3 mm unless told), the MediaBox a slug beyond that, where the crop marks
+    are drawn, clear of the bleed; every page alike."""
     import subprocess
 
     from PIL import Image
 
     shutil.copytree(MULTI, tmp_path / "manuscript")
-    assert run_cli("pdf", "--print-marks", cwd=tmp_path).returncode == 0
+    if written:
+        with (tmp_path / "manuscript" / "edition.yaml").open("a", encoding="utf-8") as edition:
+            edition.write(f"bleed: {written}\n")
+    result = run_cli("pdf", "--print-marks", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "dist").glob("*.pdf")
     mm = 72 / 25.4
     with pikepdf.open(path) as pdf:
-        page = pdf.pages[0]
-        trim, bleed, media = ([float(value) for value in page.obj[box]] for box in ("/TrimBox", "/BleedBox",
-                                                                                   "/MediaBox"))
+        boxes = [[[float(value) for value in page.obj[box]] for box in ("/TrimBox", "/BleedBox", "/MediaBox")]
+                 for page in pdf.pages]
+    trim, bleed, media = boxes[0]
+    assert all(page == [trim, bleed, media] for page in boxes)
     assert [round(value, 1) for value in trim] == [0, 0, 595.3, 841.9]
-    assert trim[0] - bleed[0] >= 3 * mm and bleed[2] - trim[2] >= 3 * mm
+    assert [round(edge, 2) for edge in (trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2],
+                                        bleed[3] - trim[3])] == [round(millimetres * mm, 2)] * 4
     assert bleed[0] - media[0] >= 6 * mm and media[3] - bleed[3] >= 6 * mm, "a slug for the marks"
-    subprocess.run(["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-gray", "-png", str(path), str(tmp_path / "page")],
+    # At 144 dpi, so a 1 pt mark is a whole pixel row wherever it falls.
+    subprocess.run(["pdftoppm", "-r", "144", "-f", "1", "-l", "1", "-gray", "-png", str(path), str(tmp_path / "page")],
                    check=True)
     (picture,) = tmp_path.glob("page*.png")
     ink = Image.open(picture).convert("L").point(lambda grey: 255 if grey < 128 else 0)
 
     def inked(left: float, top: float, right: float, bottom: float) -> bool:
         """Whether anything is drawn in the box (PDF points from the MediaBox's top left)."""
-        return ink.crop((round(left), round(top), round(right), round(bottom))).getbbox() is not None
+        return ink.crop((round(2 * left), round(2 * top), round(2 * right), round(2 * bottom))).getbbox() is not None
 
     slug_width, bleed_width = bleed[0] - media[0], trim[0] - bleed[0]
     assert inked(0, 0, slug_width, slug_width + bleed_width + 1), "a crop mark in the slug at the top left"
     band = slug_width + 1
     assert not inked(band, band, band + bleed_width - 2, band + bleed_width - 2), "nothing in the bleed at the corner"
+
+
+def test_an_edition_with_marks_is_the_same_bytes_built_again(tmp_path: Path) -> None:
+    """Its BleedBox is set after WeasyPrint writes: the file's identifier from its content."""
+    shutil.copytree(MULTI, tmp_path / "manuscript")
+    built = []
+    for _ in range(2):
+        result = run_cli("pdf", "--print-marks", "--force", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1767571200"})
+        assert result.returncode == 0, result.stderr
+        built.append(next((tmp_path / "dist").glob("*.pdf")).read_bytes())
+    assert built[0] == built[1]
+
+
+@pytest.mark.parametrize("written", ["0.5mm", "12mm", "3 inches", "three"])
+def test_a_bleed_out_of_range_is_refused_at_its_line(tmp_path: Path, written: str) -> None:
+    manuscript = copy_manuscript(tmp_path, edition_lines=f"bleed: {written}\n")
+    line = (manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines().index(f"bleed: {written}") + 1
+    result = run_cli("check", "--manuscript", str(manuscript), cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"edition.yaml:{line}: error: `bleed: {written}` is not a bleed hkcq-press prints" in result.stderr
 
 
 def test_an_unknown_page_size_is_refused_at_its_line(tmp_path: Path) -> None:

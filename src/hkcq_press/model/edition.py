@@ -94,6 +94,10 @@ class PrintPart:
 DEFAULT_PRINT_PPI = 300
 """The resolution a press prints pictures at: more pixels only make the PDF heavier."""
 PRINT_PPI_RANGE = (150, 1200)
+DEFAULT_BLEED_MM = 3.0
+"""How far past the trim the printer wants pictures and backgrounds to run, with crop
+marks (`bleed:`): 3 mm is what most presses ask for."""
+BLEED_RANGE_MM = (1.0, 10.0)
 
 PDF_VARIANTS = (
     "pdf/ua-1", "pdf/ua-2", "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
@@ -181,6 +185,8 @@ class Edition:
     print_ppi: int = DEFAULT_PRINT_PPI
     """Pictures are resampled for print to at most this many pixels an inch at their
     laid-out size (`print_ppi:`); never upsampled."""
+    bleed_mm: float = DEFAULT_BLEED_MM
+    """The bleed, in millimetres, of an edition printed with crop marks (`bleed:`)."""
     page_size: str | None = None
     chinese_forms: str = DEFAULT_CHINESE_FORMS
     date_formats: tuple[tuple[str, str], ...] = ()

@@ -203,6 +203,57 @@ def laid_out(
     printer: Printer = HERE,
     store: PartStore | None = None,
 ) -> Iterator[Layout]:
+    """The print edition laid out (`_laid_out`); with crop marks, its PDF written with
+    the edition's bleed as every page's BleedBox."""
+    with _laid_out(edition, style, options, html_target, on_page, printer, store) as layout:
+        yield BledLayout(layout, edition.bleed_mm) if options.print_marks else layout
+
+
+@dataclass(frozen=True, slots=True)
+class BledLayout:
+    """A layout whose PDF's BleedBox is the printer's bleed. WeasyPrint sets it at most
+    10 pt past the trim, whatever the page's CSS bleed (which here also holds the slug
+    for the marks): so each page's box is set again once the PDF is written."""
+
+    layout: Layout
+    bleed_mm: float
+
+    @property
+    def pages(self) -> int:
+        return self.layout.pages
+
+    @property
+    def page_starts(self) -> tuple[PageStart, ...]:
+        return self.layout.page_starts
+
+    @property
+    def page_fill(self) -> tuple[PageFill, ...]:
+        return self.layout.page_fill
+
+    def write(self, target: Path) -> PdfResult:
+        import pikepdf
+
+        written = self.layout.write(target)
+        bleed = self.bleed_mm * 72 / 25.4
+        with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+            for page in pdf.pages:
+                left, bottom, right, top = (float(value) for value in page.obj.TrimBox)
+                page.obj.BleedBox = pikepdf.Array([left - bleed, bottom - bleed, right + bleed, top + bleed])
+            # The file's identifier from its content, as WeasyPrint's is: the same edition, the same bytes.
+            pdf.save(target, deterministic_id=True)
+        return written
+
+
+@contextmanager
+def _laid_out(
+    edition: Edition,
+    style: HouseStyle,
+    options: PrintOptions = HOUSE_PRINT_OPTIONS,
+    html_target: Path | None = None,
+    on_page: Callable[[int], None] | None = None,
+    printer: Printer = HERE,
+    store: PartStore | None = None,
+) -> Iterator[Layout]:
     """The print edition laid out, to write as a tagged PDF/UA-1 unless another variant
     (the option, else the edition's `pdf_variant`) is asked for (every variant keeps
     the tags, so an archived edition stays accessible), and to learn where its pages

@@ -20,6 +20,8 @@ from hkcq_press.profiles import profile_problem
 from hkcq_press.model.blocks import Crosshead, Inline, InternalTarget, walk
 from hkcq_press.model.dates import pattern_problem, primary
 from hkcq_press.model.edition import (
+    BLEED_RANGE_MM,
+    DEFAULT_BLEED_MM,
     DEFAULT_PRINT_PPI,
     PRINT_PPI_RANGE,
     ARTICLE_STARTS,
@@ -45,7 +47,7 @@ EDITION_FILE = "edition.yaml"
 EDITION_KEYS = (
     "title", "subtitle", "language", "publisher", "identifier", "isbn_print", "isbn_epub",
     "date", "rights", "description", "slug", "articles", "accessibility", "cover", "pdf_variant", "print_profile",
-    "print_ppi",
+    "print_ppi", "bleed",
     "page_size", "chinese_forms", "date_format", "article_start", "sections",
 )
 
@@ -155,6 +157,7 @@ class _EditionReader:
         pdf_variant = fields.choice("pdf_variant", PDF_VARIANTS, "a PDF variant hkcq-press writes")
         print_profile = self._print_profile(fields)
         print_ppi = self._print_ppi(fields)
+        bleed_mm = self._bleed(fields)
         page_size = fields.choice("page_size", tuple(PAGE_SIZES), "a page size hkcq-press knows", fold_case=True)
         date_formats = self._date_formats(fields, language or "")
         article_start = fields.choice(
@@ -189,6 +192,7 @@ class _EditionReader:
             pdf_variant=pdf_variant,
             print_profile=print_profile,
             print_ppi=print_ppi,
+            bleed_mm=bleed_mm,
             page_size=page_size,
             chinese_forms=chinese_forms,
             date_formats=tuple(date_formats.items()),
@@ -229,6 +233,21 @@ class _EditionReader:
             f"{highest} (most presses ask for 300).",
         )
         return DEFAULT_PRINT_PPI
+
+    def _bleed(self, fields: Fields) -> float:
+        """The bleed the printer asks for, in millimetres (`3mm`, `3 mm` or `3`), in range."""
+        written = fields.text("bleed")
+        if written is None:
+            return DEFAULT_BLEED_MM
+        lowest, highest = BLEED_RANGE_MM
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:mm)?", written.strip())
+        if found and lowest <= float(found[1]) <= highest:
+            return float(found[1])
+        self.report.error(
+            fields.path, fields.line("bleed"), f"`bleed: {written}` is not a bleed hkcq-press prints",
+            f"Give the bleed your printer asks for in millimetres, from {lowest:g} to {highest:g} (most ask for 3mm).",
+        )
+        return DEFAULT_BLEED_MM
 
     def _print_profile(self, fields: Fields) -> Path | None:
         """The printer's output profile, a file of the manuscript, checked as one before
