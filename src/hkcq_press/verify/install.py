@@ -69,7 +69,7 @@ def ace_folders() -> tuple[Path, ...]:
 
 
 def ace_version() -> str:
-    return str(_read_json(ACE_LOCK / "package.json")["dependencies"]["@daisy/ace"])
+    return str(json.loads((ACE_LOCK / "package.json").read_text(encoding="utf-8"))["dependencies"]["@daisy/ace"])
 
 
 def installed_epubcheck() -> Path | None:
@@ -224,7 +224,3 @@ def _said(command: list[str]) -> str:
 def _major(text: str, pattern: str) -> int | None:
     found = re.search(pattern, text)
     return int(found.group(1)) if found else None
-
-
-def _read_json(path: Path) -> dict:  # type: ignore[type-arg]
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
