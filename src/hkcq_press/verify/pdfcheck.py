@@ -76,22 +76,36 @@ class UnreadablePdf(Exception):
     """The file is not built as a PDF hkcq-press writes: a finding, not a crash."""
 
 
+@dataclass
+class _Scan:
+    """What the pages' content streams show, read once: the fonts, and the pages that
+    set a colour in RGB (which a PDF/X file must not)."""
+
+    fonts: dict[tuple[int, int], PdfFont] = field(default_factory=dict)
+    rgb_pages: set[int] = field(default_factory=set)
+
+
 def pdf_fonts(pdf: Path | pikepdf.Pdf) -> list[PdfFont]:
     """Every font of every page (and of the forms pages draw), with the glyphs shown.
     Raises `UnreadablePdf` where the file's structure is not what a PDF's must be."""
-    fonts: dict[tuple[int, int], PdfFont] = {}
     with pikepdf.open(pdf) if isinstance(pdf, Path) else nullcontext(pdf) as document:
-        for number, page in enumerate(document.pages, start=1):
-            _scan_content(document, page.obj, _dictionary(page.get("/Resources")), fonts, number, set())
-    return list(fonts.values())
+        return list(_scanned(document).fonts.values())
+
+
+def _scanned(document: pikepdf.Pdf) -> _Scan:
+    scan = _Scan()
+    for number, page in enumerate(document.pages, start=1):
+        _scan_content(document, page.obj, _dictionary(page.get("/Resources")), scan, number, set())
+    return scan
 
 
 def _scan_content(
-    document: pikepdf.Pdf, stream: pikepdf.Object, resources: pikepdf.Dictionary,
-    fonts: dict[tuple[int, int], PdfFont], page: int, drawing: set[tuple[int, int]],
+    document: pikepdf.Pdf, stream: pikepdf.Object, resources: pikepdf.Dictionary, scan: _Scan, page: int,
+    drawing: set[tuple[int, int]],
 ) -> None:
     """`drawing`: the forms being drawn around this one, so a form that draws itself is
     read once, not forever."""
+    fonts = scan.fonts
     by_name = {}
     for name, font in _dictionary(resources.get("/Font")).items():
         key = font.objgen
@@ -100,7 +114,9 @@ def _scan_content(
         by_name[name] = fonts[key]
     current = None
     for operands, operator in pikepdf.parse_content_stream(_bounded_stream(document, stream)):
-        if operator == pikepdf.Operator("Tf"):
+        if str(operator) in ("rg", "RG"):
+            scan.rgb_pages.add(page)
+        elif operator == pikepdf.Operator("Tf"):
             if str(operands[0]) not in by_name:
                 raise UnreadablePdf(f"page {page} sets text in the font {operands[0]}, which it does not name")
             current = by_name[str(operands[0])]
@@ -119,7 +135,7 @@ def _scan_content(
                 if xobject.objgen in drawing:
                     raise UnreadablePdf(f"page {page} draws a form that draws itself: a reader would never finish")
                 inner = _dictionary(xobject.get("/Resources")) if "/Resources" in xobject else resources
-                _scan_content(document, xobject, inner, fonts, page, drawing | {xobject.objgen})
+                _scan_content(document, xobject, inner, scan, page, drawing | {xobject.objgen})
 
 
 def _dictionary(value: object) -> pikepdf.Dictionary:
@@ -220,8 +236,8 @@ def house_families(style: HouseStyle) -> frozenset[str]:
     return frozenset(families)
 
 
-def _font_faults(pdf: pikepdf.Pdf, families: frozenset[str]) -> Iterator[tuple[PdfFont, str, str]]:
-    for font in pdf_fonts(pdf):
+def _font_faults(fonts: list[PdfFont], families: frozenset[str]) -> Iterator[tuple[PdfFont, str, str]]:
+    for font in fonts:
         if font.program is None:
             yield font, f"the font {font.family} is not embedded: the printer would substitute its own", ""
             continue
@@ -287,7 +303,7 @@ LOWEST_PRESS_PPI, HIGHEST_PRESS_PPI = 150, 450
 picture prints soft; over it the file carries pixels no press can use."""
 
 
-def _picture_faults(pdf: pikepdf.Pdf, claimed: str) -> Iterator[tuple[str, str, int, str]]:
+def _picture_faults(pdf: pikepdf.Pdf, claimed: str, rgb_pages: set[int]) -> Iterator[tuple[str, str, int, str]]:
     """What a printer's preflight finds in a PDF/X file's pictures and colours, at their
     pages: RGB (PDF/X wants the printer's CMYK, or grey), transparency where the file
     claims PDF/X-1a, and each picture's resolution at its printed size."""
@@ -298,8 +314,7 @@ def _picture_faults(pdf: pikepdf.Pdf, claimed: str) -> Iterator[tuple[str, str, 
     rendered = pypdfium2.PdfDocument(pdf.filename)  # PDFium measures each picture at its printed size
     try:
         for number, page in enumerate(pdf.pages, 1):
-            content = _bounded_stream(pdf, page.obj)
-            if any(str(operator) in ("rg", "RG") for _, operator in pikepdf.parse_content_stream(content)):
+            if number in rgb_pages:
                 yield ("a colour is set in RGB, which a PDF/X file must not use: the printer's CMYK or grey",
                        "Write the house colours as device-cmyk() in the print stylesheet (press.css).", number, "error")
             if flattened and _transparent(_dictionary(page.get("/Resources"))):
@@ -395,17 +410,19 @@ def _check_structure(pdf: pikepdf.Pdf, style: HouseStyle, error: Callable[..., N
         error("the PDF claims no conformance: neither PDF/UA, PDF/A nor PDF/X markers in its metadata")
     if claims["pdfaid:part"] and len(root.get("/OutputIntents", pikepdf.Array())) == 0:
         error(f"the PDF claims PDF/A-{claims['pdfaid:part']} but has no output intent (colour profile)")
+    scan = _scanned(pdf)
     if press:
         for message, page in _press_faults(pdf, press):
             error(message, "A printer's preflight refuses it: build it again with hkcq-press "
                   "--pdf-variant pdf/x-4 (and the printer's profile as print_profile).", page)
-        for message, hint, page, severity in _picture_faults(pdf, press):
+        for message, hint, page, severity in _picture_faults(pdf, press, scan.rgb_pages):
             error(message, hint, page, severity)
     if "/Outlines" not in root or "/First" not in _dictionary(root.Outlines):
         error("the PDF has no bookmarks (outline) to go to its articles")
     # One problem per family and fault (a regular and a bold are one family), at its first page.
     reported: set[str] = set()
-    for font, fault, hint in sorted(_font_faults(pdf, house_families(style)), key=lambda found: found[0].pages):
+    fonts = list(scan.fonts.values())
+    for font, fault, hint in sorted(_font_faults(fonts, house_families(style)), key=lambda found: found[0].pages):
         if fault not in reported:
             reported.add(fault)
             error(fault, hint, font.pages[0] if font.pages else None)
