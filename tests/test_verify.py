@@ -186,6 +186,7 @@ def test_verify_refuses_what_is_not_an_edition(tmp_path: Path) -> None:
     ("no mimetype", "is not an EPUB: its first file is not `mimetype`"),
     ("zip slip", "holds a file named outside the book (`../evil.txt`)"),
     ("zip bomb", "would unpack to 0.6 GB, far more than any edition: a zip bomb"),
+    ("small zip bomb", "would unpack 0.3 MB to 259 MB, "),  # then how many times over, as zlib packs it
 ])
 def test_a_broken_or_hostile_epub_is_a_finding_never_a_crash(tmp_path: Path, made: str, finding: str) -> None:
     """Read before any validator unpacks it: one located error, exit 1, no internal error."""
@@ -202,6 +203,8 @@ def test_a_broken_or_hostile_epub_is_a_finding_never_a_crash(tmp_path: Path, mad
                 archive.writestr("mimetype", "application/epub+zip")
             if made == "zip bomb":
                 archive.writestr("EPUB/filler.txt", b"0" * (600 * 1024 * 1024))
+            elif made == "small zip bomb":  # as the one Ace unpacked: 0.4 MB to 259 MB
+                archive.writestr("EPUB/filler.txt", b"0" * (259 * 1024 * 1024))
             else:
                 archive.writestr("../evil.txt" if made == "zip slip" else "EPUB/package.opf", "x")
     result = run_cli("verify", "edition.epub", cwd=tmp_path)

@@ -131,6 +131,11 @@ LARGEST_UNPACKED = 512 * 1024 * 1024
 a zip bomb, which would fill the disk of the validator that unpacks it."""
 
 
+MOST_SQUEEZED, SQUEEZED_FROM = 50, 64 * 1024 * 1024
+"""An edition's XHTML packs three to ten times, its pictures hardly at all: more than
+64 MB unpacked from fifty times less is made to fill a disk, not to be read."""
+
+
 def _container_problem(path: Path) -> str | None:
     """What makes `path` no EPUB a validator should open: not a zip, no `mimetype` first,
     a member named outside the book, or far too much to unpack."""
@@ -147,6 +152,10 @@ def _container_problem(path: Path) -> str | None:
             return f"holds a file named outside the book (`{member.filename[:80]}`)"
     if (unpacked := sum(member.file_size for member in members)) > LARGEST_UNPACKED:
         return f"would unpack to {unpacked / 1024 ** 3:.1f} GB, far more than any edition: a zip bomb"
+    packed = sum(member.compress_size for member in members) or 1
+    if unpacked > SQUEEZED_FROM and unpacked / packed > MOST_SQUEEZED:
+        return (f"would unpack {packed / 1024 ** 2:.1f} MB to {unpacked / 1024 ** 2:.0f} MB, {unpacked / packed:.0f} "
+                "times over, as no edition's text and pictures do: a zip bomb")
     return None
 
 
