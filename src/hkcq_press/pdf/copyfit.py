@@ -11,6 +11,7 @@ column) is measured by the white left at its foot, in lines of body copy.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -211,8 +212,7 @@ class CopyFit:
 def copy_fit(edition: Edition, fills: Iterable[PageFill]) -> CopyFit:
     """The report of `edition` laid out as `fills` measured its pages."""
     fills = tuple(fills)
-    lines = Counter(fill.line for fill in fills if fill.line).most_common(1)
-    line = lines[0][0] if lines else 1.0
+    line = _common_line(fills)
     headlines = {article.key: article.headline for article in edition.articles}
     first = {key: number for number, fill in reversed(list(enumerate(fills, 1))) for key in fill.articles}
     last = {key: number for number, fill in enumerate(fills, 1) for key in fill.articles}
@@ -226,6 +226,30 @@ def copy_fit(edition: Edition, fills: Iterable[PageFill]) -> CopyFit:
     )
     advice = tuple(_advice(edition, headlines, fills, line, first, last))
     return CopyFit(pages, advice, line, _signature(fills, line))
+
+
+def _common_line(fills: tuple[PageFill, ...]) -> float:
+    """The height of the edition's commonest line of copy: what its pages are counted in."""
+    lines = Counter(fill.line for fill in fills if fill.line).most_common(1)
+    return lines[0][0] if lines else 1.0
+
+
+def short_before_sections(edition: Edition, fills: tuple[PageFill, ...]) -> frozenset[str]:
+    """The sections (not the first) that start a new page after a page holding fewer
+    than a third of its lines: the make-up rule a section flowing on keeps."""
+    if not edition.sections:
+        return frozenset()
+    line = _common_line(fills)
+    last: dict[str, int] = {}
+    for number, fill in enumerate(fills, 1):
+        for key in fill.articles:
+            last[key] = number
+    short = set()
+    for before, section in itertools.pairwise(edition.sections):
+        pages = [last[article.key] for article in before.articles if article.key in last]
+        if pages and fills[max(pages) - 1].full(line) < THIRD and max(pages) < len(fills):
+            short.add(section.key)
+    return frozenset(short)
 
 
 def _signature(fills: tuple[PageFill, ...], line: float) -> Signature:

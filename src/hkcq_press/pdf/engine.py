@@ -24,7 +24,7 @@ from hkcq_press.model.blocks import Figure
 from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition
 from hkcq_press.markup.pagemap import PageStart, page_starts
-from hkcq_press.pdf.copyfit import PageFill, measured_pages
+from hkcq_press.pdf.copyfit import PageFill, measured_pages, short_before_sections
 from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps, stranded_heads
 from hkcq_press.pdf.tuning import tuned_layout, tuned_writing
 
@@ -78,18 +78,21 @@ def placed_layout(html: str, parse: Callable[[str], Any], lay_out: LayOut,
 
 def figures_moved(
     pages: list[Any], root: Any, edition: Edition, placement: Placement, html: str,
-    moved_html: Callable[[Placement], str],
+    moved_html: Callable[[Placement], str], short_sections: frozenset[str] = frozenset(),
 ) -> FiguresMoved | None:
     """The layout to start again if `pages` (WeasyPrint's page boxes) leave a gap
-    beside a figure, or an article's head stranded at a page's foot
-    (`pdf/placement.py`): its figures moved further and its heads kept, and the HTML
-    `moved_html` renders for them; None when there is neither, or the HTML is
-    unchanged (an override of the layouts without `placed_blocks` or `article_start`)."""
+    beside a figure, an article's head stranded at a page's foot (`pdf/placement.py`),
+    or a section starting a page after a near-empty one (`short_sections`, which only
+    the whole edition's layout sees): its figures moved further, its heads kept, those
+    sections flowing on, and the HTML `moved_html` renders for them; None when there is
+    none of these, or the HTML is unchanged (an override of the layouts that ignores
+    the placement)."""
     gaps = figure_gaps(pages, root, edition, placement)
     heads = stranded_heads(pages, edition, placement) - placement.kept_heads
-    if not gaps and not heads:
+    flowing = short_sections - placement.flowing
+    if not gaps and not heads and not flowing:
         return None
-    moved = placement.moved_further(gaps).with_heads_kept(heads)
+    moved = placement.moved_further(gaps).with_heads_kept(heads).with_sections_flowing(flowing)
     html_moved = moved_html(moved)
     return FiguresMoved(moved, html_moved) if html_moved != html else None
 
@@ -118,7 +121,9 @@ def laid_out_whole(
             document = parsed.render(dpi=job.edition.print_ppi)
         if figures_may_move:
             pages = [page._page_box for page in document.pages]
-            if moved := figures_moved(pages, parsed.etree_element, job.edition, placement, html, moved_html):
+            short = (short_before_sections(job.edition, measured_pages(document)) if job.edition.sections
+                     else frozenset())
+            if moved := figures_moved(pages, parsed.etree_element, job.edition, placement, html, moved_html, short):
                 raise moved
         return document
 

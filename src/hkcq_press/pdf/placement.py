@@ -62,6 +62,9 @@ class Placement:
     moves: Mapping[str, Mapping[int, int]] = field(default_factory=lambda: MappingProxyType({}))
     kept_heads: frozenset[str] = frozenset()
     """The articles that start a new page, so that their heads keep their first lines."""
+    flowing: frozenset[str] = frozenset()
+    """The sections that flow on under a bar after the section before, instead of
+    starting a page that would leave the page before it near-empty."""
 
     def start_of(self, edition: Edition, article: Article) -> str:
         """Where the print edition starts the article: a new page if its head is kept
@@ -88,7 +91,7 @@ class Placement:
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Plain mappings, for the processes that lay out an edition's parts."""
-        return (_placement, ({key: dict(lines) for key, lines in self.moves.items()}, self.kept_heads))
+        return (_placement, ({key: dict(lines) for key, lines in self.moves.items()}, self.kept_heads, self.flowing))
 
     def moved_further(self, gaps: Mapping[tuple[str, int], int]) -> Placement:
         """This placement with each figure of `gaps` (article key, line) moved past that
@@ -96,18 +99,25 @@ class Placement:
         moves = {key: dict(lines) for key, lines in self.moves.items()}
         for (key, line), blocks in gaps.items():
             moves.setdefault(key, {})[line] = moves.get(key, {}).get(line, 0) + blocks
-        return _placement(moves, self.kept_heads)
+        return _placement(moves, self.kept_heads, self.flowing)
 
     def with_heads_kept(self, keys: frozenset[str]) -> Placement:
         """This placement with the articles `keys` starting a new page too."""
-        return Placement(self.moves, self.kept_heads | keys)
+        return Placement(self.moves, self.kept_heads | keys, self.flowing)
+
+    def with_sections_flowing(self, keys: frozenset[str]) -> Placement:
+        """This placement with the sections `keys` flowing on after the one before too."""
+        return Placement(self.moves, self.kept_heads, self.flowing | keys)
 
 
 AS_WRITTEN = Placement()
 
 
-def _placement(moves: dict[str, dict[int, int]], kept_heads: frozenset[str] = frozenset()) -> Placement:
-    return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}), kept_heads)
+def _placement(
+    moves: dict[str, dict[int, int]], kept_heads: frozenset[str] = frozenset(), flowing: frozenset[str] = frozenset(),
+) -> Placement:
+    return Placement(MappingProxyType({key: MappingProxyType(lines) for key, lines in moves.items()}), kept_heads,
+                     flowing)
 
 
 # --- Finding the gaps in WeasyPrint's laid-out pages ---------------------------------

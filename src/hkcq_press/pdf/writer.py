@@ -12,7 +12,7 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -120,6 +120,7 @@ def print_html(
         image_url=lambda figure: figure.source.as_uri(),
         placed_blocks=placement.blocks,
         article_start=lambda article: placement.start_of(edition, article),
+        section_flows_on=lambda section: section.key in placement.flowing,
     )
 
 
@@ -298,42 +299,39 @@ def _laid_out(
             path.read_text(encoding="utf-8", errors="replace") for path in _style_files(style)
         ])
         if plan.way is Way.PARTS:  # laid out by other processes: this one never loads WeasyPrint
-            from hkcq_press.pdf.parallel.parts import PRINTS_TOTAL, laid_out_in_parts, start_laying_out
+            from hkcq_press.pdf.parallel.parts import (
+                PRINTS_TOTAL,
+                SectionsFlowOn,
+                flowing_into,
+                laid_out_in_parts,
+                start_laying_out,
+            )
 
-            parts = plan.parts
             if plan.forking is None:
                 start_laying_out()  # WeasyPrint loads on another core while the parts are rendered
-            # Each part embeds a face of its own characters, named by its bytes: a part
-            # reads the same, and is kept by the store as the same, whatever other
-            # sections print. Rendered as asked for: the front starts before the others
-            # are rendered.
-            numbers = {id(part): number for number, part in enumerate(parts)}
-            faces: dict[int, tuple[FontFace, ...]] = {}
-            as_written: dict[int, str] = {}
-
-            def render(part: PrintPart, placement: Placement) -> str:
-                if id(part) not in faces:
-                    without_faces = print_html(edition, style, options, (), AS_WRITTEN, part, inline)
-                    fonts = chinese_fonts(edition, style, without_faces)
-                    faces[id(part)] = _written(Path(fonts_dir) / str(numbers[id(part)]), fonts,
-                                               named_by_content=True)
-                    if not fonts:
-                        as_written[id(part)] = without_faces
-                if placement is AS_WRITTEN and id(part) in as_written:
-                    return as_written[id(part)]
-                return print_html(edition, style, options, faces[id(part)], placement, part, inline)
-
             kept = store.for_layout(Path(fonts_dir).as_uri()) if store else None
             # The total number of pages counts only if a style prints it.
             prints_total = any(PRINTS_TOTAL.search(text) for text in plan.style_texts)
-            with laid_out_in_parts(
-                edition, parts, render, base_url, roots, variant, press, printer.jobs, prints_total, on_page, kept,
-                plan.forking,
-            ) as joined:
-                if joined is not None:
-                    keep_html(joined.placement)
-                    yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
-                    return
+            parts, flowing = plan.parts, frozenset[str]()
+            while True:
+                render = _part_renderer(edition, style, options, inline, parts, flowing, Path(fonts_dir))
+                with ExitStack() as laying_out:
+                    try:
+                        joined = laying_out.enter_context(laid_out_in_parts(
+                            edition, parts, render, base_url, roots, variant, press, printer.jobs, prints_total,
+                            on_page, kept, plan.forking,
+                        ))
+                    except SectionsFlowOn as short:  # those sections flow on, each in the part before's
+                        flowing |= short.keys
+                        parts = flowing_into(parts, flowing)
+                        if len(parts) > 1:
+                            continue
+                        break  # all one part now: laid out whole
+                    if joined is not None:
+                        keep_html(joined.placement.with_sections_flowing(flowing))
+                        yield JoinedPrintLayout(joined, _unless_errors(located(joined.reported)))
+                        return
+                break
         fonts = chinese_fonts(edition, style)
         faces = _written(Path(fonts_dir), fonts)
         html = print_html(edition, style, options, faces, inline=inline)
@@ -356,6 +354,34 @@ def _laid_out(
 
         _unless_errors(reported())
         yield PrintLayout(whole.document, variant, whole.page_starts, reported, whole.warnings, whole.page_fill)
+
+
+def _part_renderer(
+    edition: Edition, style: HouseStyle, options: PrintOptions, inline: InlineMarkup, parts: tuple[PrintPart, ...],
+    flowing: frozenset[str], fonts_dir: Path,
+) -> Callable[[PrintPart, Placement], str]:
+    """How each of `parts` is rendered, its `flowing` sections flowing on. Each part
+    embeds a face of its own characters, named by its bytes: a part reads the same,
+    and is kept by the store as the same, whatever other sections print. Rendered as
+    asked for: the front starts before the others are rendered."""
+    numbers = {id(part): number for number, part in enumerate(parts)}
+    faces: dict[int, tuple[FontFace, ...]] = {}
+    as_written: dict[int, str] = {}
+    flowing_only = AS_WRITTEN.with_sections_flowing(flowing)
+
+    def render(part: PrintPart, placement: Placement) -> str:
+        if id(part) not in faces:
+            without_faces = print_html(edition, style, options, (), flowing_only, part, inline)
+            fonts = chinese_fonts(edition, style, without_faces)
+            faces[id(part)] = _written(fonts_dir / str(numbers[id(part)]), fonts, named_by_content=True)
+            if not fonts:
+                as_written[id(part)] = without_faces
+        if placement is AS_WRITTEN and id(part) in as_written:
+            return as_written[id(part)]
+        return print_html(edition, style, options, faces[id(part)], placement.with_sections_flowing(flowing), part,
+                          inline)
+
+    return render
 
 
 def _written(folder: Path, fonts: tuple[EmbeddedFont, ...], named_by_content: bool = False) -> tuple[FontFace, ...]:

@@ -39,7 +39,7 @@ from lxml import html as lxml_html
 from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition, PrintPart
 from hkcq_press.markup.pagemap import PageStart
-from hkcq_press.pdf.copyfit import PageFill
+from hkcq_press.pdf.copyfit import PageFill, short_before_sections
 from hkcq_press.pdf.parallel.store import StoredPart, PartStore
 from hkcq_press.pdf.parallel.messages import (
     Diverged, Done, FolioJob, MoveFigures, PageMade, Paginated, PartJob, PartLaidOut, PartPages, Rendered,
@@ -178,6 +178,10 @@ def laid_out_in_parts(
             yield None
             return
         done = ran.results
+        if short := short_before_sections(edition, tuple(fill for result in done for fill in result.page_fill)):
+            # A section would start a page after a near-empty one: it flows on, in one part
+            # with the section before (`SectionsFlowOn`).
+            raise SectionsFlowOn(short)
         offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
         folios = FolioLayer(ran.folios.path, frozenset(
             offset + page for result, offset in zip(done, offsets, strict=True) for page in result.folios_left
@@ -207,6 +211,27 @@ def laid_out_in_parts(
             )
         finally:
             ran.joined.close()
+
+
+class SectionsFlowOn(Exception):
+    """Raised on entering `laid_out_in_parts` when a part would start a page after a
+    near-empty one (`copyfit.short_before_sections`): those sections must flow on after
+    the sections before them, in the same part (`flowing_into`)."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        super().__init__(f"sections flow on: {', '.join(sorted(keys))}")
+        self.keys = keys
+
+
+def flowing_into(parts: tuple[PrintPart, ...], flowing: frozenset[str]) -> tuple[PrintPart, ...]:
+    """`parts` with each part that opens with a section of `flowing` joined to the part before."""
+    joined: list[PrintPart] = []
+    for part in parts:
+        if joined and part.sections[0].key in flowing:
+            before = joined.pop()
+            part = PrintPart(before.sections + part.sections, before.front, part.back)
+        joined.append(part)
+    return tuple(joined)
 
 
 Started = tuple[Connection, Any]
