@@ -225,7 +225,12 @@ def test_the_command_line_reuses_the_sections_it_laid_out(tmp_path: Path) -> Non
     (fresh_pdf,) = (tmp_path / "fresh").glob("*.pdf")
     assert rebuilt_pdf.read_bytes() == fresh_pdf.read_bytes()
     assert "cut our commute" in " ".join(" ".join(page_texts(rebuilt_pdf)).split())
-    assert len(set(kept(tmp_path / "dist").items()) & set(before.items())) == 2
+    # Chongqing flows on after Hong Kong (the page between would be a third full): the
+    # store holds both sections laid out apart (how a build finds that) and together;
+    # all three are reused, and only the letters' part is laid out again.
+    after = kept(tmp_path / "dist")
+    reused = set(after.items()) & set(before.items())
+    assert len(reused) == 3 and len(after) - len(reused) == 1
 
 
 def test_the_total_is_found_in_any_style_that_prints_it() -> None:

@@ -312,17 +312,17 @@ def _laid_out(
             kept = store.for_layout(Path(fonts_dir).as_uri()) if store else None
             # The total number of pages counts only if a style prints it.
             prints_total = any(PRINTS_TOTAL.search(text) for text in plan.style_texts)
-            parts, flowing = plan.parts, frozenset[str]()
+            parts, flowing, keep_too = plan.parts, frozenset[str](), tuple[str, ...]()
             while True:
                 render = _part_renderer(edition, style, options, inline, parts, flowing, Path(fonts_dir))
                 with ExitStack() as laying_out:
                     try:
                         joined = laying_out.enter_context(laid_out_in_parts(
                             edition, parts, render, base_url, roots, variant, press, printer.jobs, prints_total,
-                            on_page, kept, plan.forking,
+                            on_page, kept, plan.forking, keep_too,
                         ))
                     except SectionsFlowOn as short:  # those sections flow on, each in the part before's
-                        flowing |= short.keys
+                        flowing, keep_too = flowing | short.keys, keep_too + short.stored
                         parts = flowing_into(parts, flowing)
                         if len(parts) > 1:
                             continue

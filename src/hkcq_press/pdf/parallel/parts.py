@@ -116,6 +116,7 @@ def laid_out_in_parts(
     edition: Edition, parts: tuple[PrintPart, ...], render: RenderPart, base_url: str, roots: tuple[Path, ...],
     variant: str, press_profile: Path | None, workers: int, prints_total: bool = True,
     on_page: Callable[[int], None] | None = None, store: PartStore | None = None, forking: LayoutProcess | None = None,
+    keep_too: tuple[str, ...] = (),
 ) -> Iterator[JoinedLayout | None]:
     """The edition's `parts` laid out, `workers` processes at a time, each part in its
     own (forked from `forking`, if given, which has loaded WeasyPrint; else from the
@@ -178,20 +179,22 @@ def laid_out_in_parts(
             yield None
             return
         done = ran.results
+        if store is not None:
+            for number, (paginated, told) in ran.laid_out.items():
+                store.put(stored[number][0], part_jobs[number].target, paginated, told, done[number].as_data())
         if short := short_before_sections(edition, tuple(fill for result in done for fill in result.page_fill)):
             # A section would start a page after a near-empty one: it flows on, in one part
-            # with the section before (`SectionsFlowOn`).
-            raise SectionsFlowOn(short)
+            # with the section before (`SectionsFlowOn`). These parts stay in the store, so
+            # the next build finds the same from them without laying them out again.
+            raise SectionsFlowOn(short, tuple(key for key, _ in stored))
         offsets = [sum(result.pages for result in done[:number]) for number in range(len(done))]
         folios = FolioLayer(ran.folios.path, frozenset(
             offset + page for result, offset in zip(done, offsets, strict=True) for page in result.folios_left
         ))
         if store is not None:
-            for number, (paginated, told) in ran.laid_out.items():
-                store.put(stored[number][0], part_jobs[number].target, paginated, told, done[number].as_data())
             if ran.folios.laid_out:
                 store.put_folios(ran.folios.key, ran.folios.path, ran.folios.pages)
-            store.keep_only([*(key for key, _ in stored), ran.folios.key])
+            store.keep_only([*(key for key, _ in stored), ran.folios.key, *keep_too])
         moves: dict[str, Any] = {}
         for result in done:
             moves.update(result.placement.moves)
@@ -218,9 +221,11 @@ class SectionsFlowOn(Exception):
     near-empty one (`copyfit.short_before_sections`): those sections must flow on after
     the sections before them, in the same part (`flowing_into`)."""
 
-    def __init__(self, keys: frozenset[str]) -> None:
+    def __init__(self, keys: frozenset[str], stored: tuple[str, ...]) -> None:
         super().__init__(f"sections flow on: {', '.join(sorted(keys))}")
         self.keys = keys
+        self.stored = stored
+        """The store's keys of the parts laid out as they were: kept for the next build."""
 
 
 def flowing_into(parts: tuple[PrintPart, ...], flowing: frozenset[str]) -> tuple[PrintPart, ...]:
