@@ -278,6 +278,23 @@ def test_a_section_ending_on_a_near_empty_page_breaks_a_rule_the_report_names() 
     assert short[0].lines == -75 and short[0].article_key == keys[1][-1]
 
 
+def test_the_page_before_an_article_the_layout_started_anew_gets_advice_too() -> None:
+    """An article the layout started on a new page to keep its head with its lines is
+    told of as one that asks for a new page: the lines that ran over onto the page
+    before it, and what to cut or add."""
+    from hkcq_press.pdf.placement import AS_WRITTEN
+
+    edition, _ = load_edition(Path(__file__).parent / "fixtures" / "multi")
+    first, second, third = (article.key for article in edition.articles)
+    fills = [_fill(1.0, (first,)), _fill(0.3, (first,)), _fill(0.95, (second, third)), _fill(0.9, (third,))]
+    assert [advice.page for advice in copy_fit(edition, fills).advice if advice.page == 2] == []
+    (advice,) = [advice for advice in copy_fit(edition, fills, AS_WRITTEN.with_heads_kept(frozenset({second}))).advice
+                 if advice.page == 2]
+    assert advice.article_key == first and advice.lines == 30
+    assert "cut 30 to end on page 1, or add 70 to fill page 2" in advice.message
+    assert advice.rule == "page 2 holds only 30% of its lines before a page that must start anew"
+
+
 def test_the_sections_that_would_start_after_a_near_empty_page_are_found() -> None:
     edition, _ = load_edition(Path(__file__).parent / "fixtures" / "sections")
     keys = [[article.key for article in section.articles] for section in edition.sections]

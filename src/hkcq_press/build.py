@@ -28,6 +28,7 @@ from hkcq_press.style.stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
     from hkcq_press.pdf.copyfit import CopyFit, PageFill
+    from hkcq_press.pdf.placement import Placement
     from hkcq_press.pdf.printing import Store
     from hkcq_press.verify.editions import Validator, Verification
 
@@ -149,15 +150,17 @@ def fit(
     style = _house_style(manuscript_dir, styles_dir)
     edition, found = _read(style, manuscript_dir, limits)
     with scratch_folder(), laid_out(edition, style, print_options, printer=printer) as layout:
-        report = _copy_fit(edition, layout.page_fill, found)
+        report = _copy_fit(edition, layout.page_fill, found, layout.placement)
     return FitResult(edition, found, report)
 
 
-def _copy_fit(edition: Edition, page_fill: tuple[PageFill, ...], warnings: list[Problem]) -> CopyFit:
+def _copy_fit(
+    edition: Edition, page_fill: tuple[PageFill, ...], warnings: list[Problem], placement: Placement,
+) -> CopyFit:
     """The copy-fit report; each make-up rule the layout could not meet, a warning at its article."""
     from hkcq_press.pdf.copyfit import copy_fit
 
-    report = copy_fit(edition, page_fill)
+    report = copy_fit(edition, page_fill, placement)
     sources = {article.key: article.source for article in edition.articles}
     warnings.extend(
         Problem(sources[advice.article_key], None, advice.rule,
@@ -349,7 +352,7 @@ def _build_stale(
             if "pdf" in staged:
                 pdf = layout.write(staged["pdf"])
                 result.warnings.extend(pdf.warnings)
-                result.copy_fit = _copy_fit(edition, layout.page_fill, result.warnings)
+                result.copy_fit = _copy_fit(edition, layout.page_fill, result.warnings, layout.placement)
                 details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
             if book is not None:
                 documents = book.result().documents

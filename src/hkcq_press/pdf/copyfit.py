@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hkcq_press.model.edition import Edition
+from hkcq_press.pdf.placement import AS_WRITTEN, Placement
 
 HALF = 0.5
 """A page less full than this, but the last, is reported (and counted in the summary)."""
@@ -209,8 +210,9 @@ class CopyFit:
         }
 
 
-def copy_fit(edition: Edition, fills: Iterable[PageFill]) -> CopyFit:
-    """The report of `edition` laid out as `fills` measured its pages."""
+def copy_fit(edition: Edition, fills: Iterable[PageFill], placement: Placement = AS_WRITTEN) -> CopyFit:
+    """The report of `edition` laid out as `fills` measured its pages, its articles
+    started where `placement` says (a head kept with its lines starts a page too)."""
     fills = tuple(fills)
     line = _common_line(fills)
     headlines = {article.key: article.headline for article in edition.articles}
@@ -224,7 +226,7 @@ def copy_fit(edition: Edition, fills: Iterable[PageFill]) -> CopyFit:
         )
         for number, fill in enumerate(fills, 1)
     )
-    advice = tuple(_advice(edition, headlines, fills, line, first, last))
+    advice = tuple(_advice(edition, placement, headlines, fills, line, first, last))
     return CopyFit(pages, advice, line, _signature(fills, line))
 
 
@@ -264,8 +266,8 @@ def _signature(fills: tuple[PageFill, ...], line: float) -> Signature:
 
 
 def _advice(
-    edition: Edition, headlines: dict[str, str], fills: tuple[PageFill, ...], line: float, first: dict[str, int],
-    last: dict[str, int],
+    edition: Edition, placement: Placement, headlines: dict[str, str], fills: tuple[PageFill, ...], line: float,
+    first: dict[str, int], last: dict[str, int],
 ) -> Iterable[Advice]:
     """For each run of copy that ends where a page must end (a section's last page,
     the page before an article that starts a page, the edition's last): the lines it
@@ -277,7 +279,7 @@ def _advice(
         if keys:
             ends.add((last[keys[-1]], keys[-1]))
     for article in edition.articles:
-        if edition.start_of(article) == "page" and first.get(article.key, 1) > 1:
+        if placement.start_of(edition, article) == "page" and first.get(article.key, 1) > 1:
             before = [key for key, page in last.items() if page == first[article.key] - 1 and key != article.key]
             if before:
                 ends.add((first[article.key] - 1, before[-1]))

@@ -63,6 +63,10 @@ class Layout(Protocol):
     def page_fill(self) -> tuple[PageFill, ...]:
         """Each page measured: the copy-fit report's (`pdf/copyfit.py`)."""
 
+    @property
+    def placement(self) -> Placement:
+        """Where the layout set figures and started articles: the report's too."""
+
     def write(self, target: Path) -> PdfResult: ...
 
 
@@ -78,6 +82,7 @@ class PrintLayout:
     warnings: list[Problem]
     """The layout's own: pictures too small for their printed size."""
     page_fill: tuple[PageFill, ...]
+    placement: Placement
 
     @property
     def pages(self) -> int:
@@ -150,6 +155,10 @@ class ProcessPrintLayout:
     def page_fill(self) -> tuple[PageFill, ...]:
         return self.laid_out.page_fill
 
+    @property
+    def placement(self) -> Placement:
+        return self.laid_out.placement
+
     def write(self, target: Path) -> PdfResult:
         reported = self.located(self.process.write(target))
         return PdfResult(self.pages, _unless_errors(reported) + self.laid_out.warnings)
@@ -174,6 +183,10 @@ class JoinedPrintLayout:
     @property
     def page_fill(self) -> tuple[PageFill, ...]:
         return self.joined.page_fill
+
+    @property
+    def placement(self) -> Placement:
+        return self.joined.placement
 
     def write(self, target: Path) -> PdfResult:
         return PdfResult(self.joined.write(target), self.problems + self.joined.warnings)
@@ -230,6 +243,10 @@ class BledLayout:
     @property
     def page_fill(self) -> tuple[PageFill, ...]:
         return self.layout.page_fill
+
+    @property
+    def placement(self) -> Placement:
+        return self.layout.placement
 
     def write(self, target: Path) -> PdfResult:
         import pikepdf
@@ -353,7 +370,8 @@ def _laid_out(
             return located(records)
 
         _unless_errors(reported())
-        yield PrintLayout(whole.document, variant, whole.page_starts, reported, whole.warnings, whole.page_fill)
+        yield PrintLayout(whole.document, variant, whole.page_starts, reported, whole.warnings, whole.page_fill,
+                          whole.placement)
 
 
 def _part_renderer(
