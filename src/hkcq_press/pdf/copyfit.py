@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hkcq_press.model.edition import Edition
-from hkcq_press.pdf.placement import AS_WRITTEN, Placement
+from hkcq_press.pdf.placement import AS_WRITTEN, Placement, column_rows
 
 HALF = 0.5
 """A page less full than this, but the last, is reported (and counted in the summary)."""
@@ -43,14 +43,21 @@ class PageFill:
     """1 when most of its lines of copy are wider than half the text area, else 2."""
     articles: tuple[str, ...]
     """The keys of the articles with copy on the page, in reading order."""
+    uneven: tuple[tuple[str, float, bool], ...] = ()
+    """The articles whose last columns end on the page uneven beside a figure: each
+    key, how far apart the columns end in CSS pixels, and whether the article has
+    columns before these, where the layout looks for a place for the figure
+    (`pdf/placement.py`)."""
 
     def as_data(self) -> dict[str, Any]:
-        return {**asdict(self), "white": list(self.white), "articles": list(self.articles)}
+        return {**asdict(self), "white": list(self.white), "articles": list(self.articles),
+                "uneven": [list(ending) for ending in self.uneven]}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> PageFill:
         left, right = data["white"]
-        return cls((left, right), data["height"], data["line"], data["columns"], tuple(data["articles"]))
+        return cls((left, right), data["height"], data["line"], data["columns"], tuple(data["articles"]),
+                   tuple((key, apart, continued) for key, apart, continued in data["uneven"]))
 
     def capacity(self, line: float) -> float:
         """The lines of body copy the page's text area holds."""
@@ -70,8 +77,12 @@ def measured_pages(document: Any) -> tuple[PageFill, ...]:
     """Each page of WeasyPrint's laid-out `document`, measured (read only)."""
     from weasyprint.formatting_structure import boxes
 
+    uneven: dict[int, list[tuple[str, float, bool]]] = {}
+    for key, rows in column_rows([page._page_box for page in document.pages]).items():
+        if rows[-1].uneven():
+            uneven.setdefault(rows[-1].page, []).append((key, rows[-1].apart(), len(rows) > 1))
     measured = []
-    for page in document.pages:
+    for number, page in enumerate(document.pages):
         page_box = page._page_box
         top = page_box.content_box_y()
         bottom = top + page_box.height
@@ -108,7 +119,7 @@ def measured_pages(document: Any) -> tuple[PageFill, ...]:
         line = heights.most_common(1)[0][0] if heights else 0.0
         columns = 1 if line and wide[line] * 2 > heights[line] else 2
         white = (max(bottom - lowest[0], 0.0), max(bottom - lowest[1], 0.0))
-        measured.append(PageFill(white, bottom - top, line, columns, tuple(articles)))
+        measured.append(PageFill(white, bottom - top, line, columns, tuple(articles), tuple(uneven.get(number, ()))))
     return tuple(measured)
 
 
@@ -271,7 +282,10 @@ def _advice(
 ) -> Iterable[Advice]:
     """For each run of copy that ends where a page must end (a section's last page,
     the page before an article that starts a page, the edition's last): the lines it
-    runs over onto a near-empty page, or the lines it leaves free."""
+    runs over onto a near-empty page, or the lines it leaves free. For each article
+    whose last columns end uneven beside a picture: the lines that would balance them
+    (a broken rule where the article has columns before, in which the layout found
+    no place for the picture)."""
     ends: set[tuple[int, str]] = set()
     groups = [section.articles for section in edition.sections] if edition.sections else [edition.articles]
     for articles in groups:
@@ -298,3 +312,15 @@ def _advice(
         elif free >= 2 and not is_last:
             yield Advice(page, headline, key, -free,
                          f"page {page}: “{headline}” ends {free} lines short of the page: add {free} lines", rule)
+    for page, fill in enumerate(fills, 1):
+        for key, apart, continued in fill.uneven:
+            headline, lines = headlines.get(key, key), round(apart / line)
+            if continued:
+                yield Advice(page, headline, key, -lines,
+                             f"page {page}: “{headline}” ends in columns {lines} lines apart beside a picture that "
+                             f"fits nowhere in its columns before: add about {lines} lines, or set a less tall "
+                             "picture", f"the last columns of “{headline}” cannot be balanced beside its picture")
+            else:  # a story in one row of columns: its picture has nowhere else to go, as the desk knows
+                yield Advice(page, headline, key, -lines,
+                             f"page {page}: “{headline}” ends in columns {lines} lines apart beside its picture: "
+                             f"add about {lines} lines to balance them")

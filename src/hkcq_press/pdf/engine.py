@@ -25,7 +25,9 @@ from hkcq_press.errors import Problem
 from hkcq_press.model.edition import Edition
 from hkcq_press.markup.pagemap import PageStart, page_starts
 from hkcq_press.pdf.copyfit import PageFill, measured_pages, short_before_sections
-from hkcq_press.pdf.placement import AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps, stranded_heads
+from hkcq_press.pdf.placement import (
+    AS_WRITTEN, MOST_LAYOUTS, Placement, figure_gaps, figures_set_back, stranded_heads,
+)
 from hkcq_press.pdf.tuning import tuned_layout, tuned_writing
 
 
@@ -81,18 +83,21 @@ def figures_moved(
     moved_html: Callable[[Placement], str], short_sections: frozenset[str] = frozenset(),
 ) -> FiguresMoved | None:
     """The layout to start again if `pages` (WeasyPrint's page boxes) leave a gap
-    beside a figure, an article's head stranded at a page's foot (`pdf/placement.py`),
+    beside a figure, an article's last columns uneven beside one, an article's head
+    stranded at a page's foot (`pdf/placement.py`),
     or a section starting a page after a near-empty one (`short_sections`, which only
     the whole edition's layout sees): its figures moved further, its heads kept, those
     sections flowing on, and the HTML `moved_html` renders for them; None when there is
     none of these, or the HTML is unchanged (an override of the layouts that ignores
     the placement)."""
     gaps = figure_gaps(pages, root, edition, placement)
+    backs = {figure: blocks for figure, blocks in figures_set_back(pages, edition, placement).items()
+             if figure not in gaps}
     heads = stranded_heads(pages, edition, placement) - placement.kept_heads
     flowing = short_sections - placement.flowing
-    if not gaps and not heads and not flowing:
+    if not gaps and not backs and not heads and not flowing:
         return None
-    moved = placement.moved_further(gaps).with_heads_kept(heads).with_sections_flowing(flowing)
+    moved = placement.moved_further(gaps).with_moves(backs).with_heads_kept(heads).with_sections_flowing(flowing)
     html_moved = moved_html(moved)
     return FiguresMoved(moved, html_moved) if html_moved != html else None
 

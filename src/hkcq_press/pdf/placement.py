@@ -1,14 +1,16 @@
 """Where the print edition sets each figure and each article's head: where the desk
 wrote them, unless a figure does not fit in what is left of the column and would
 leave a gap there (then, as a compositor would, it is set after enough of the copy
-that follows it to fill the gap), or an article's head would stand at the foot of a
-page with fewer than `FIRST_LINES` lines of its copy under it (then the article
-starts the next page).
+that follows it to fill the gap), a figure keeps an article's last columns from
+balancing (then it is set back in the columns before, where it fits, and the copy
+left balances), or an article's head would stand at the foot of a page with fewer
+than `FIRST_LINES` lines of its copy under it (then the article starts the next page).
 
-Only the laid-out pages show either, so the print edition is laid out, the gaps and
-stranded heads found in WeasyPrint's boxes, the figures moved and the heads kept,
-and laid out again, a few times at most. A moved figure leaves a hidden mark where
-it was written, so the page map still counts its copy there, where the e-book sets it.
+Only the laid-out pages show these, so the print edition is laid out, the gaps,
+uneven endings and stranded heads found in WeasyPrint's boxes, the figures moved and
+the heads kept, and laid out again, a few times at most. A moved figure leaves a
+hidden mark where it was written, so the page map still counts its copy there, where
+the e-book sets it.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def figure_id(article: Article, figure: Figure) -> str:
 @dataclass(frozen=True, slots=True)
 class Placement:
     """How far each moved figure moves: article key → the figure's line → how many of
-    the blocks after it it follows."""
+    the blocks after it it follows (positive), or how many of those before it it
+    precedes (negative: set back)."""
 
     moves: Mapping[str, Mapping[int, int]] = field(default_factory=lambda: MappingProxyType({}))
     kept_heads: frozenset[str] = frozenset()
@@ -77,16 +80,18 @@ class Placement:
         moves = self.moves.get(article.key)
         if not moves:
             return article.blocks
-        last = len(article.blocks) - 1
-        landing: dict[int, list[MovedFigure]] = {}
+        end = len(article.blocks)
+        landing: dict[int, list[MovedFigure]] = {}  # the block each figure is set before (`end`: after the last)
         for index, block in enumerate(article.blocks):
-            if isinstance(block, Figure) and moves.get(block.line):
-                landing.setdefault(min(index + moves[block.line], last), []).append(MovedFigure(block))
+            if isinstance(block, Figure) and (move := moves.get(block.line)):
+                before = index + move + 1 if move > 0 else max(index + move, 0)
+                landing.setdefault(min(before, end), []).append(MovedFigure(block))
         placed: list[Block | FigureOrigin | MovedFigure] = []
         for index, block in enumerate(article.blocks):
+            placed.extend(landing.get(index, ()))
             moved = isinstance(block, Figure) and moves.get(block.line)
             placed.append(FigureOrigin(block.line) if moved else block)
-            placed.extend(landing.get(index, ()))
+        placed.extend(landing.get(end, ()))
         return tuple(placed)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -98,8 +103,19 @@ class Placement:
         many more blocks."""
         moves = {key: dict(lines) for key, lines in self.moves.items()}
         for (key, line), blocks in gaps.items():
-            moves.setdefault(key, {})[line] = moves.get(key, {}).get(line, 0) + blocks
+            move = moves.get(key, {}).get(line, 0)
+            if move < 0 < move + blocks:  # set back, it goes past where it was written: counted after it
+                blocks -= 1
+            moves.setdefault(key, {})[line] = move + blocks
         return _placement(moves, self.kept_heads, self.flowing)
+
+    def with_moves(self, moves: Mapping[tuple[str, int], int]) -> Placement:
+        """This placement with each figure of `moves` (article key, line) moved that far
+        from where it was written, wherever the placement had set it."""
+        placed = {key: dict(lines) for key, lines in self.moves.items()}
+        for (key, line), move in moves.items():
+            placed.setdefault(key, {})[line] = move
+        return _placement(placed, self.kept_heads, self.flowing)
 
     def with_heads_kept(self, keys: frozenset[str]) -> Placement:
         """This placement with the articles `keys` starting a new page too."""
@@ -202,6 +218,136 @@ def stranded_heads(pages: Sequence[Any], edition: Edition, placement: Placement)
                         if isinstance(inner, LineBox) and inner.children)
             headed.setdefault(key, (number, lines))
     return frozenset(key for key, (page, lines) in headed.items() if lines < FIRST_LINES and last_page[key] > page)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRow:
+    """Columns of an article's body side by side on one page, as laid out."""
+
+    page: int
+    body: Any
+    """The article body's box on that page."""
+    columns: tuple[Any, ...]
+
+    def apart(self) -> float:
+        """How far apart the columns' copy ends (a column left empty ends at its top)."""
+        ends = [_content_bottom(column) for column in self.columns]
+        if len(ends) == 1:
+            ends.append(self.columns[0].position_y)
+        return max(ends) - min(ends)
+
+    def figures(self) -> list[tuple[Any, Any]]:
+        """The figures set in these columns, moved or not, in order: each block's box
+        (a figure's, or its wrapper's), and the figure element."""
+        return [(child, figure) for column in self.columns for child in _in_flow(column)
+                if (figure := _figure_of(child)) is not None]
+
+    def uneven(self) -> bool:
+        """Whether the row ends more than `MOST_LINES_LEFT_EMPTY` lines uneven beside a figure."""
+        return len(self.columns) <= 2 and bool(self.figures()) and self.apart() > _most_left_empty(self.columns[0])
+
+
+def column_rows(pages: Sequence[Any]) -> dict[str, list[ColumnRow]]:
+    """Each article's rows of columns, in order (article key → rows). `pages` are
+    WeasyPrint's laid-out page boxes."""
+    from weasyprint.formatting_structure.boxes import FootnoteAreaBox, MarginBox
+
+    rows: dict[str, list[ColumnRow]] = {}
+    for number, page_box in enumerate(pages):
+        flow = [child for child in page_box.children if not isinstance(child, (MarginBox, FootnoteAreaBox))]
+        for box in _descendants(flow):
+            if box.element_tag != "article" or box.element is None:
+                continue
+            for body in _in_flow(box):
+                if body.element is None or "article-body" not in _classes(body.element):
+                    continue
+                columns = [child for child in body.children if getattr(child, "is_column", False)]
+                for top in sorted({column.position_y for column in columns}):
+                    rows.setdefault(box.element.get("id"), []).append(ColumnRow(
+                        number, body, tuple(column for column in columns if column.position_y == top)))
+    return rows
+
+
+def figures_set_back(pages: Sequence[Any], edition: Edition, placement: Placement) -> dict[tuple[str, int], int]:
+    """The figures (article key, line) that keep an article's last columns from
+    balancing, each with the move (as `Placement.moves` counts it) that sets it in the
+    columns before, the last of them where it fits, so that the copy left balances. An
+    article laid out in one row of columns has nowhere to set its figure; nor has one
+    whose columns before have no block starting where it fits."""
+    articles = {article.key: article for article in edition.articles}
+    backs: dict[tuple[str, int], int] = {}
+    for key, rows in column_rows(pages).items():
+        article = articles.get(key)
+        if article is None or len(rows) < 2 or not rows[-1].uneven():
+            continue
+        figures = {figure_id(article, block): index for index, block in enumerate(article.blocks)
+                   if isinstance(block, Figure)}
+        box, element = rows[-1].figures()[0]
+        written = figures.get(element.get("id"))
+        if written is None:
+            continue
+        line = article.blocks[written].line
+        # A figure moved on from a gap it left where it was written is never set back there.
+        gap_at = written if placement.moves.get(key, {}).get(line, 0) > 0 else None
+        before = _set_before(rows, article, placement, box.margin_height(), gap_at)
+        if before is None:
+            continue
+        # Before the block written just after it: where it was written (no move).
+        backs[(key, line)] = before - written if before <= written else before - written - 1
+    return backs
+
+
+def _set_before(rows: list[ColumnRow], article: Article, placement: Placement, height: float,
+                gap_at: int | None) -> int | None:
+    """The block (its index as written) to set a figure laid out `height` high in the
+    last row of `rows` before: the first that starts where the figure fits, with
+    `MOST_LINES_LEFT_EMPTY` lines of copy under it, in the nearest column of the rows
+    before (None: none does), never the block it left a gap before (`gap_at`)."""
+    children = list(rows[0].body.element)  # the body's blocks as placed, then its credit and corrections
+    placed = placement.blocks(article)
+    if not _one_element_each(placed, children):
+        return None
+    starting: list[tuple[ColumnRow, list[Any]]] = []  # each column's blocks that start in it, not carried over
+    seen: set[int] = set()
+    for row in rows[:-1]:
+        for column in row.columns:
+            starting.append((row, [child for child in _in_flow(column) if id(child.element) not in seen]))
+            seen.update(id(child.element) for child in _in_flow(column))
+    for row, blocks in reversed(starting):
+        foot = max(_bottom(column) for column in row.columns) - _most_left_empty(row.columns[0])
+        for child in blocks:
+            index = next((number for number, element in enumerate(children) if element is child.element), -1)
+            if not 0 <= index < len(placed) or isinstance(placed[index], MovedFigure):
+                continue
+            if child.position_y + height > foot:
+                break
+            before = sum(not isinstance(item, MovedFigure) for item in placed[:index])
+            if before != gap_at:
+                return before
+    return None
+
+
+def _one_element_each(placed: Sequence[Block | FigureOrigin | MovedFigure], children: list[Any]) -> bool:
+    """Whether the body's elements are its placed blocks one by one, as the house
+    layouts set them (a layout override may not)."""
+    return len(children) >= len(placed) and all(
+        item.kind in _classes(child) for item, child in zip(placed, children, strict=False)
+        if isinstance(item, (FigureOrigin, MovedFigure))
+    )
+
+
+def _figure_of(box: Any) -> Any | None:
+    """The figure element a column's block is: a figure, or one moved in its wrapper."""
+    element = box.element
+    if element is None:
+        return None
+    if "moved-figure" in _classes(element):
+        element = next(iter(element), None)
+    return element if element is not None and "figure" in _classes(element) and element.get("id") else None
+
+
+def _classes(element: Any) -> list[str]:
+    return (element.get("class") or "").split()
 
 
 def _descendants(boxes: list[Any]) -> Iterator[Any]:

@@ -27,7 +27,7 @@ from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
 from hkcq_press.pdf.parallel.messages import Paginated, PartPages
 
 CACHE_FOLDER = ".hkcq-press-parts"
-ENTRY_FORMAT = 3
+ENTRY_FORMAT = 4
 ENTRY = "entry.json"
 PART_PDF = "part.pdf"
 FOLIOS_PDF = "folios.pdf"
