@@ -509,6 +509,7 @@ def _last_columns_apart(pdf: Path) -> dict[int, float]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_an_articles_last_columns_are_balanced_beside_its_picture(
     tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch,
@@ -553,6 +554,7 @@ def test_a_figure_set_back_stands_before_a_block_written_before_it_and_can_move_
     assert AS_WRITTEN.with_moves({(article.key, figure.line): -9}).blocks(article)[0] == MovedFigure(figure)
 
 
+@pytest.mark.slow
 def test_pictures_set_back_in_sections_laid_out_side_by_side_are_set_as_in_the_whole(tmp_path: Path) -> None:
     from hkcq_press.pdf.printing import Printer
 
