@@ -340,3 +340,82 @@ def test_the_libraries_that_write_the_editions_are_those_hkcq_press_needs(
     # A library hkcq-press needs, found first on the path at another version, counts.
     monkeypatch.syspath_prepend(str(_distribution(tmp_path / "newer", "pydyf", "99.0")))
     assert "pydyf==99.0" in _edition_libraries()
+
+
+# --- The e-book built alone from the last print layout's page map -----------------------------
+
+
+def _no_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hkcq_press.pdf.writer
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("the print edition was laid out")
+
+    monkeypatch.setattr(hkcq_press.pdf.writer, "laid_out", refused)
+
+
+def _page_list(epub: Path) -> list[str]:
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(epub) as book:
+        return sorted(re.findall(r'id="page-\d+"[^>]*', " ".join(
+            book.read(name).decode("utf-8") for name in book.namelist() if name.endswith(".xhtml"))))
+
+
+def test_the_epub_alone_takes_its_page_list_from_the_last_print_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After `pdf`, `epub` lays nothing out: its page list is the print layout's, and
+    the EPUB is byte for byte the one a build laying the edition out again writes."""
+    from hkcq_press.build import build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the same time in every archive, to compare bytes
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    manuscript = tmp_path / "manuscript"
+    build(manuscript, tmp_path / "dist", formats=("pdf",))
+    laid_out_again = build(manuscript, tmp_path / "again", formats=("epub",), force=True).outputs[0].path
+    with monkeypatch.context() as patched:
+        _no_layout(patched)
+        epub = build(manuscript, tmp_path / "dist", formats=("epub",)).outputs[0].path
+    assert len(_page_list(epub)) >= 2
+    assert epub.read_bytes() == laid_out_again.read_bytes()
+
+
+@pytest.mark.parametrize("change", ["a word", "the page size", "force", "a damaged page map"])
+def test_the_epub_alone_lays_the_pages_out_again_when_they_may_have_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str,
+) -> None:
+    import json
+
+    from hkcq_press.build import build
+    from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    shutil.copytree(SAMPLE, tmp_path / "manuscript")
+    manuscript = tmp_path / "manuscript"
+    build(manuscript, tmp_path / "dist", formats=("pdf",))
+    options, force = HOUSE_PRINT_OPTIONS, False
+    if change == "a word":
+        article = next((manuscript / "articles").glob("*.md"))
+        article.write_text(article.read_text(encoding="utf-8").replace(" the ", " the whole ", 1), encoding="utf-8")
+    elif change == "the page size":
+        from dataclasses import replace
+
+        options = replace(HOUSE_PRINT_OPTIONS, page_size="letter")
+    elif change == "force":
+        force = True
+    else:
+        record = tmp_path / "dist" / ".hkcq-press.json"
+        saved = json.loads(record.read_text(encoding="utf-8"))
+        for entry in saved["page_maps"].values():
+            entry["starts"] = [{"page": "two"}]
+        record.write_text(json.dumps(saved), encoding="utf-8")
+    import hkcq_press.pdf.writer
+
+    stock, calls = hkcq_press.pdf.writer.laid_out, []
+    monkeypatch.setattr(hkcq_press.pdf.writer, "laid_out", lambda *a, **k: calls.append(1) or stock(*a, **k))
+    epub = build(manuscript, tmp_path / "dist", formats=("epub",), print_options=options, force=force).outputs[0].path
+    assert calls == [1]
+    fresh = build(manuscript, tmp_path / "fresh", formats=("epub",), print_options=options, force=True)
+    assert epub.read_bytes() == fresh.outputs[0].path.read_bytes()

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from hkcq_press.errors import ManuscriptError, Problem
 from hkcq_press.style.fonts import repertoire
-from hkcq_press.freshness import STATE_FILE, BuildRecord, FileDigests, Recorded, input_digests, layout_digest
+from hkcq_press.freshness import (
+    PAGES, STATE_FILE, BuildRecord, FileDigests, Recorded, input_digests, layout_digest,
+)
 from hkcq_press.style.hyphenation import hyphenation_exceptions
 from hkcq_press.reader.edition import load_edition
 from hkcq_press.reader.files import DEFAULT_LIMITS, Limits
@@ -27,6 +29,7 @@ from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import check_stylesheets
 
 if TYPE_CHECKING:  # verifying needs the validators' libraries, imported only when asked for
+    from hkcq_press.markup.pagemap import PageStart
     from hkcq_press.pdf.copyfit import CopyFit, PageFill
     from hkcq_press.pdf.placement import Placement
     from hkcq_press.pdf.printing import Store
@@ -330,33 +333,22 @@ def _build_stale(
     result.edition = edition
     result.warnings.extend(warnings)
     details: dict[str, str] = {}
-    with scratch_folder(), staged_outputs(job.out_dir) as staging, ThreadPoolExecutor(max_workers=1) as beside:
+    with scratch_folder(), staged_outputs(job.out_dir) as staging:
         staged: dict[str, Path] = {kind: staging.stage(f"{edition.slug}.{kind}") for kind in formats}
         if job.keep_html and "pdf" in formats:
             staged["html"] = staging.stage(f"{edition.slug}.html")
             details["html"] = KEPT_HTML
-        # The print edition is laid out first, even for the EPUB alone: the e-book marks
-        # where its pages begin. The EPUB is then made beside the writing of the PDF;
-        # WeasyPrint keeps this thread, whose log it reports to.
-        from hkcq_press.pdf.writer import laid_out
+        # The e-book marks where the printed pages begin: built alone, from the last
+        # print layout's page map while what the pages are made from is unchanged.
+        starts = record.page_map(job.manuscript_dir, inputs[PAGES]) if (
+            "pdf" not in formats and job.file_digests is not None) else None
+        if starts is None:
+            starts = _lay_out_and_write(job, edition, staged, details, result)
+        else:
+            from hkcq_press.epub.writer import write_epub
 
-        with laid_out(
-            edition, style, job.print_options, staged.get("html"), progress.page if progress else None, job.printer,
-            _store(job, edition),
-        ) as layout:
-            book = None
-            if "epub" in staged:
-                from hkcq_press.epub.writer import write_epub
-
-                book = beside.submit(write_epub, edition, style, staged["epub"], job.verified_by, layout.page_starts)
-            if "pdf" in staged:
-                pdf = layout.write(staged["pdf"])
-                result.warnings.extend(pdf.warnings)
-                result.copy_fit = _copy_fit(edition, layout.page_fill, result.warnings, layout.placement)
-                details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
-            if book is not None:
-                documents = book.result().documents
-                details["epub"] = f"{documents} article{'s' if documents != 1 else ''}"
+            details["epub"] = _articles(write_epub(edition, style, staged["epub"], job.verified_by, starts).documents)
+        record.record_page_map(job.manuscript_dir, inputs[PAGES], starts)
         sizes = {kind: path.stat().st_size for kind, path in staged.items()}
         if job.verify:
             finals = {path: job.out_dir / f"{edition.slug}.{kind}" for kind, path in staged.items()}
@@ -369,3 +361,36 @@ def _build_stale(
         staging.commit()
     for kind in staged:
         result.outputs.append(Output(kind, job.out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))
+
+
+def _lay_out_and_write(
+    job: _Job, edition: Edition, staged: dict[str, Path], details: dict[str, str], result: BuildResult,
+) -> tuple[PageStart, ...]:
+    """Lay out the print edition and write the `staged` editions from it: the print
+    edition is laid out first, even for the EPUB alone, whose page list marks where its
+    pages begin; the EPUB is then made beside the writing of the PDF. Returns that page map."""
+    from hkcq_press.pdf.writer import laid_out
+
+    progress = job.progress
+    with ThreadPoolExecutor(max_workers=1) as beside, laid_out(
+        edition, job.style, job.print_options, staged.get("html"), progress.page if progress else None, job.printer,
+        _store(job, edition),
+    ) as layout:
+        book = None
+        if "epub" in staged:
+            from hkcq_press.epub.writer import write_epub
+
+            # WeasyPrint keeps this thread, whose log it reports to.
+            book = beside.submit(write_epub, edition, job.style, staged["epub"], job.verified_by, layout.page_starts)
+        if "pdf" in staged:
+            pdf = layout.write(staged["pdf"])
+            result.warnings.extend(pdf.warnings)
+            result.copy_fit = _copy_fit(edition, layout.page_fill, result.warnings, layout.placement)
+            details["pdf"] = f"{pdf.pages} page{'s' if pdf.pages != 1 else ''}"
+        if book is not None:
+            details["epub"] = _articles(book.result().documents)
+        return layout.page_starts
+
+
+def _articles(documents: int) -> str:
+    return f"{documents} article{'s' if documents != 1 else ''}"

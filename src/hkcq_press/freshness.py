@@ -20,10 +20,11 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import Any
 
+from hkcq_press.markup.pagemap import PageStart
 from hkcq_press.style.fonts import FACE_RECORD, chinese_font_folders
 from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
@@ -31,8 +32,10 @@ from hkcq_press.outputs import TEMPORARY_PREFIX, file_digest
 from hkcq_press.style.house import HouseStyle
 
 STATE_FILE = ".hkcq-press.json"
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 """The build record's layout: raised when it changes, so an older record is read as none."""
+PAGES = "pages"
+"""The key of `input_digests` for what the print edition's pages are made from."""
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "hkcq-press"
 _REQUIREMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -95,13 +98,16 @@ def input_digests(
     digest_of: FileDigests | None = None,
     verified_by: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """For each format, the digest of everything its edition is made from. The files
-    are read once, whatever the number of formats; `digest_of` may know some already.
-    `verified_by` counts for the EPUB, whose accessibility summary names the validators.
-    The page size counts for both: the EPUB marks where the printed pages begin."""
+    """For each format, the digest of everything its edition is made from; and under
+    `PAGES`, of what decides where the printed pages begin, which the EPUB marks (the
+    page size, not the PDF's variant or marks). The files are read once, whatever the
+    number of formats; `digest_of` may know some already. `verified_by` counts for the
+    EPUB, whose accessibility summary names the validators."""
     shared = _made_with(manuscript_dir, style, digest_of or FileDigests(), frozenset())
     _add(shared, astuple(limits))
-    digests = {}
+    pages = shared.copy()
+    _add(pages, PAGES, options.page_size)
+    digests = {PAGES: pages.hexdigest()}
     for kind in kinds:
         digest = shared.copy()
         if kind == "pdf":
@@ -223,6 +229,22 @@ def _recorded(entry: object) -> Recorded | None:
     return Recorded(inputs, dict(files), detail)
 
 
+def _page_map(entry: object) -> tuple[str, tuple[PageStart, ...]] | None:
+    """A page map as a build writes it, else None."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("inputs"), str) or not isinstance(
+        entry.get("starts"), list
+    ):
+        return None
+    try:
+        starts = tuple(PageStart(**start) for start in entry["starts"])
+    except TypeError:  # not a mapping, or not a page start's fields
+        return None
+    if not all(isinstance(start.page, int) and isinstance(start.region, str) and isinstance(start.block, int)
+               and isinstance(start.offset, int) and isinstance(start.inside_word, bool) for start in starts):
+        return None
+    return entry["inputs"], starts
+
+
 class BuildRecord:
     """The output folder's record of what each manuscript's editions were built from."""
 
@@ -242,6 +264,14 @@ class BuildRecord:
             for manuscript, kinds in (editions.items() if isinstance(editions, dict) else ())
             if isinstance(kinds, dict)
         }
+        page_maps = saved.get("page_maps")
+        self.page_maps: dict[str, tuple[str, tuple[PageStart, ...]]] = {
+            manuscript: found for manuscript, entry in (page_maps.items() if isinstance(page_maps, dict) else ())
+            if (found := _page_map(entry)) is not None
+        }
+        """Where the last print layout of each manuscript began its pages, with the
+        digest of what it was made from (`PAGES`): the e-book's page list, kept for an
+        `epub` built alone."""
         self.digests = FileDigests({
             path: stamp for path, stamp in (files.items() if isinstance(files, dict) else ())
             if isinstance(stamp, list) and len(stamp) == 4 and all(isinstance(part, int) for part in stamp[:3])
@@ -262,6 +292,14 @@ class BuildRecord:
 
     def record(self, manuscript_dir: Path, kind: str, recorded: Recorded) -> None:
         self.entries.setdefault(str(manuscript_dir.resolve()), {})[kind] = recorded
+
+    def page_map(self, manuscript_dir: Path, pages: str) -> tuple[PageStart, ...] | None:
+        """Where the pages of the last print layout began, if it was made from `pages`."""
+        inputs, starts = self.page_maps.get(str(manuscript_dir.resolve()), ("", ()))
+        return starts if inputs == pages else None
+
+    def record_page_map(self, manuscript_dir: Path, pages: str, starts: tuple[PageStart, ...]) -> None:
+        self.page_maps[str(manuscript_dir.resolve())] = (pages, starts)
 
     def save(self) -> None:
         """Replace the record file atomically, so a reader never sees half of it. Used
@@ -286,5 +324,7 @@ class BuildRecord:
                              for kind, recorded in kinds.items()}
                 for manuscript, kinds in self.entries.items()
             }
-            json.dump({"format": RECORD_FORMAT, "editions": editions, "files": self.digests.to_keep()}, stream,
-                      indent=1, sort_keys=True)
+            page_maps = {manuscript: {"inputs": inputs, "starts": [asdict(start) for start in starts]}
+                         for manuscript, (inputs, starts) in self.page_maps.items()}
+            json.dump({"format": RECORD_FORMAT, "editions": editions, "page_maps": page_maps,
+                       "files": self.digests.to_keep()}, stream, indent=1, sort_keys=True)
