@@ -563,3 +563,12 @@ def test_pictures_set_back_in_sections_laid_out_side_by_side_are_set_as_in_the_w
             for jobs in (1, 2)]
     assert _page_by_page(pdfs[0]) == _page_by_page(pdfs[1])
     assert max(_last_columns_apart(pdfs[1]).values()) < 3.2
+
+
+def test_one_column_at_the_book_size_has_nothing_to_balance(tmp_path: Path) -> None:
+    """The book size sets an article in one column: a picture at its end is no uneven ending."""
+    manuscript = _figures_at_the_end(tmp_path / "m", 2)
+    with (manuscript / "edition.yaml").open("a", encoding="utf-8") as edition:
+        edition.write("page_size: book\n")
+    advice = fit(manuscript).copy_fit.advice
+    assert [item.message for item in advice if "beside" in item.message] == []

@@ -228,12 +228,14 @@ class ColumnRow:
     body: Any
     """The article body's box on that page."""
     columns: tuple[Any, ...]
+    """The columns laid out (one left empty has no box)."""
+    count: int
+    """The columns the body is set in (one at the book size: nothing to balance)."""
 
     def apart(self) -> float:
         """How far apart the columns' copy ends (a column left empty ends at its top)."""
         ends = [_content_bottom(column) for column in self.columns]
-        if len(ends) == 1:
-            ends.append(self.columns[0].position_y)
+        ends += [self.columns[0].position_y] * (self.count - len(ends))
         return max(ends) - min(ends)
 
     def figures(self) -> list[tuple[Any, Any]]:
@@ -244,7 +246,7 @@ class ColumnRow:
 
     def uneven(self) -> bool:
         """Whether the row ends more than `MOST_LINES_LEFT_EMPTY` lines uneven beside a figure."""
-        return len(self.columns) <= 2 and bool(self.figures()) and self.apart() > _most_left_empty(self.columns[0])
+        return self.count > 1 and bool(self.figures()) and self.apart() > _most_left_empty(self.columns[0])
 
 
 def column_rows(pages: Sequence[Any]) -> dict[str, list[ColumnRow]]:
@@ -263,8 +265,10 @@ def column_rows(pages: Sequence[Any]) -> dict[str, list[ColumnRow]]:
                     continue
                 columns = [child for child in body.children if getattr(child, "is_column", False)]
                 for top in sorted({column.position_y for column in columns}):
+                    row = tuple(column for column in columns if column.position_y == top)
+                    count = body.style["column_count"]  # `auto` when set by width: as many as laid out
                     rows.setdefault(box.element.get("id"), []).append(ColumnRow(
-                        number, body, tuple(column for column in columns if column.position_y == top)))
+                        number, body, row, count if isinstance(count, int) else len(row)))
     return rows
 
 
