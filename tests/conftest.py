@@ -23,8 +23,9 @@ SLOW_MODULES = frozenset({
     "test_page_fill", "test_visual", "test_preview", "test_accessibility", "test_package",
 })
 """Tests that lay editions out several times over (in parts, stock and tuned, at two
-sizes), drive Chromium or build a wheel: the `slow` tier. `make test-fast` leaves them
-out; `make test`, and CI, run everything."""
+sizes), drive Chromium or build a wheel: the `slow` tier, with the tests elsewhere
+marked `@pytest.mark.slow` (editions laid out again and again, both validators run on
+several builds). `make test-fast` leaves them out; `make test`, and CI, run everything."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -143,3 +144,24 @@ def run_cli(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> su
         [sys.executable, "-m", "hkcq_press", *arguments],
         cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )
+
+
+def run_cli_here(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """hkcq-press's command line run in this process, from `cwd`, its output caught:
+    what `run_cli` does without a new interpreter's start and imports, for the many
+    cases that test messages (a few tests keep running it as its own process)."""
+    import contextlib
+    import io
+    import signal
+
+    from hkcq_press.cli import main
+
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGHUP)}
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            status = main(list(arguments))
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    return subprocess.CompletedProcess(["hkcq-press", *arguments], status, stdout.getvalue(), stderr.getvalue())

@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import FIXTURES, ROOT, SAMPLE, editions_in, run_cli
+from conftest import FIXTURES, ROOT, SAMPLE, editions_in, run_cli, run_cli_here
 from support import epubcheck_messages, flow, in_order, pdf_lines, temporary_files
 
 from hkcq_press import __version__
 
 BROKEN = sorted(path for path in (FIXTURES / "broken").iterdir() if path.is_dir())
+AS_ITS_OWN_PROCESS = frozenset({"missing-headline", "svg-with-script", "unknown-key"})
+"""Broken manuscripts also built by hkcq-press in its own process, as a desk runs it
+(an error, a refused picture, a warning); the others are run in the tests' process."""
 
 
 @pytest.fixture
@@ -65,7 +68,8 @@ def test_each_manuscript_mistake_gets_its_message_at_its_file_and_line(tmp_path:
     """Errors stop the build and write nothing; warnings are shown and the build goes on."""
     shutil.copytree(fixture, tmp_path / "manuscript", symlinks=True)
     options = fixture / "options.txt"
-    result = run_cli("build", *(options.read_text(encoding="utf-8").split() if options.exists() else []), cwd=tmp_path)
+    run = run_cli if fixture.name in AS_ITS_OWN_PROCESS else run_cli_here
+    result = run("build", *(options.read_text(encoding="utf-8").split() if options.exists() else []), cwd=tmp_path)
     fails = (fixture / "expected-errors.txt").exists()
     expected = (fixture / ("expected-errors.txt" if fails else "expected-warnings.txt")).read_text(encoding="utf-8")
     for message in expected.strip().split("\n"):
@@ -262,7 +266,8 @@ def test_check_counts_the_multi_article_fixture(tmp_path: Path) -> None:
 def test_check_finds_what_build_finds(tmp_path: Path, fixture: Path) -> None:
     shutil.copytree(fixture, tmp_path / "manuscript", symlinks=True)
     options = (fixture / "options.txt").read_text(encoding="utf-8").split() if (fixture / "options.txt").exists() else []
-    checked, built = run_cli("check", *options, cwd=tmp_path), run_cli("build", *options, cwd=tmp_path)
+    run = run_cli if fixture.name in AS_ITS_OWN_PROCESS else run_cli_here
+    checked, built = run("check", *options, cwd=tmp_path), run("build", *options, cwd=tmp_path)
     assert checked.returncode == built.returncode
     assert checked.stderr == built.stderr.replace("; nothing was written.", ".")
 

@@ -316,6 +316,7 @@ def _sectioned(root: Path, seed: int) -> Path:
     return generated_edition(root, articles, sections=sections)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 8, 13])
 def test_a_section_flows_on_rather_than_leave_the_page_before_near_empty(tmp_path: Path, seed: int) -> None:
     """Laid out as written, these weeks leave a page 4-12 % full before a section (the

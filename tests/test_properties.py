@@ -8,6 +8,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+import pytest
 import yaml
 from fontTools.ttLib import TTFont
 from hypothesis import HealthCheck, assume, given, settings
@@ -119,6 +120,7 @@ def unpublishable(articles: list[dict]) -> set[str]:
     } - {" "}
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(article(HOUSE_WORD), min_size=4, max_size=10))
 def test_any_printable_copy_reaches_both_editions_verbatim(articles: list[dict]) -> None:
@@ -253,6 +255,7 @@ def tables(draw: st.DrawFn) -> list[list[str]]:
     return draw(st.lists(st.lists(CELL, min_size=columns, max_size=columns), min_size=2, max_size=5))
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(tables(), min_size=1, max_size=4))
 def test_any_table_reaches_both_editions_cell_for_cell(drawn: list[list[list[str]]]) -> None:

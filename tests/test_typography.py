@@ -203,6 +203,7 @@ def chinese_manuscript(root: Path, forms: str = "") -> Path:
     return manuscript
 
 
+@pytest.mark.slow
 def test_a_hong_kong_edition_prints_quoted_simplified_chinese_from_the_next_face(tmp_path: Path) -> None:
     """Each character in the first face of HK, TC, SC that has it, checked by outline;
     the desk's own traditional copy keeps Hong Kong forms."""

@@ -53,6 +53,7 @@ def test_verify_checks_the_editions_in_dist_and_says_what_ran(project: Path) -> 
     assert re.fullmatch(r"verified dist/[\w-]+\.pdf: the PDF checks, no errors", lines[1])
 
 
+@pytest.mark.slow
 def test_verify_catches_a_missing_picture_and_a_wrong_language(multi_edition: Built, tmp_path: Path) -> None:
     broken = tmp_path / "broken.epub"
     with zipfile.ZipFile(multi_edition.epub) as original, zipfile.ZipFile(broken, "w") as copy:
@@ -130,6 +131,7 @@ def test_a_missing_validator_is_named_with_how_to_install_it(tmp_path: Path, mul
     assert alone.stdout == "verified edition.pdf: the PDF checks, no errors\n"
 
 
+@pytest.mark.slow
 def test_an_unverified_build_claims_no_check_and_a_verified_one_names_them(project: Path) -> None:
     plain = run_cli("build", cwd=project)
     assert plain.returncode == 0, plain.stderr
@@ -152,6 +154,7 @@ def test_an_unverified_build_claims_no_check_and_a_verified_one_names_them(proje
     assert again.stdout.count("verified ") == 2
 
 
+@pytest.mark.slow
 def test_build_verify_writes_nothing_that_fails(project: Path) -> None:
     """A house layout that makes the e-book invalid builds, but does not pass `--verify`."""
     styles = project / "styles" / "epub"
@@ -337,6 +340,7 @@ def _java_that_cannot_start(tools: Path) -> None:
     (tools / "java").chmod(0o755)
 
 
+@pytest.mark.slow
 def test_java_that_cannot_start_is_a_check_that_did_not_run(tmp_path: Path, multi_edition: Built) -> None:
     """As under an address-space limit: Java's own words, exit 4, never an internal error,
     and the checks that could run still do."""
@@ -351,6 +355,7 @@ def test_java_that_cannot_start_is_a_check_that_did_not_run(tmp_path: Path, mult
     assert result.stdout == "verified edition.epub: Ace by DAISY 1.4.6, no errors\n"  # Ace ran, and is said to
 
 
+@pytest.mark.slow
 def test_build_verify_with_a_validator_that_cannot_start_writes_nothing(project: Path) -> None:
     _java_that_cannot_start(project / "bin")
     result = run_cli("build", "--verify", cwd=project,
