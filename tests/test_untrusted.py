@@ -468,3 +468,21 @@ def test_a_layout_that_cannot_be_parsed_is_refused_by_check_at_its_line(project:
     result = run_cli("check", cwd=project)
     assert result.returncode == 1
     assert "styles/partials/credit.html:2: error: layout error: " in result.stderr
+
+
+@pytest.mark.parametrize("fixture", ["image-damaged", "image-truncated-jpeg"])
+def test_a_damaged_picture_is_refused_in_a_process_that_has_laid_out_an_edition(fixture: str) -> None:
+    """WeasyPrint, once imported, tells Pillow to load truncated pictures for the whole
+    process: the preview, or a script that built an edition, must refuse them still."""
+    import weasyprint  # noqa: F401 (imported for what it does to Pillow)
+    from PIL import ImageFile
+
+    from hkcq_press.errors import ManuscriptError
+    from hkcq_press.reader.edition import load_edition
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES, "WeasyPrint no longer loads truncated pictures: this test tests nothing"
+    with pytest.raises(ManuscriptError) as refused:
+        load_edition(Path(__file__).parent / "fixtures" / "broken" / fixture)
+    assert any("is damaged" in problem.message or "cut short" in problem.message
+               for problem in refused.value.problems), refused.value.problems
+    assert ImageFile.LOAD_TRUNCATED_IMAGES, "and WeasyPrint's own choice is left as it was"

@@ -50,14 +50,21 @@ def damage(path: Path) -> str | None:
     an eighth of its size, which reads every byte of its data all the same)."""
     if _cut_short(path):
         return "cut short"
-    from PIL import Image
+    from PIL import Image, ImageFile
 
+    # Pillow decodes a damaged stream as far as it can, silently, once told to load
+    # truncated pictures: WeasyPrint tells it so for the whole process when imported,
+    # so in a process that has laid an edition out (the preview, a script) the check
+    # would pass what a new command refuses. Refused here, whoever imported what.
+    loads_truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(path) as image:
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()
     except (OSError, SyntaxError, ValueError) as error:  # Pillow's words for a damaged file
         return f"damaged ({str(error).rstrip('.') or type(error).__name__})"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = loads_truncated
     return None
 
 
