@@ -214,6 +214,7 @@ def test_a_live_build_keeps_its_temporary_files(project: Path) -> None:
     assert mine.exists()
 
 
+@pytest.mark.slow
 def test_builds_running_at_once_never_leave_a_corrupt_edition(project: Path) -> None:
     processes = [
         subprocess.Popen([sys.executable, "-m", "hkcq_press", "build"], cwd=project,
@@ -480,7 +481,7 @@ def test_the_temporary_files_of_a_dead_build_are_removed_by_the_next(tmp_path: P
     assert temporary_files(scratch) == []
 
 
-@pytest.mark.parametrize("limit_kb", [20, 100, 190])
+@pytest.mark.parametrize("limit_kb", [20, pytest.param(100, marks=pytest.mark.slow), pytest.param(190, marks=pytest.mark.slow)])
 def test_files_the_machine_refuses_to_grow_stop_the_build_with_one_message(project: Path, limit_kb: int) -> None:
     """A real refusal to write, as a full disk gives one: the process may write no file
     larger than the limit (the PDF is about 32 KB, the EPUB 160 KB). One located error,

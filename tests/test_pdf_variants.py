@@ -87,7 +87,9 @@ def test_page_size_from_the_edition_and_the_option_wins(tmp_path: Path) -> None:
             assert round(float(pdf.pages[0].MediaBox[2])) == width
 
 
-@pytest.mark.parametrize(("written", "millimetres"), [(None, 3), ("5mm", 5), ("2.5", 2.5)])
+@pytest.mark.parametrize(("written", "millimetres"), [
+    (None, 3), pytest.param("5mm", 5, marks=pytest.mark.slow), pytest.param("2.5", 2.5, marks=pytest.mark.slow),
+])
 def test_print_marks_sit_in_a_slug_outside_the_bleed(tmp_path: Path, written: str | None, millimetres: float) -> None:
     """As printers want them: TrimBox the page, BleedBox the printer's bleed beyond it
     (`bleed:`, 3 mm unless told), the MediaBox a slug beyond that, where the crop marks
@@ -306,8 +308,8 @@ def embedded_pictures(pdf_path: Path) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize(("pixels", "ppi", "widest"), [
     ((3000, 2000), None, 1005),  # a column of about 85 mm at 300 ppi
-    ((3000, 2000), 150, 503),
-    ((600, 400), None, 600),  # never upsampled
+    pytest.param((3000, 2000), 150, 503, marks=pytest.mark.slow),
+    pytest.param((600, 400), None, 600, marks=pytest.mark.slow),  # never upsampled
 ])
 def test_pictures_are_resampled_to_the_press_resolution_at_their_printed_size(
     tmp_path: Path, pixels: tuple[int, int], ppi: int | None, widest: int,
@@ -369,7 +371,7 @@ def _pictures_as_shown(pdf_path: Path) -> list[tuple[int, int, float]]:
         document.close()
 
 
-@pytest.mark.parametrize("variant", ["pdf/x-4", "pdf/x-1a"])
+@pytest.mark.parametrize("variant", ["pdf/x-4", pytest.param("pdf/x-1a", marks=pytest.mark.slow)])
 def test_pictures_of_a_pdf_x_edition_are_separated_into_the_printers_cmyk(
     press_week: tuple[Path, Path], tmp_path: Path, variant: str,
 ) -> None:

@@ -197,6 +197,7 @@ def test_the_page_list_marks_the_pages_a_section_opens_on_its_own_page(sectioned
         assert pages[str(page)] == f"text/section-{title.lower().replace(' ', '-')}.xhtml#page-{page}"
 
 
+@pytest.mark.slow
 def test_the_sectioned_epub_passes_epubcheck_and_ace(sectioned: Built) -> None:
     assert epubcheck_messages(sectioned.epub) == []
     assert ace_violations(sectioned.epub) == []
