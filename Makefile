@@ -24,12 +24,14 @@ FONTS := $(VENV)/share/hkcq-press/fonts
 dist: $(VENV)/.installed $(FONTS)/.installed
 	$(BIN)/hkcq-press build
 
+# Both run on every core the machine has (pytest-xdist); PYTEST_ARGS adds to them,
+# e.g. PYTEST_ARGS="-n 0 -x" to run in one process and stop at the first failure.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # The tier to run on every change: everything but the `slow` tests (tests/conftest.py).
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
 # Speed against bare WeasyPrint and pandoc, run on purpose (about ten minutes; never
 # in the tests). BENCH_ARGS narrows it, e.g. BENCH_ARGS="--sizes 1,50 --runs 1".
