@@ -163,34 +163,26 @@ def opening_pages(pdf: Path) -> list[int]:
         return [pages[item.destination[0].objgen] for item in outline.root]
 
 
+def pdf_page_texts(pdf: Path, *options: str) -> list[str]:
+    """Each page's text, from one run of poppler's `pdftotext` with `options` (a crop
+    applies to every page): the file read once, not once a page."""
+    output = subprocess.run(["pdftotext", "-enc", "UTF-8", *options, str(pdf), "-"],
+                            capture_output=True, text=True, check=True).stdout
+    return output.split("\f")[:-1]  # each page's text ends in a form feed
+
+
 def running_heads(pdf: Path) -> list[str]:
     """The text in each page's top margin."""
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [
-        " ".join(subprocess.run(
-            ["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(number), "-l", str(number), "-r", "72",
-             "-x", "0", "-y", "0", "-W", "2000", "-H", str(round(FURNITURE_BAND)), str(pdf), "-"],
-            capture_output=True, text=True, check=True,
-        ).stdout.split())
-        for number in range(1, count + 1)
-    ]
+    return [" ".join(text.split()) for text in pdf_page_texts(
+        pdf, "-raw", "-r", "72", "-x", "0", "-y", "0", "-W", "2000", "-H", str(round(FURNITURE_BAND)))]
 
 
 def folios(pdf: Path) -> list[str]:
     """The text in each page's bottom margin."""
     height = _page_height(pdf)
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [
-        " ".join(subprocess.run(
-            ["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(number), "-l", str(number), "-r", "72",
-             "-x", "0", "-y", str(round(height - FURNITURE_BAND)), "-W", "2000", "-H", str(round(FURNITURE_BAND)),
-             str(pdf), "-"],
-            capture_output=True, text=True, check=True,
-        ).stdout.split())
-        for number in range(1, count + 1)
-    ]
+    return [" ".join(text.split()) for text in pdf_page_texts(
+        pdf, "-raw", "-r", "72", "-x", "0", "-y", str(round(height - FURNITURE_BAND)), "-W", "2000",
+        "-H", str(round(FURNITURE_BAND)))]
 
 
 def pdf_furniture(pdf: Path) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import DESKWEEK, Built, print_edition_of
 from lxml import etree
-from support import ace_violations, collapse, column_lines, epub_documents, epubcheck_messages, flow, pattern, pdf_lines
+from support import ace_violations, collapse, column_lines, epub_documents, epubcheck_messages, flow, pattern, pdf_lines, pdf_page_texts
 
 from hkcq_press.verify.pdfcheck import pdf_fonts
 
@@ -41,13 +41,7 @@ def article_text(document) -> str:
 
 
 def pdf_pages(pdf: Path) -> list[str]:
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [
-        flow(subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(n), "-l", str(n), str(pdf), "-"],
-                            capture_output=True, text=True, check=True).stdout.split("\n"))
-        for n in range(1, count + 1)
-    ]
+    return [flow(text.split("\n")) for text in pdf_page_texts(pdf, "-raw")]
 
 
 # --- Every word, in order, in both editions --------------------------------------------

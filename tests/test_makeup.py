@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from conftest import run_cli
 from support import (
+    pdf_page_texts,
     FURNITURE_BAND, LINE, RENDERER_HYPHEN, XHTML, column_lines, generated_article, generated_edition, opening_pages,
     page_fill,
 )
@@ -51,14 +52,8 @@ def noted_article(seed: int, paragraphs: int, crosshead_note: bool = True) -> st
 
 def note_numbers(pdf: Path) -> list[list[int]]:
     """The numbers of the notes set at each page's foot, in order."""
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    pages = []
-    for number in range(1, count + 1):
-        text = subprocess.run(["pdftotext", "-raw", "-f", str(number), "-l", str(number), "-enc", "UTF-8", str(pdf),
-                               "-"], capture_output=True, text=True, check=True).stdout
-        pages.append([int(found) for found in re.findall(r"^(\d+)\. (?:Note \d+\.\d+|The crosshead)", text, re.M)])
-    return pages
+    return [[int(found) for found in re.findall(r"^(\d+)\. (?:Note \d+\.\d+|The crosshead)", text, re.M)]
+            for text in pdf_page_texts(pdf, "-raw")]
 
 
 @pytest.fixture(scope="module")
@@ -339,10 +334,7 @@ def test_a_section_flows_on_rather_than_leave_the_page_before_near_empty(tmp_pat
 
 
 def _page_by_page(pdf: Path) -> list[str]:
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), "-enc", "UTF-8", str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout for n in range(1, count + 1)]
+    return pdf_page_texts(pdf, "-layout")
 
 
 def _titles_below_copy(pdf: Path) -> list[str]:
@@ -430,10 +422,7 @@ def test_the_imprint_is_kept_whole(tmp_path: Path, seed: int) -> None:
                 for number, length in enumerate(lengths)]
     manuscript = generated_edition(tmp_path / "m", articles, "rights: © 2026 The Test Desk\nisbn_print: 9789888273416\n")
     pdf = build(manuscript, tmp_path / "out", formats=("pdf",)).outputs[0].path
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    texts = [subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "-enc", "UTF-8", str(pdf), "-"],
-                            capture_output=True, text=True, check=True).stdout for number in range(1, count + 1)]
+    texts = pdf_page_texts(pdf)
     opens = [number for number, text in enumerate(texts, 1) if "\nImprint\n" in f"\n{text}"]
     closes = [number for number, text in enumerate(texts, 1) if "Made with hkcq-press." in text]
     assert len(opens) == 1 and opens == closes

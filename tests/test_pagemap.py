@@ -13,6 +13,7 @@ import pytest
 from conftest import DESKWEEK, MULTI, ROOT, SAMPLE, copy_manuscript, run_cli
 from lxml import etree
 from support import (
+    pdf_page_texts,
     FURNITURE_BAND,
     RENDERER_HYPHEN,
     ace_violations,
@@ -81,17 +82,11 @@ def pdf_pages(pdf: Path) -> list[str]:
     which for WeasyPrint is the reading order, lines joined as read: a word the
     renderer hyphenated at a line's end is whole again."""
     pages = []
-    count = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
-                                                             check=True).stdout)[1])
     height = float(re.search(r"Page size:\s+[\d.]+ x ([\d.]+)", subprocess.run(
         ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout)[1])
-    for number in range(1, count + 1):
-        lines = subprocess.run(
-            ["pdftotext", "-raw", "-enc", "UTF-8", "-f", str(number), "-l", str(number), "-r", "72", "-x", "0",
-             "-y", str(round(FURNITURE_BAND)), "-W", "2000", "-H", str(round(height - 2 * FURNITURE_BAND)),
-             str(pdf), "-"],
-            capture_output=True, text=True, check=True,
-        ).stdout.split("\n")
+    for page_text in pdf_page_texts(pdf, "-raw", "-r", "72", "-x", "0", "-y", str(round(FURNITURE_BAND)),
+                                    "-W", "2000", "-H", str(round(height - 2 * FURNITURE_BAND))):
+        lines = page_text.split("\n")
         text = ""
         for line in (line.strip() for line in lines if line.strip()):
             if text.endswith(RENDERER_HYPHEN):

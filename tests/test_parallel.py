@@ -13,7 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from conftest import ROOT, SECTIONS, run_cli
-from support import generated_article, generated_edition
+from support import generated_article, generated_edition, pdf_page_texts
 
 from hkcq_press.build import build
 from hkcq_press.reader.edition import load_edition
@@ -31,13 +31,7 @@ EPOCH = "1767571200"
 
 
 def page_texts(pdf: Path) -> list[str]:
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [
-        subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), "-enc", "UTF-8", str(pdf), "-"],
-                       capture_output=True, text=True, check=True).stdout
-        for n in range(1, count + 1)
-    ]
+    return pdf_page_texts(pdf, "-layout")
 
 
 def _numbers(values) -> list[float]:

@@ -16,6 +16,7 @@ import yaml
 from conftest import SECTIONS, Built, run_cli
 from lxml import etree
 from support import (
+    pdf_page_texts,
     FURNITURE_BAND,
     ace_violations,
     epubcheck_messages,
@@ -51,24 +52,14 @@ def sectioned(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def first_lines(pdf: Path) -> list[str]:
     """Each page's first line of copy, under its running head."""
     with pikepdf.open(pdf) as document:
-        count, height = len(document.pages), float(document.pages[0].MediaBox[3])
-    return [
-        next(iter(subprocess.run(
-            ["pdftotext", "-raw", "-f", str(n), "-l", str(n), "-enc", "UTF-8", "-x", "0", "-y", str(round(FURNITURE_BAND)),
-             "-W", "2000", "-H", str(round(height - 2 * FURNITURE_BAND)), str(pdf), "-"],
-            capture_output=True, text=True, check=True).stdout.split("\n")), "")
-        for n in range(1, count + 1)
-    ]
+        height = float(document.pages[0].MediaBox[3])
+    return [text.split("\n")[0] for text in pdf_page_texts(
+        pdf, "-raw", "-x", "0", "-y", str(round(FURNITURE_BAND)), "-W", "2000",
+        "-H", str(round(height - 2 * FURNITURE_BAND)))]
 
 
 def page_texts(pdf: Path) -> list[str]:
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [
-        subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-enc", "UTF-8", str(pdf), "-"],
-                       capture_output=True, text=True, check=True).stdout
-        for n in range(1, count + 1)
-    ]
+    return pdf_page_texts(pdf)
 
 
 def outline(pdf: Path) -> list[tuple[int, str, int]]:
