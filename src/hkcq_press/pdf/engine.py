@@ -91,7 +91,7 @@ def figures_moved(
     none of these, or the HTML is unchanged (an override of the layouts that ignores
     the placement)."""
     gaps = figure_gaps(pages, root, edition, placement)
-    backs = {figure: blocks for figure, blocks in figures_set_back(pages, edition, placement).items()
+    backs = {figure: move for figure, move in figures_set_back(pages, edition, placement).items()
              if figure not in gaps}
     heads = stranded_heads(pages, edition, placement) - placement.kept_heads
     flowing = short_sections - placement.flowing
