@@ -6,7 +6,8 @@ Run on purpose, never as a test (timings on shared machines are noisy):
 
 For each edition a real `hkcq-press preview` process is started; the benchmark
 listens to its event stream as a browser page does, saves an article and times
-the save → `build` event (the file notification, the rebuild, the event). The
+the save → `chapter` event (the e-book of the save shown, before its print pages
+are laid out) and the save → `build` event (both editions rebuilt). The
 same edition's `hkcq-press build --force` in a new process is the comparison: what
 the desk waited for before the preview existed, without reopening the PDF. A save
 that changes nothing measurable (the same bytes written again) shows what the
@@ -59,10 +60,15 @@ class Preview:
         self.process.stdout.readline()  # the first build
         self.events = urllib.request.urlopen(self.url + "events?since=1", timeout=600)
 
-    def next_build(self) -> None:
-        while not self.events.readline().startswith(b"event: build"):
-            pass
+    def next_build(self, started: float) -> tuple[float | None, float]:
+        """Seconds from `started` to the `chapter` event (None: there was none) and to
+        the `build` event that follows."""
+        chapter = None
+        while not (line := self.events.readline()).startswith(b"event: build"):
+            if line.startswith(b"event: chapter"):
+                chapter = time.perf_counter() - started
         self.events.readline()
+        return chapter, time.perf_counter() - started
 
     def close(self) -> None:
         self.events.close()
@@ -70,15 +76,15 @@ class Preview:
         self.process.wait()
 
 
-def time_saves(preview: Preview, article: Path, runs: int, change: bool) -> list[float]:
+def time_saves(preview: Preview, article: Path, runs: int, change: bool) -> list[tuple[float | None, float]]:
+    """For each save: seconds to the chapter shown (None: none was) and to the build."""
     text = article.read_text(encoding="utf-8")
     seconds = []
     for run in range(runs):
         changed = re.sub(r"^(headline: .*?)( \(edit \d+\))?$", rf"\1 (edit {run})", text, count=1, flags=re.M)
         started = time.perf_counter()
         article.write_text(changed if change else text, encoding="utf-8")
-        preview.next_build()
-        seconds.append(time.perf_counter() - started)
+        seconds.append(preview.next_build(started))
         time.sleep(0.3)  # let the editor-like burst settle before the next save
     return seconds
 
@@ -98,20 +104,24 @@ def main() -> None:
     options.add_argument("--sizes", default="1,10,50")
     arguments = options.parse_args()
     print(f"median of {arguments.runs}; {os.cpu_count()} cores\n")
-    print("| edition | save → reload, one article changed (s) | same bytes saved again (s) "
-          "| `build --force` process (s) | reload / build |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| edition | save → chapter shown (s) | save → print pages (s) | same bytes saved again (s) "
+          "| `build --force` process (s) | chapter / build | pages / build |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as scratch:
         for name, project in editions(Path(scratch), [int(size) for size in arguments.sizes.split(",")]).items():
             article = sorted((project / "manuscript" / "articles").glob("*.md"))[0]
             preview = Preview(project)
             try:
-                changed = statistics.median(time_saves(preview, article, arguments.runs, change=True))
-                unchanged = statistics.median(time_saves(preview, article, arguments.runs, change=False))
+                changed = time_saves(preview, article, arguments.runs, change=True)
+                unchanged = statistics.median(pages for _, pages in time_saves(
+                    preview, article, arguments.runs, change=False))
             finally:
                 preview.close()
             build = statistics.median(full_build(project, arguments.runs))
-            print(f"| {name} | {changed:.2f} | {unchanged:.2f} | {build:.2f} | {changed / build:.2f} |", flush=True)
+            chapter = statistics.median(seconds if seconds is not None else pages for seconds, pages in changed)
+            pages = statistics.median(pages for _, pages in changed)
+            print(f"| {name} | {chapter:.2f} | {pages:.2f} | {unchanged:.2f} | {build:.2f} | {chapter / build:.2f} | "
+                  f"{pages / build:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -556,3 +556,38 @@ def test_many_tabs_of_one_browser_follow_every_save(served: tuple[Preview, str])
             shown = tab.locator("#page-1 pre") if number % 2 else tab.get_by_role("link", name=re.compile("Ferries"))
             expect(shown).to_contain_text("Ferries resume", timeout=WAIT_MS)
         browser.close()
+
+
+def test_a_save_shows_its_chapter_before_its_print_pages_are_laid_out(
+    served: tuple[Preview, str], project: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The e-book needs no print layout: it is shown first (a `chapter` event), beside
+    the last print pages, which say they are being laid out; then the build replaces both."""
+    import hkcq_press.preview.server
+
+    preview, url = served
+    release, stock = threading.Event(), hkcq_press.preview.server.build
+
+    def build_when_released(*arguments: object, **options: object) -> object:
+        assert release.wait(60), "the test never let the build go on"
+        return stock(*arguments, **options)
+
+    monkeypatch.setattr(hkcq_press.preview.server, "build", build_when_released)
+    article = project / ARTICLE
+    article.write_text(article.read_text(encoding="utf-8").replace("Your headline here", "Ferries resume"),
+                       encoding="utf-8")
+    generation = preview.generation
+    builder = threading.Thread(target=preview.rebuild)
+    with urllib.request.urlopen(f"{url}events?since={generation}", timeout=30) as stream:
+        builder.start()
+        assert [stream.readline(), stream.readline()] == [b"event: chapter\n", f"data: {generation + 1}\n".encode()]
+        assert "Ferries resume" in fetch(url + "book/EPUB/text/first-story.xhtml")[2].decode()
+        printed = fetch(url + "print")[2].decode()
+        assert "Your headline here" in printed and "Ferries resume" not in printed
+        assert '<span id="pages-pending">' in printed, "the print pages say they are the last build's"
+        release.set()
+        stream.readline()
+        assert [stream.readline(), stream.readline()] == [b"event: build\n", f"data: {generation + 2}\n".encode()]
+    builder.join()
+    printed = fetch(url + "print")[2].decode()
+    assert "Ferries resume" in printed and '<span id="pages-pending" hidden>' in printed

@@ -127,6 +127,33 @@ def _read(
     return edition, list(warnings)
 
 
+def draft_epub(
+    manuscript_dir: Path, target: Path, styles_dir: Path | None = None, limits: Limits = DEFAULT_LIMITS,
+    print_options: PrintOptions = HOUSE_PRINT_OPTIONS, *, built_in: Path | None = None,
+) -> bool:
+    """The e-book as the manuscript now reads, written to `target` without the print
+    edition's page list, which needs the print layout: what the preview shows while
+    the print pages are laid out again. Never an edition to publish. Returns False,
+    writing nothing, when the e-book in the output folder `built_in` was built from the
+    manuscript as it reads now (with these options).
+
+    Raises `ManuscriptError` as `check` does.
+    """
+    from hkcq_press.epub.writer import write_epub
+
+    style = _house_style(manuscript_dir, styles_dir)
+    if built_in is not None:
+        record = BuildRecord(built_in)
+        inputs = input_digests(manuscript_dir, style, ("epub",), print_options, limits, False, record.digests)
+        if record.up_to_date(manuscript_dir, "epub", inputs["epub"]) is not None:
+            return False
+    edition, _ = _read(style, manuscript_dir, limits)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with scratch_folder():
+        write_epub(edition, style, target)
+    return True
+
+
 @dataclass
 class FitResult:
     edition: Edition

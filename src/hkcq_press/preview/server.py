@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 from lxml import etree
 
-from hkcq_press.build import FORMATS, build
+from hkcq_press.build import FORMATS, build, draft_epub
 from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
 from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
@@ -106,14 +106,18 @@ class ShownEditions:
     """The last good editions, read into memory once, so a rebuild that replaces their
     files never changes what a page is being served."""
 
-    def __init__(self, pdf_path: Path, epub_path: Path, copy_fit: CopyFit | None) -> None:
+    def __init__(self, pdf_path: Path, epub_path: Path, copy_fit: CopyFit | None, *,
+                 pdf: bytes | None = None, pages_pending: bool = False) -> None:
         import pypdfium2
 
         self.copy_fit = copy_fit
         """How full the print pages are (`hkcq-press fit`), shown beside them."""
+        self.pages_pending = pages_pending
+        """Whether the print pages are an earlier build's, while this e-book's are laid out."""
         self.pdf_name = pdf_path.name
         self.epub_name = epub_path.name
-        self._files = {self.pdf_name: pdf_path.read_bytes(), self.epub_name: epub_path.read_bytes()}
+        self._files = {self.pdf_name: pdf_path.read_bytes() if pdf is None else pdf,
+                       self.epub_name: epub_path.read_bytes()}
         self._pdf = pypdfium2.PdfDocument(self._files[self.pdf_name])
         self._book = zipfile.ZipFile(io.BytesIO(self._files[self.epub_name]))
         self._pictures: dict[int, bytes] = {}
@@ -126,6 +130,12 @@ class ShownEditions:
         with self._pdfium:
             self._pdf.close()
         self._book.close()
+
+    def with_book(self, epub_path: Path) -> ShownEditions:
+        """These print pages beside the e-book at `epub_path`, while its own print pages
+        are laid out."""
+        return ShownEditions(Path(self.pdf_name), epub_path, self.copy_fit, pdf=self._files[self.pdf_name],
+                             pages_pending=True)
 
     @cached_property
     def pages(self) -> tuple[PrintedPage, ...]:
@@ -238,12 +248,18 @@ class Preview:
         """Counts finished builds; a page knows the one it shows and reloads when it changes."""
         self.attempt: Attempt | None = None
         self.shown: ShownEditions | None = None
+        self.kind = "build"
+        """The latest generation's: `build` (both editions built) or `chapter` (the
+        e-book alone, beside the last print pages)."""
         self._lock = threading.Condition()
         self._closed = False
 
     def rebuild(self) -> Attempt:
-        """Build what changed; the editions shown change only when the build succeeds."""
+        """Build what changed; the editions shown change only when the build succeeds.
+        First the e-book alone, which needs no print layout, is shown beside the last
+        print pages (a `chapter` generation), then both editions once built."""
         started = time.monotonic()
+        self._show_book_first()
         shown = None
         try:
             result = build(
@@ -262,16 +278,38 @@ class Preview:
         attempt = Attempt(time.strftime("%H:%M:%S"), time.monotonic() - started, tuple(problems))
         if shown is not None and self.shown is not None:
             shown.first_change = first_change(self.shown.pages, shown.pages)
+        self._publish(shown, attempt)
+        return attempt
+
+    def _show_book_first(self) -> None:
+        """The e-book as the manuscript now reads, without the print edition's page list,
+        shown beside the last print pages while they are laid out again. Nothing when
+        nothing was shown yet, the manuscript is wrong (the build says so) or nothing
+        the e-book is made from changed."""
+        if self.shown is None:
+            return
+        target = self.out_dir.parent / "book" / self.shown.epub_name
+        try:
+            if not draft_epub(self.manuscript_dir, target, self.styles_dir, self.limits, self.print_options,
+                              built_in=self.out_dir):
+                return
+        except (PressError, OSError):  # a manuscript error among them: the build that follows tells it
+            return
+        self._publish(self.shown.with_book(target), self.attempt, "chapter")
+
+    def _publish(self, shown: ShownEditions | None, attempt: Attempt | None, kind: str = "build") -> None:
+        """A new generation: `shown` (if any) replaces the editions shown, and every page
+        waiting hears of it as `kind`."""
         with self._lock:
             replaced = None
             if shown is not None:
                 replaced, self.shown = self.shown, shown
             self.attempt = attempt
             self.generation += 1
+            self.kind = kind
             self._lock.notify_all()
         if replaced is not None:
             replaced.close()
-        return attempt
 
     def wait(self, since: int, timeout: float) -> int:
         """The generation after `since`, once there is one, or `since` after `timeout` seconds
@@ -437,7 +475,7 @@ class PreviewRequest(BaseHTTPRequestHandler):
         self._page("index.html")
 
     def print_pages(self, query: dict[str, list[str]]) -> None:
-        self._page("print.html")
+        self._page("print.html", waits_for_pages=True)
 
     def chapter(self, number: str, query: dict[str, list[str]]) -> None:
         shown = self.preview.shown
@@ -466,7 +504,8 @@ class PreviewRequest(BaseHTTPRequestHandler):
         self._send(self.server.pages.stylesheet(), "text/css")
 
     def events(self, query: dict[str, list[str]]) -> None:
-        """Server-sent events: one `build` event each time a build ends, so the page reloads."""
+        """Server-sent events: a `build` event each time a build ends, a `chapter` event when
+        the e-book is shown before the print pages are laid out; the pages reload."""
         try:
             seen = int(query.get("since", ["-1"])[0])
         except ValueError:
@@ -479,7 +518,7 @@ class PreviewRequest(BaseHTTPRequestHandler):
             while not self.preview.closed:
                 generation = self.preview.wait(seen, KEEP_ALIVE_SECONDS)
                 if generation != seen:
-                    self.wfile.write(f"event: build\ndata: {json.dumps(generation)}\n\n".encode())
+                    self.wfile.write(f"event: {self.preview.kind}\ndata: {json.dumps(generation)}\n\n".encode())
                     seen = generation
                 else:
                     self.wfile.write(b": still here\n\n")
