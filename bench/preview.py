@@ -2,7 +2,7 @@
 
 Run on purpose, never as a test (timings on shared machines are noisy):
 
-    python bench/preview.py [--runs 5] [--sizes 1,10,50]
+    python bench/preview.py [--runs 5] [--sizes 1,10,50] [--sections N]
 
 For each edition a real `hkcq-press preview` process is started; the benchmark
 listens to its event stream as a browser page does, saves an article and times
@@ -36,14 +36,19 @@ from run import ROOT, SAMPLE, anthology
 DESK_WEEK = ROOT / "tests" / "fixtures" / "deskweek"
 
 
-def editions(folder: Path, sizes: list[int]) -> dict[str, Path]:
+def editions(folder: Path, sizes: list[int], sections: int = 1) -> dict[str, Path]:
+    """The editions of `sizes` articles; with `sections`, copies of the sample's
+    article in that many sections instead of the fixtures."""
     found: dict[str, Path] = {}
     for size in sizes:
-        source = {1: SAMPLE, 10: DESK_WEEK}.get(size) or anthology(folder, size)
+        if sections > 1:
+            source = anthology(folder, size, sections)
+        else:
+            source = {1: SAMPLE, 10: DESK_WEEK}.get(size) or anthology(folder, size)
         project = folder / f"project-{size}"
         shutil.copytree(source, project / "manuscript")
         shutil.copytree(ROOT / "styles", project / "styles")
-        found[f"{size} article{'s' if size != 1 else ''}"] = project
+        found[f"{size} article{'s' if size != 1 else ''}{f' in {sections} sections' if sections > 1 else ''}"] = project
     return found
 
 
@@ -102,13 +107,16 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_argument("--runs", type=int, default=5)
     options.add_argument("--sizes", default="1,10,50")
+    options.add_argument("--sections", type=int, default=1,
+                         help="copies of the sample's article in this many sections (the part store at work)")
     arguments = options.parse_args()
     print(f"median of {arguments.runs}; {os.cpu_count()} cores\n")
     print("| edition | save → chapter shown (s) | save → print pages (s) | same bytes saved again (s) "
           "| `build --force` process (s) | chapter / build | pages / build |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as scratch:
-        for name, project in editions(Path(scratch), [int(size) for size in arguments.sizes.split(",")]).items():
+        sizes = [int(size) for size in arguments.sizes.split(",")]
+        for name, project in editions(Path(scratch), sizes, arguments.sections).items():
             article = sorted((project / "manuscript" / "articles").glob("*.md"))[0]
             preview = Preview(project)
             try:
