@@ -386,8 +386,8 @@ def _build_stale(
             }, details[kind]))
         record.write(staging.stage(STATE_FILE))
         staging.commit()
-    for kind in staged:
-        result.outputs.append(Output(kind, job.out_dir / f"{edition.slug}.{kind}", sizes[kind], details[kind]))
+    for made in staged:
+        result.outputs.append(Output(made, job.out_dir / f"{edition.slug}.{made}", sizes[made], details[made]))
 
 
 def _lay_out_and_write(
