@@ -158,10 +158,13 @@ def run_cli_here(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]
 
     handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGHUP)}
     stdout, stderr = io.StringIO(), io.StringIO()
+    started_in = os.getcwd()
+    os.chdir(cwd)  # not contextlib.chdir: Python 3.10 is supported
     try:
-        with contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             status = main(list(arguments))
     finally:
+        os.chdir(started_in)
         for number, handler in handlers.items():
             signal.signal(number, handler)
     return subprocess.CompletedProcess(["hkcq-press", *arguments], status, stdout.getvalue(), stderr.getvalue())
