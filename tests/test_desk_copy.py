@@ -302,6 +302,7 @@ def test_a_factbox_is_kept_whole_in_one_column(tmp_path: Path) -> None:
     assert whole_factboxes(factbox_columns(tmp_path / "manuscript")) == ARTICLES
 
 
+@pytest.mark.slow
 def test_without_the_keep_rule_factboxes_are_split(tmp_path: Path) -> None:
     """The check above can fail: the same copy without the house rule splits boxes."""
     columns = factbox_columns(tmp_path / "manuscript", styles=".article-body .factbox { break-inside: auto; }\n")

@@ -205,7 +205,7 @@ def test_pdf_is_a4(sample_edition: Built) -> None:
 # --- Validators -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sample", "multi", "chinese"])
+@pytest.mark.parametrize("name", [pytest.param("sample", marks=pytest.mark.slow), "multi", "chinese"])
 def test_epubcheck_reports_nothing(name: str, request: pytest.FixtureRequest) -> None:
     built: Built = request.getfixturevalue(f"{name}_edition")
     assert Epubcheck.find().version.startswith("5.")

@@ -125,6 +125,7 @@ def test_the_commands_are_reached_only_from_the_command_line() -> None:
     assert {module for module in GRAPH if _in(module, "commands") and "cli" in GRAPH[module]} == set()
 
 
+@pytest.mark.slow
 def test_without_the_parallel_folder_a_build_of_one_job_writes_the_same_editions(tmp_path: Path) -> None:
     """The parallel layout is an addition behind one seam (`pdf/printing.py`): the
     package without it builds an edition of sections at `--jobs 1`, byte for byte."""

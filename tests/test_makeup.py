@@ -234,6 +234,7 @@ def test_the_report_agrees_with_the_ink_on_the_pdfs_pages_within_a_line(
     assert fitted.copy_fit == report, "`fit` lays out as `pdf` does"
 
 
+@pytest.mark.slow
 def test_the_report_is_the_same_for_sections_laid_out_side_by_side(noted: tuple[Path, Path, Path]) -> None:
     from hkcq_press.pdf.printing import Printer
 

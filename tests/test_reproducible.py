@@ -15,7 +15,10 @@ from conftest import CHINESE, MULTI, ROOT, SAMPLE, run_cli
 EPOCH = "1767571200"  # 2026-01-05T00:00:00Z
 
 
-@pytest.mark.parametrize("manuscript", [SAMPLE, MULTI, CHINESE], ids=["sample", "multi", "chinese"])
+@pytest.mark.parametrize("manuscript", [
+    pytest.param(SAMPLE, id="sample", marks=pytest.mark.slow), pytest.param(MULTI, id="multi"),
+    pytest.param(CHINESE, id="chinese", marks=pytest.mark.slow),
+])
 def test_two_builds_are_byte_identical(tmp_path: Path, manuscript: Path) -> None:
     shutil.copytree(manuscript, tmp_path / "manuscript")
     shutil.copytree(ROOT / "styles", tmp_path / "styles")

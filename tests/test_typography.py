@@ -487,6 +487,7 @@ def test_no_crosshead_is_stranded_no_line_left_alone_and_no_pull_quote_split(tmp
     assert badly_broken(breaking_edition(tmp_path / "manuscript")) == []
 
 
+@pytest.mark.slow
 def test_without_the_break_rules_the_check_finds_badly_broken_copy(tmp_path: Path) -> None:
     loose = (
         ".crosshead { break-after: auto; } .pullquote { break-inside: auto; }"
