@@ -22,7 +22,9 @@ from hkcq_press.reader.edition import load_edition
 from hkcq_press.reader.files import DEFAULT_LIMITS, Limits
 from hkcq_press.model.blocks import PullQuote, walk
 from hkcq_press.model.edition import HOUSE_PRINT_OPTIONS, Edition, PrintOptions
-from hkcq_press.outputs import file_digest, remove_dead_scratch, remove_leftovers, scratch_folder, staged_outputs
+from hkcq_press.outputs import (
+    build_date, file_digest, remove_dead_scratch, remove_leftovers, scratch_folder, staged_outputs,
+)
 from hkcq_press.pdf.printing import HERE, Printer
 from hkcq_press.project import project_styles
 from hkcq_press.style.house import HouseStyle
@@ -114,7 +116,9 @@ def _read(
     style: HouseStyle, manuscript_dir: Path, limits: Limits, on_article: Callable[[int, int], None] | None = None,
 ) -> tuple[Edition, list[Problem]]:
     """The manuscript read and checked against the house style, and the style's
-    stylesheets and layouts checked: what `check`, `fit` and a build all do first."""
+    stylesheets and layouts checked: what `check`, `fit` and a build all do first,
+    once the date a reproducible build is given is known to be one (`build_date`)."""
+    build_date()
     edition, warnings = load_edition(manuscript_dir, limits, partial(repertoire, style), on_article)
     problems = []
     for checked in (check_stylesheets, HouseStyle.check_layouts):

@@ -18,9 +18,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
-from hkcq_press.errors import ManuscriptError, Problem
+from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
 
 TEMPORARY_PREFIX = ".hkcq-press-"
 _TEMPORARY = re.compile(re.escape(TEMPORARY_PREFIX) + r"(?P<pid>\d+)-.*\.tmp$")
@@ -97,6 +98,39 @@ def _cannot_write(error: BaseException, out_dir: Path) -> bool:
     written = Path(error.filename).resolve() if error.filename else None
     return error.errno in PERMISSION_ERRORS and written is not None and (
         written.is_relative_to(out_dir.resolve()) or written.is_relative_to(Path(tempfile.gettempdir()).resolve())
+    )
+
+
+class UnreadableBuildDate(PressError):
+    """SOURCE_DATE_EPOCH is set, but to no time an edition can be dated by."""
+
+    exit_status = ExitStatus.USAGE
+
+
+EPOCH_FORMAT = re.compile(r"-?[0-9]+")
+LATEST_EPOCH = 253402300799
+"""The last second of the year 9999, the last a date can name."""
+
+
+def build_date() -> datetime | None:
+    """The time a reproducible build dates its editions by (SOURCE_DATE_EPOCH, UTC);
+    None when it is not set, and the editions are dated when they are written.
+
+    Read before anything is written: the font tools read it too, and would fail on a
+    value that is not a whole number, deep inside a build. A malformed value is an
+    error, as the reproducible-builds specification asks, never a silent "now"."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return None
+    if EPOCH_FORMAT.fullmatch(value) and abs(int(value)) <= LATEST_EPOCH:
+        try:
+            return datetime.fromtimestamp(int(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # before the year 1 on this system
+            pass
+    raise UnreadableBuildDate(
+        f"SOURCE_DATE_EPOCH is set to {value[:40]!r}, which is not a time: set it to the whole number of seconds "
+        "since 1970-01-01 UTC that the editions are to be dated by (what `date +%s` prints), or unset it to date "
+        "them when they are written"
     )
 
 

@@ -8,7 +8,6 @@ metadata, and an archive rewritten so the same manuscript gives the same bytes.
 from __future__ import annotations
 
 import contextlib
-import os
 import posixpath
 import textwrap
 import zipfile
@@ -28,6 +27,7 @@ from hkcq_press.markup.inline import InlineMarkup
 from hkcq_press.model.edition import MEDIA_TYPES, Article, Edition, Figure
 from hkcq_press.markup.chinese import mark_chinese_runs
 from hkcq_press.markup.pagemap import PageStart, PageTarget, mark_pages, marker_id
+from hkcq_press.outputs import build_date
 from hkcq_press.style.house import HouseStyle
 from hkcq_press.style.stylesheets import FONTS_STYLESHEET, STYLESHEETS, stylesheet
 
@@ -46,10 +46,7 @@ class EpubResult:
 
 def modification_time() -> datetime:
     """`dcterms:modified`: from SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return datetime.now(tz=timezone.utc)
+    return build_date() or datetime.now(tz=timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +298,7 @@ def _finish_archive(path: Path, modified: datetime, language: str) -> None:
     stamps entries with the local time). Every entry gets `modified` (UTC, whatever
     the machine's time zone) and fixed permissions; `mimetype` stays first and stored."""
     stamp = modified.astimezone(timezone.utc).timetuple()[:6]
-    stamp = max(stamp, (1980, 1, 1, 0, 0, 0))  # the earliest time a zip can hold
+    stamp = min(max(stamp, (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))  # the times a zip can hold
     with zipfile.ZipFile(path) as original:
         entries = [(info.filename, original.read(info)) for info in original.infolist()]
     entries.sort(key=lambda entry: entry[0] != "mimetype")
