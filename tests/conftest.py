@@ -146,10 +146,11 @@ def run_cli(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> su
     )
 
 
-def run_cli_here(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """hkcq-press's command line run in this process, from `cwd`, its output caught:
-    what `run_cli` does without a new interpreter's start and imports, for the many
-    cases that test messages (a few tests keep running it as its own process)."""
+def run_cli_here(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """hkcq-press's command line run in this process, from `cwd` (with `env` added to
+    the environment while it runs), its output caught: what `run_cli` does without a
+    new interpreter's start and imports, for the many cases that test what a command
+    says and writes rather than how its process starts, stops or dies."""
     import contextlib
     import io
     import signal
@@ -161,8 +162,13 @@ def run_cli_here(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]
     started_in = os.getcwd()
     os.chdir(cwd)  # not contextlib.chdir: Python 3.10 is supported
     try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            status = main(list(arguments))
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), pytest.MonkeyPatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            try:
+                status = main(list(arguments))
+            except SystemExit as usage:  # argparse's: the status a process would end with
+                status = usage.code if isinstance(usage.code, int) else 1
     finally:
         os.chdir(started_in)
         for number, handler in handlers.items():

@@ -52,13 +52,13 @@ def test_build_writes_both_editions_and_says_so(project: Path) -> None:
 
 @pytest.mark.parametrize("command, suffix", [("pdf", ".pdf"), ("epub", ".epub")])
 def test_each_edition_alone(project: Path, command: str, suffix: str) -> None:
-    result = run_cli(command, "--out", "public", cwd=project)
+    result = run_cli_here(command, "--out", "public", cwd=project)
     assert result.returncode == 0, result.stderr
     assert [Path(name).suffix for name in editions_in(project / "public")] == [suffix]
 
 
 def test_manuscript_and_out_options(tmp_path: Path) -> None:
-    result = run_cli("epub", "--manuscript", str(FIXTURES / "multi"), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    result = run_cli_here("epub", "--manuscript", str(FIXTURES / "multi"), "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "o" / "test-edition-two-cities-three-stories.epub").is_file()
 
@@ -86,11 +86,11 @@ def test_each_manuscript_mistake_gets_its_message_at_its_file_and_line(tmp_path:
 
 
 def test_a_failed_build_leaves_the_previous_good_editions_untouched(project: Path) -> None:
-    assert run_cli("build", cwd=project).returncode == 0
+    assert run_cli_here("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
     article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
     article.write_text(article.read_text(encoding="utf-8").replace("headline:", "headlne:"), encoding="utf-8")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert "error: the article has no headline" in result.stderr
     assert "warning: unknown key `headlne` is ignored\n  Did you mean `headline`?" in result.stderr
@@ -101,7 +101,7 @@ def test_a_failed_build_leaves_the_previous_good_editions_untouched(project: Pat
 def test_a_failing_stylesheet_stops_the_build(project: Path) -> None:
     """WeasyPrint only logs a stylesheet it cannot load; hkcq-press refuses to print unstyled."""
     (project / "styles" / "print.css").symlink_to("/etc/hostname")
-    result = run_cli("pdf", cwd=project)
+    result = run_cli_here("pdf", cwd=project)
     assert result.returncode == 1
     assert "styles/print.css: error: `print.css` is not a file of the house style (it is /etc/hostname)" in result.stderr
     assert not (project / "dist").exists()
@@ -127,17 +127,17 @@ def _transcript(command: str) -> list[str]:
 
 
 def test_the_readmes_transcripts_are_what_the_sample_prints(project: Path) -> None:
-    checked = run_cli("check", cwd=project)
+    checked = run_cli_here("check", cwd=project)
     assert checked.stdout.splitlines() == _transcript("hkcq-press check")
-    built = run_cli("build", cwd=project)
+    built = run_cli_here("build", cwd=project)
     printed = [re.sub(r"\d+ KB", "N KB", line) for line in built.stdout.splitlines()]
     assert printed == [line for line in _transcript("hkcq-press build --verify") if not line.startswith("verified ")]
 
 
 def test_usage_errors_exit_2(project: Path) -> None:
-    assert run_cli(cwd=project).returncode == 2
-    assert run_cli("publish", cwd=project).returncode == 2
-    assert run_cli("build", "--colour", cwd=project).returncode == 2
+    assert run_cli_here(cwd=project).returncode == 2
+    assert run_cli_here("publish", cwd=project).returncode == 2
+    assert run_cli_here("build", "--colour", cwd=project).returncode == 2
 
 
 def test_help_and_version(project: Path) -> None:
@@ -155,7 +155,7 @@ def test_help_and_version(project: Path) -> None:
 
 def test_an_output_folder_that_is_a_file_is_a_clear_error(project: Path) -> None:
     (project / "dist").write_text("not a folder", encoding="utf-8")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert "dist: error: the output folder cannot be made" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
@@ -163,7 +163,7 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(project: Path) -> None
 
 
 def test_missing_manuscript_is_a_clear_error(tmp_path: Path) -> None:
-    result = run_cli("build", cwd=tmp_path)
+    result = run_cli_here("build", cwd=tmp_path)
     assert result.returncode == 1
     assert "manuscript: error: the manuscript directory does not exist" in result.stderr
     assert "--manuscript DIR" in result.stderr
@@ -190,7 +190,7 @@ def test_an_internal_error_exits_3_with_a_hint_and_no_traceback(
 
 def test_leftovers_of_a_killed_build_are_removed_by_the_next(project: Path) -> None:
     """A build killed midway leaves the good editions intact; the next build tidies up."""
-    assert run_cli("build", cwd=project).returncode == 0
+    assert run_cli_here("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
     process = subprocess.Popen([sys.executable, "-m", "hkcq_press", "build", "--force", "--jobs", "2"], cwd=project)
     # The process it forked to lay the edition out hears that it has gone, and ends.
@@ -200,7 +200,7 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(project: Path) -> N
     leftovers = [path for path in (project / "dist").iterdir() if path.name.startswith(".hkcq-press-")]
     assert leftovers
     assert {path.name: path.read_bytes() for path in (project / "dist").iterdir() if path not in leftovers} == before
-    assert run_cli("build", cwd=project).returncode == 0
+    assert run_cli_here("build", cwd=project).returncode == 0
     assert sorted(path.name for path in (project / "dist").iterdir()) == sorted(before)
 
 
@@ -236,7 +236,7 @@ def test_an_interrupted_build_writes_nothing(project: Path, monkeypatch: pytest.
     from hkcq_press import build as build_module
     from hkcq_press.epub import writer as epub_module
 
-    assert run_cli("build", cwd=project).returncode == 0
+    assert run_cli_here("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
 
     def interrupted(*_: object) -> None:
@@ -251,14 +251,14 @@ def test_an_interrupted_build_writes_nothing(project: Path, monkeypatch: pytest.
 
 
 def test_check_reports_a_summary_and_builds_nothing(project: Path) -> None:
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "manuscript: no errors; 1 article, 557 words, 3 pull quotes, 1 credit"
     assert not (project / "dist").exists()
 
 
 def test_check_counts_the_multi_article_fixture(tmp_path: Path) -> None:
-    result = run_cli("check", "--manuscript", str(FIXTURES / "multi"), cwd=tmp_path)
+    result = run_cli_here("check", "--manuscript", str(FIXTURES / "multi"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "no errors; 3 articles, " in result.stdout and ", 2 pull quotes, 2 credits" in result.stdout
 
@@ -281,34 +281,34 @@ def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
         + "".join(f"  - {name}/articles/story.md\n" for name in ("missing-headline", "pull-quote-not-in-body", "not-an-image")),
         encoding="utf-8",
     )
-    result = run_cli("check", cwd=tmp_path)
+    result = run_cli_here("check", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.count(": error: ") == 3
     assert result.stderr.strip().endswith("hkcq-press: 3 errors.")
 
 
 def test_size_limits(project: Path) -> None:
-    text = run_cli("check", "--max-text-mb", "0.002", cwd=project)
+    text = run_cli_here("check", "--max-text-mb", "0.002", cwd=project)
     assert text.returncode == 1
     assert "chongqing-hong-kong-cooperation.md: error: the file is 4 KB, over the limit of 2 KB for text" in text.stderr
     assert "--max-text-mb" in text.stderr
     shutil.copy(FIXTURES / "multi" / "images" / "night-view.png", project / "manuscript" / "articles")
     article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
     article.write_text(article.read_text(encoding="utf-8") + "\n![A night view](night-view.png)\n", encoding="utf-8")
-    image = run_cli("build", "--max-image-mb", "0.0001", cwd=project)
+    image = run_cli_here("build", "--max-image-mb", "0.0001", cwd=project)
     assert image.returncode == 1
     assert "articles/chongqing-hong-kong-cooperation.md:53: error: the image `night-view.png` is 1 KB, " \
         "over the limit of 104 bytes" in image.stderr
-    pixels = run_cli("check", "--max-image-megapixels", "0.2", cwd=project)
+    pixels = run_cli_here("check", "--max-image-megapixels", "0.2", cwd=project)
     assert pixels.returncode == 1
     assert "the image `night-view.png` is 600 × 400 pixels (0.24 megapixels), over the limit of 0.2 megapixels" \
         in pixels.stderr
-    assert run_cli("build", cwd=project).returncode == 0
+    assert run_cli_here("build", cwd=project).returncode == 0
 
 
 def test_an_empty_manuscript_directory(tmp_path: Path) -> None:
     (tmp_path / "manuscript").mkdir()
-    result = run_cli("build", cwd=tmp_path)
+    result = run_cli_here("build", cwd=tmp_path)
     assert result.returncode == 1
     assert "manuscript/edition.yaml: error: `edition.yaml` is missing" in result.stderr
 
@@ -488,7 +488,7 @@ def test_files_the_machine_refuses_to_grow_stop_the_build_with_one_message(proje
     no warning or traceback after it, the previous editions and their record as they were."""
     import resource
 
-    assert run_cli("build", cwd=project).returncode == 0
+    assert run_cli_here("build", cwd=project).returncode == 0
     before = {path.name: path.read_bytes() for path in (project / "dist").iterdir()}
 
     def limited() -> None:
@@ -565,7 +565,7 @@ def test_an_output_the_machine_cannot_store_is_a_clear_error_and_the_old_edition
 def test_warnings_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) -> None:
     for number in range(30):
         (project / "manuscript" / f"draft-{number:02d}.md").write_text("Not yet.\n", encoding="utf-8")
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("warning: this article is not listed in edition.yaml") == 10
     assert "hkcq-press: 20 more warnings like these: this article is not listed in edition.yaml and is left out\n" \
@@ -576,7 +576,7 @@ def test_errors_of_one_kind_are_shown_ten_at_most_then_counted(project: Path) ->
     article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
     article.write_text(article.read_text(encoding="utf-8") + "\n" + "[a](javascript:x) " * 25 + "\n",
                        encoding="utf-8")
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.returncode == 1
     assert result.stderr.count("error: the link `javascript:x` cannot work in the editions") == 10
     assert "hkcq-press: 15 more errors like these: the link `javascript:x` cannot work in the editions\n" \
@@ -588,12 +588,12 @@ def test_errors_that_say_different_things_are_all_shown(project: Path) -> None:
     article = project / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
     article.write_text(article.read_text(encoding="utf-8") + "\n" + "".join(
         f"\n::: pullquote\nWords never written number {number}\n:::\n" for number in range(12)), encoding="utf-8")
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.stderr.count("error: the pull quote is not in the article") == 12
 
 
 def test_new_starts_a_project_that_builds_at_once(tmp_path: Path) -> None:
-    started = run_cli("new", "my-edition", cwd=tmp_path)
+    started = run_cli_here("new", "my-edition", cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     project = tmp_path / "my-edition"
     assert sorted(path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()) == [
@@ -606,10 +606,10 @@ def test_new_starts_a_project_that_builds_at_once(tmp_path: Path) -> None:
                 "identifier", "isbn_print", "isbn_epub", "slug", "cover", "page_size", "pdf_variant", "print_profile",
                 "print_ppi", "bleed", "chinese_forms", "accessibility"):
         assert re.search(rf"^#? ?{key}:", edition_yaml, re.M), key
-    checked = run_cli("check", cwd=project)
+    checked = run_cli_here("check", cwd=project)
     assert checked.returncode == 0 and checked.stderr == "", checked.stderr
     assert "1 pull quote, 1 credit" in checked.stdout
-    built = run_cli("build", cwd=project)
+    built = run_cli_here("build", cwd=project)
     assert built.returncode == 0 and built.stderr == "", built.stderr
     stream = flow(pdf_lines(project / "dist" / "my-first-edition.pdf"))
     in_order(stream, ["Your headline here, as it should print", "News desk", "Hong Kong: This is the first paragraph.",
@@ -619,7 +619,7 @@ def test_new_starts_a_project_that_builds_at_once(tmp_path: Path) -> None:
 def test_new_never_writes_over_anything(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("mine", encoding="utf-8")
-    result = run_cli("new", "taken", cwd=tmp_path)
+    result = run_cli_here("new", "taken", cwd=tmp_path)
     assert result.returncode == 1
     assert "taken: error: is not an empty folder" in result.stderr
     assert [path.name for path in (tmp_path / "taken").iterdir()] == ["notes.txt"]
@@ -629,13 +629,13 @@ def test_new_takes_a_folder_that_holds_only_its_git_repository(tmp_path: Path) -
     """`git init`, then `hkcq-press new .`: a common habit."""
     (tmp_path / "paper" / ".git").mkdir(parents=True)
     (tmp_path / "paper" / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
-    result = run_cli("new", ".", cwd=tmp_path / "paper")
+    result = run_cli_here("new", ".", cwd=tmp_path / "paper")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "paper" / "manuscript" / "edition.yaml").is_file()
     assert (tmp_path / "paper" / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/main\n"
     (tmp_path / "other" / ".git").mkdir(parents=True)
     (tmp_path / "other" / "notes.txt").write_text("mine", encoding="utf-8")
-    assert run_cli("new", "other", cwd=tmp_path).returncode == 1
+    assert run_cli_here("new", "other", cwd=tmp_path).returncode == 1
 
 
 @pytest.mark.parametrize("name, message", [
@@ -647,7 +647,7 @@ def test_new_where_no_project_can_be_made_says_why(tmp_path: Path, name: str, me
     """A dangling link, a name too long, a folder nothing can be written in: one located
     error, nothing left behind, never an internal error."""
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
-    result = run_cli("new", name, cwd=tmp_path)
+    result = run_cli_here("new", name, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert f": error: {message}" in result.stderr and "internal error" not in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["dangling"]
@@ -660,7 +660,7 @@ def test_new_where_no_project_can_be_made_says_why(tmp_path: Path, name: str, me
     ("new", ["x", "--manuscript", "m"]),
 ])
 def test_each_command_takes_only_its_own_options(project: Path, command: str, option: list[str]) -> None:
-    result = run_cli(command, *option, cwd=project)
+    result = run_cli_here(command, *option, cwd=project)
     assert result.returncode == 2
     assert "unrecognized arguments" in result.stderr
     assert not (project / "dist").exists() and not (project / "x").exists()
@@ -672,24 +672,24 @@ def test_each_command_takes_only_its_own_options(project: Path, command: str, op
 def test_run_from_inside_the_manuscript_the_project_is_found_upward(project: Path) -> None:
     """As Quarto finds `_quarto.yml`: the folder holding manuscript/edition.yaml, said."""
     inside = project / "manuscript" / "articles"
-    built = run_cli("pdf", cwd=inside)
+    built = run_cli_here("pdf", cwd=inside)
     assert built.returncode == 0, built.stderr
     assert f"hkcq-press: using the project in {project}" in built.stderr
     assert [path.suffix for path in (project / "dist").iterdir() if not path.name.startswith(".")] == [".pdf"]
     assert not (inside / "dist").exists() and not (project / "manuscript" / "dist").exists()
-    checked = run_cli("check", cwd=project / "manuscript")
+    checked = run_cli_here("check", cwd=project / "manuscript")
     assert checked.returncode == 0 and "no errors" in checked.stdout
-    verified = run_cli("verify", cwd=inside)
+    verified = run_cli_here("verify", cwd=inside)
     assert verified.returncode == 0 and "verified " in verified.stdout and ".pdf:" in verified.stdout, (
         "verify finds the project's dist/ too")
-    here = run_cli("check", cwd=project)
+    here = run_cli_here("check", cwd=project)
     assert "using the project" not in here.stderr, "nothing to say when the project is the working folder"
 
 
 def test_an_output_folder_inside_the_manuscript_is_refused(project: Path) -> None:
     manuscript = project / "manuscript"
     before = sorted(path.relative_to(manuscript) for path in manuscript.rglob("*"))
-    result = run_cli("build", "--manuscript", ".", cwd=manuscript)
+    result = run_cli_here("build", "--manuscript", ".", cwd=manuscript)
     assert result.returncode == 1
     assert "dist: error: the output folder is inside the manuscript folder `.`" in result.stderr
     assert "Traceback" not in result.stderr
@@ -697,7 +697,7 @@ def test_an_output_folder_inside_the_manuscript_is_refused(project: Path) -> Non
 
 
 def test_preview_without_a_manuscript_says_so_in_one_line(tmp_path: Path) -> None:
-    result = run_cli("preview", cwd=tmp_path)
+    result = run_cli_here("preview", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == "manuscript: error: the manuscript directory does not exist"
     assert "Traceback" not in result.stderr and "previewing" not in result.stdout

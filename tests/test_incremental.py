@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHINESE, ROOT, SAMPLE, editions_in, run_cli
+from conftest import CHINESE, ROOT, SAMPLE, editions_in, run_cli, run_cli_here
 from support import pdf_lines
 
 PDF = Path("dist") / "hong-kong-chongqing-dispatch.pdf"
@@ -50,7 +50,7 @@ def rebuilt(result: subprocess.CompletedProcess[str]) -> dict[str, bool]:
 
 def test_nothing_changed_nothing_rebuilt(project: Path) -> None:
     before = snapshot(project)
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert rebuilt(result) == {str(PDF): False, str(EPUB): False}
     assert result.stderr == ""
     assert snapshot(project) == before
@@ -69,8 +69,8 @@ def test_a_changed_input_rebuilds(project: Path, change: str) -> None:
         path.write_bytes((ROOT / "tests" / "fixtures" / "multi" / "images" / "night-view.png").read_bytes())
     else:
         path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
 
 
 def test_a_change_to_a_module_in_a_subfolder_of_the_package_rebuilds(
@@ -101,21 +101,21 @@ def test_a_change_to_a_module_in_a_subfolder_of_the_package_rebuilds(
 
 
 def test_a_print_option_rebuilds_only_the_pdf(project: Path) -> None:
-    assert rebuilt(run_cli("build", "--print-marks", cwd=project)) == {str(PDF): True, str(EPUB): False}
-    assert rebuilt(run_cli("build", "--print-marks", cwd=project)) == {str(PDF): False, str(EPUB): False}
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", "--print-marks", cwd=project)) == {str(PDF): True, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", "--print-marks", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
 
 
 def test_the_page_size_rebuilds_both_editions(project: Path) -> None:
     """The e-book marks where the printed pages begin: other pages, other marks."""
-    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): True, str(EPUB): True}
-    assert rebuilt(run_cli("build", "--page-size", "letter", cwd=project)) == {str(PDF): False, str(EPUB): False}
-    assert rebuilt(run_cli("epub", "--page-size", "letter", cwd=project)) == {str(EPUB): False}
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli_here("build", "--page-size", "letter", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli_here("build", "--page-size", "letter", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli_here("epub", "--page-size", "letter", cwd=project)) == {str(EPUB): False}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
 
 
 def test_a_different_source_date_rebuilds(project: Path) -> None:
-    result = run_cli("build", cwd=project, env={"SOURCE_DATE_EPOCH": "1767571200"})
+    result = run_cli_here("build", cwd=project, env={"SOURCE_DATE_EPOCH": "1767571200"})
     assert rebuilt(result) == {str(PDF): True, str(EPUB): True}
 
 
@@ -126,12 +126,12 @@ def test_a_damaged_or_missing_output_is_rebuilt(project: Path, damage: str) -> N
         (project / PDF).unlink()
     else:
         (project / PDF).write_bytes(good[: len(good) // 2])
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): True, str(EPUB): False}
     assert (project / PDF).read_bytes()[:5] == b"%PDF-" and len((project / PDF).read_bytes()) > len(good) // 2
 
 
 def test_force_rebuilds(project: Path) -> None:
-    assert rebuilt(run_cli("build", "--force", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli_here("build", "--force", cwd=project)) == {str(PDF): True, str(EPUB): True}
 
 
 def test_a_broken_manuscript_is_checked_again_not_skipped(project: Path) -> None:
@@ -140,16 +140,16 @@ def test_a_broken_manuscript_is_checked_again_not_skipped(project: Path) -> None
     good = edition.read_text(encoding="utf-8")
     edition.write_text(good.replace("title:", "titel:"), encoding="utf-8")
     for _ in range(2):
-        result = run_cli("build", cwd=project)
+        result = run_cli_here("build", cwd=project)
         assert result.returncode == 1 and "the edition has no `title:`" in result.stderr
     assert snapshot(project) == before
     edition.write_text(good, encoding="utf-8")
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
 
 
 def test_an_unreadable_record_means_a_rebuild(project: Path) -> None:
     (project / "dist" / ".hkcq-press.json").write_text("{not json", encoding="utf-8")
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): True, str(EPUB): True}
 
 
 def _reshaped(record: dict, how: str) -> object:
@@ -183,14 +183,14 @@ def test_a_record_of_another_shape_or_format_is_no_record(project: Path, how: st
     record = project / "dist" / ".hkcq-press.json"
     saved = json.loads(record.read_text(encoding="utf-8"))
     record.write_text(json.dumps(_reshaped(saved, how)), encoding="utf-8")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 0, result.stderr
     if how == "a file's stamp a number":  # the editions' own entries still stand: only the inputs are read again
         assert rebuilt(result) == {str(PDF): False, str(EPUB): False}
     else:
         assert rebuilt(result) == {str(PDF): True, str(EPUB): True}
     assert json.loads(record.read_text(encoding="utf-8"))["format"] == saved["format"]
-    assert rebuilt(run_cli("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
+    assert rebuilt(run_cli_here("build", cwd=project)) == {str(PDF): False, str(EPUB): False}
 
 
 # --- The kept print HTML ----------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_a_record_of_another_shape_or_format_is_no_record(project: Path, how: st
 
 @pytest.mark.parametrize("manuscript", [SAMPLE, CHINESE], ids=["sample", "chinese"])
 def test_kept_html_renders_on_its_own_to_the_same_pdf_text(tmp_path: Path, manuscript: Path) -> None:
-    result = run_cli("pdf", "--manuscript", str(manuscript), "--out", "out", "--keep-html", cwd=tmp_path)
+    result = run_cli_here("pdf", "--manuscript", str(manuscript), "--out", "out", "--keep-html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (html,) = (tmp_path / "out").glob("*.html")
     (pdf,) = (tmp_path / "out").glob("*.pdf")
@@ -218,7 +218,7 @@ def test_kept_html_renders_on_its_own_to_the_same_pdf_text(tmp_path: Path, manus
 
 
 def test_kept_html_is_written_with_the_pdf_only(tmp_path: Path) -> None:
-    result = run_cli("epub", "--manuscript", str(SAMPLE), "--out", "out", "--keep-html", cwd=tmp_path)
+    result = run_cli_here("epub", "--manuscript", str(SAMPLE), "--out", "out", "--keep-html", cwd=tmp_path)
     assert result.returncode == 2 and "--keep-html" in result.stderr
 
 
@@ -257,7 +257,7 @@ def test_a_terminal_shows_progress_and_the_time_taken(tmp_path: Path) -> None:
 
 
 def test_no_progress_when_not_a_terminal(tmp_path: Path) -> None:
-    result = run_cli("build", "--manuscript", str(SAMPLE), "--out", "out", cwd=tmp_path)
+    result = run_cli_here("build", "--manuscript", str(SAMPLE), "--out", "out", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stderr == "" and "\r" not in result.stdout and "reading articles" not in result.stdout
 
@@ -266,10 +266,10 @@ def test_quiet_prints_nothing_but_errors(tmp_path: Path) -> None:
     shutil.copytree(SAMPLE, tmp_path / "manuscript")
     status, shown = run_on_a_terminal("build", "--quiet", cwd=tmp_path)
     assert (status, shown) == (0, "")
-    assert run_cli("check", "--quiet", cwd=tmp_path).stdout == ""
+    assert run_cli_here("check", "--quiet", cwd=tmp_path).stdout == ""
     article = tmp_path / "manuscript" / "articles" / "chongqing-hong-kong-cooperation.md"
     article.write_text(article.read_text(encoding="utf-8").replace("byline:", "bylin:"), encoding="utf-8")
-    failed = run_cli("build", "--quiet", cwd=tmp_path)
+    failed = run_cli_here("build", "--quiet", cwd=tmp_path)
     assert failed.returncode == 1
     assert "error: the article has no byline" in failed.stderr
     assert "warning" not in failed.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import DESKWEEK, MULTI, Built, copy_manuscript, run_cli
+from conftest import DESKWEEK, MULTI, Built, copy_manuscript, run_cli_here
 
 from hkcq_press.errors import ManuscriptError
 from hkcq_press.reader.edition import load_edition
@@ -45,7 +45,7 @@ def test_an_archive_variant_keeps_tags_and_language(tmp_path: Path, how: str) ->
     chosen = {"option": "", "both": "pdf_variant: pdf/a-2b\n", "edition.yaml": "pdf_variant: pdf/a-3b\n"}[how]
     copy_manuscript(tmp_path, edition_lines=chosen)
     options = ["--pdf-variant", "pdf/a-3b"] if how != "edition.yaml" else []
-    result = run_cli("pdf", *options, cwd=tmp_path)
+    result = run_cli_here("pdf", *options, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "dist").glob("*.pdf")
     with pikepdf.open(path) as pdf:
@@ -61,7 +61,7 @@ def test_an_unknown_variant_is_refused(tmp_path: Path) -> None:
         load_edition(manuscript)
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (13, "`pdf/z-9` is not a PDF variant hkcq-press writes")
-    assert run_cli("pdf", "--pdf-variant", "pdf/z-9", cwd=tmp_path).returncode == 2
+    assert run_cli_here("pdf", "--pdf-variant", "pdf/z-9", cwd=tmp_path).returncode == 2
 
 
 @pytest.mark.parametrize("size, box", [
@@ -69,7 +69,7 @@ def test_an_unknown_variant_is_refused(tmp_path: Path) -> None:
 ])
 def test_page_sizes(tmp_path: Path, size: str, box: list[float]) -> None:
     shutil.copytree(MULTI, tmp_path / "manuscript")
-    result = run_cli("pdf", "--page-size", size, cwd=tmp_path)
+    result = run_cli_here("pdf", "--page-size", size, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "dist").glob("*.pdf")
     with pikepdf.open(path) as pdf:
@@ -79,8 +79,8 @@ def test_page_sizes(tmp_path: Path, size: str, box: list[float]) -> None:
 
 def test_page_size_from_the_edition_and_the_option_wins(tmp_path: Path) -> None:
     copy_manuscript(tmp_path, edition_lines="page_size: Letter\n")
-    assert run_cli("pdf", "--out", "a", cwd=tmp_path).returncode == 0
-    assert run_cli("pdf", "--out", "b", "--page-size", "tabloid", cwd=tmp_path).returncode == 0
+    assert run_cli_here("pdf", "--out", "a", cwd=tmp_path).returncode == 0
+    assert run_cli_here("pdf", "--out", "b", "--page-size", "tabloid", cwd=tmp_path).returncode == 0
     for out, width in (("a", 612), ("b", 792)):
         (path,) = (tmp_path / out).glob("*.pdf")
         with pikepdf.open(path) as pdf:
@@ -102,7 +102,7 @@ def test_print_marks_sit_in_a_slug_outside_the_bleed(tmp_path: Path, written: st
     if written:
         with (tmp_path / "manuscript" / "edition.yaml").open("a", encoding="utf-8") as edition:
             edition.write(f"bleed: {written}\n")
-    result = run_cli("pdf", "--print-marks", cwd=tmp_path)
+    result = run_cli_here("pdf", "--print-marks", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "dist").glob("*.pdf")
     mm = 72 / 25.4
@@ -136,7 +136,7 @@ def test_an_edition_with_marks_is_the_same_bytes_built_again(tmp_path: Path) -> 
     shutil.copytree(MULTI, tmp_path / "manuscript")
     built = []
     for _ in range(2):
-        result = run_cli("pdf", "--print-marks", "--force", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1767571200"})
+        result = run_cli_here("pdf", "--print-marks", "--force", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1767571200"})
         assert result.returncode == 0, result.stderr
         built.append(next((tmp_path / "dist").glob("*.pdf")).read_bytes())
     assert built[0] == built[1]
@@ -146,7 +146,7 @@ def test_an_edition_with_marks_is_the_same_bytes_built_again(tmp_path: Path) -> 
 def test_a_bleed_out_of_range_is_refused_at_its_line(tmp_path: Path, written: str) -> None:
     manuscript = copy_manuscript(tmp_path, edition_lines=f"bleed: {written}\n")
     line = (manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines().index(f"bleed: {written}") + 1
-    result = run_cli("check", "--manuscript", str(manuscript), cwd=tmp_path)
+    result = run_cli_here("check", "--manuscript", str(manuscript), cwd=tmp_path)
     assert result.returncode == 1
     assert f"edition.yaml:{line}: error: `bleed: {written}` is not a bleed hkcq-press prints" in result.stderr
 
@@ -191,7 +191,7 @@ def press_week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The desk's week as PDF/X-4 and as the default PDF/UA-1, both with their EPUBs."""
     root = tmp_path_factory.mktemp("press")
     for name, options in (("press", ["--pdf-variant", "pdf/x-4"]), ("plain", [])):
-        result = run_cli("build", "--manuscript", str(DESKWEEK), "--out", str(root / name), *options, cwd=root,
+        result = run_cli_here("build", "--manuscript", str(DESKWEEK), "--out", str(root / name), *options, cwd=root,
                          env={"SOURCE_DATE_EPOCH": "1767571200"})
         assert result.returncode == 0, result.stderr
     return root / "press", root / "plain"
@@ -230,7 +230,7 @@ def test_the_e_book_of_a_pdf_x_build_is_the_same(press_week: tuple[Path, Path]) 
 @pytest.mark.parametrize(("variant", "version"), [("pdf/x-1a", "PDF/X-1a:2003"), ("pdf/x-3", "PDF/X-3:2003")])
 def test_the_older_pdf_x_variants_are_written_too(tmp_path: Path, variant: str, version: str) -> None:
     copy_manuscript(tmp_path, edition_lines=f"pdf_variant: {variant}\n")
-    result = run_cli("pdf", cwd=tmp_path)
+    result = run_cli_here("pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "dist").glob("*.pdf")
     with pikepdf.open(path) as pdf:
@@ -245,7 +245,7 @@ def test_the_printers_own_profile_is_the_output_intent(tmp_path: Path) -> None:
     printer = (PROFILES / "coated-fogra39.icc").read_bytes().replace(b"Coated FOGRA39", b"Printer Press7")
     (manuscript / "press" / "printer.icc").write_bytes(printer)
     assert described(manuscript / "press" / "printer.icc").startswith("Printer Press7")
-    result = run_cli("pdf", cwd=tmp_path)
+    result = run_cli_here("pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     with pikepdf.open(next((tmp_path / "dist").glob("*.pdf"))) as pdf:
         intent = pdf.Root.OutputIntents[0]
@@ -269,7 +269,7 @@ def test_a_print_profile_that_is_no_press_profile_is_refused_at_its_line(
         (manuscript / "press.icc").write_bytes((PROFILES / "coated-fogra39.icc").read_bytes()[:200])
     line = len((manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines())
     for command in ("check", "pdf"):
-        result = run_cli(command, cwd=tmp_path)
+        result = run_cli_here(command, cwd=tmp_path)
         assert result.returncode == 1, result.stderr
         assert f"manuscript/edition.yaml:{line}: error: `print_profile: press.icc` {problem}" in result.stderr
     assert not (tmp_path / "dist").exists()
@@ -318,7 +318,7 @@ def test_pictures_are_resampled_to_the_press_resolution_at_their_printed_size(
 
     manuscript = generated_edition(tmp_path / "m", [generated_article(1, 6, figure_after=1)],
                                    f"print_ppi: {ppi}\n" if ppi else "", picture=pixels)
-    result = run_cli("pdf", "--manuscript", str(manuscript), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = run_cli_here("pdf", "--manuscript", str(manuscript), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (picture,) = embedded_pictures(next((tmp_path / "out").glob("*.pdf")))
     assert picture[0] <= widest and (picture[0] == pixels[0] or picture[0] >= widest - 12)
@@ -336,7 +336,7 @@ def test_pictures_are_resampled_to_the_press_resolution_at_their_printed_size(
 
 
 def run_cli_epub(manuscript: Path, tmp_path: Path) -> list[Path]:
-    result = run_cli("epub", "--manuscript", str(manuscript), "--out", str(tmp_path / "book"), cwd=tmp_path)
+    result = run_cli_here("epub", "--manuscript", str(manuscript), "--out", str(tmp_path / "book"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return list((tmp_path / "book").glob("*.epub"))
 
@@ -345,7 +345,7 @@ def run_cli_epub(manuscript: Path, tmp_path: Path) -> list[Path]:
 def test_a_print_resolution_out_of_range_is_refused_at_its_line(tmp_path: Path, written: str) -> None:
     manuscript = copy_manuscript(tmp_path, edition_lines=f"print_ppi: {written}\n")
     line = len((manuscript / "edition.yaml").read_text(encoding="utf-8").splitlines())
-    result = run_cli("check", cwd=tmp_path)
+    result = run_cli_here("check", cwd=tmp_path)
     assert result.returncode == 1
     assert f"manuscript/edition.yaml:{line}: error: `print_ppi: {written}` is not a resolution" in result.stderr
 
@@ -382,7 +382,7 @@ def test_pictures_of_a_pdf_x_edition_are_separated_into_the_printers_cmyk(
 
     _, plain = press_week
     out = tmp_path / "out"
-    result = run_cli("build", "--manuscript", str(DESKWEEK), "--out", str(out), "--pdf-variant", variant, cwd=tmp_path,
+    result = run_cli_here("build", "--manuscript", str(DESKWEEK), "--out", str(out), "--pdf-variant", variant, cwd=tmp_path,
                      env={"SOURCE_DATE_EPOCH": "1767571200"})
     assert result.returncode == 0, result.stderr
     (path,) = out.glob("*.pdf")
@@ -433,7 +433,7 @@ def test_the_preflight_finds_rgb_transparency_and_pictures_out_of_the_resolution
         picture.resize((3000, 2000)).save(copy / "images" / "opera-house.jpg", quality=90)
     (copy / "edition.yaml").write_text((copy / "edition.yaml").read_text(encoding="utf-8") + "print_ppi: 600\n",
                                        encoding="utf-8")
-    result = run_cli("pdf", "--manuscript", str(copy), "--out", str(tmp_path / "fine"), "--pdf-variant", "pdf/x-4",
+    result = run_cli_here("pdf", "--manuscript", str(copy), "--out", str(tmp_path / "fine"), "--pdf-variant", "pdf/x-4",
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     found = check_pdf(next((tmp_path / "fine").glob("*.pdf")), Path("fine.pdf"), HouseStyle(None))

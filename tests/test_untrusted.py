@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import CHINESE, ROOT, SAMPLE, run_cli
+from conftest import CHINESE, ROOT, SAMPLE, run_cli_here
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -69,7 +69,7 @@ def last_line(project: Path) -> int:
 def test_an_image_on_the_network_is_refused_and_never_fetched(project: Path, local_server) -> None:
     url, requests = local_server
     add_to_article(project, f"![A picture]({url}/photo.png)")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert f"{ARTICLE}:{last_line(project)}: error: the image `{url}/photo.png` is not a file in the manuscript" in result.stderr
     assert requests == []
@@ -90,7 +90,7 @@ def test_a_tracking_pixel_in_running_text_is_refused_by_every_command(
     edition as `<img src="http://…">`: it is refused at its line, nothing fetched."""
     url, requests = local_server
     add_to_article(project, markdown.format(url=url))
-    result = run_cli(command, cwd=project)
+    result = run_cli_here(command, cwd=project)
     assert result.returncode == 1, result.stderr
     assert ": error: an image inside running text" in result.stderr
     assert requests == []
@@ -116,7 +116,7 @@ def test_a_stylesheet_cannot_reach_outside_the_manuscript(
     url, requests = local_server
     stylesheet = project / "styles" / "house.css"
     stylesheet.write_text(reference.format(url=url) + "\n", encoding="utf-8")
-    result = run_cli("pdf", cwd=project)
+    result = run_cli_here("pdf", cwd=project)
     assert result.returncode == 1, result.stderr
     assert "styles/house.css:1: error: " + refusal.format(url=url) in result.stderr
     assert requests == []
@@ -137,7 +137,7 @@ def test_a_layout_cannot_make_the_renderer_fetch(project: Path, local_server, el
     (project / "styles" / "print" / "edition.html").write_text(
         default.replace("</body>", element.format(url=url) + "\n</body>"), encoding="utf-8"
     )
-    result = run_cli("pdf", cwd=project)
+    result = run_cli_here("pdf", cwd=project)
     assert result.returncode == 1, result.stderr
     assert "styles/print/edition.html:" in result.stderr and "refused to" in result.stderr
     assert requests == []
@@ -147,7 +147,7 @@ def test_a_layout_cannot_make_the_renderer_fetch(project: Path, local_server, el
 @pytest.mark.parametrize("target", ["/etc/passwd", "../../../../../../etc/passwd"])
 def test_an_image_outside_the_manuscript_is_refused(project: Path, target: str) -> None:
     add_to_article(project, f"![A picture]({target})")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert f"{ARTICLE}:{last_line(project)}: error: the image `{target}` is outside the manuscript directory" in result.stderr
 
@@ -155,7 +155,7 @@ def test_an_image_outside_the_manuscript_is_refused(project: Path, target: str) 
 def test_a_symlink_that_escapes_the_manuscript_is_refused(project: Path) -> None:
     (project / "manuscript" / "articles" / "photo.png").symlink_to("/etc/passwd")
     add_to_article(project, "![A picture](photo.png)")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert "error: the image `photo.png` is outside the manuscript directory" in result.stderr
 
@@ -166,7 +166,7 @@ def test_an_article_symlinked_from_outside_is_refused(project: Path, tmp_path: P
     (project / "manuscript" / "articles" / "linked.md").symlink_to(outside)
     edition = project / "manuscript" / "edition.yaml"
     edition.write_text(edition.read_text(encoding="utf-8") + "  - articles/linked.md\n", encoding="utf-8")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert "error: `articles/linked.md` is outside the manuscript directory" in result.stderr
 
@@ -174,14 +174,14 @@ def test_an_article_symlinked_from_outside_is_refused(project: Path, tmp_path: P
 def test_a_pipe_posing_as_an_image_is_refused_without_reading_it(project: Path) -> None:
     os.mkfifo(project / "manuscript" / "articles" / "photo.png")
     add_to_article(project, "![A picture](photo.png)")
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1
     assert "error: `photo.png` is not a regular file" in result.stderr
 
 
 def test_css_the_renderer_ignores_is_a_warning(project: Path) -> None:
     (project / "styles" / "house.css").write_text(".kicker {\n  colour: red;\n}\n", encoding="utf-8")
-    result = run_cli("pdf", cwd=project)
+    result = run_cli_here("pdf", cwd=project)
     assert result.returncode == 0
     assert "styles/house.css:2: warning: Ignored `colour: red` at 2:3, unknown property." in result.stderr
 
@@ -196,7 +196,7 @@ def test_an_imported_stylesheet_on_the_network_is_refused_and_never_fetched(
     url, requests = local_server
     (project / "styles" / "house.css").write_text(f"/* partner press */\n@import url({url}/track.css);\n",
                                                   encoding="utf-8")
-    result = run_cli(command, cwd=project)
+    result = run_cli_here(command, cwd=project)
     assert result.returncode == 1, result.stderr
     assert "styles/house.css:2: error: `@import` of" in result.stderr
     assert requests == []
@@ -208,7 +208,7 @@ def test_a_stylesheet_url_the_e_book_cannot_carry_is_refused(project: Path, comm
     (project / "styles" / "house.css").write_text(
         ".masthead {\n  background: url(images/logo.png);\n}\n", encoding="utf-8"
     )
-    result = run_cli(command, cwd=project)
+    result = run_cli_here(command, cwd=project)
     assert result.returncode == 1
     assert "styles/house.css:2: error: the e-book cannot carry `images/logo.png`" in result.stderr
 
@@ -225,7 +225,7 @@ def test_a_font_outside_the_house_style_is_refused_by_every_command(project: Pat
     line = next(number for number, text in enumerate(
         (project / "styles" / "fonts.css").read_text(encoding="utf-8").splitlines(), 1) if "Outside" in text)
     for command in ("check", "epub", "pdf"):
-        result = run_cli(command, cwd=project)
+        result = run_cli_here(command, cwd=project)
         assert result.returncode == 1, (command, result.stderr)
         assert f"styles/fonts.css:{line}: error: `Outside.ttf` is not a file of the house style" in result.stderr
     assert not (project / "dist").exists()
@@ -234,7 +234,7 @@ def test_a_font_outside_the_house_style_is_refused_by_every_command(project: Pat
 def test_a_stylesheet_that_links_to_a_file_elsewhere_is_refused(project: Path) -> None:
     (project / "styles" / "house.css").unlink()
     (project / "styles" / "house.css").symlink_to("/etc/hostname")
-    result = run_cli("epub", cwd=project)
+    result = run_cli_here("epub", cwd=project)
     assert result.returncode == 1
     assert "error: `house.css` is not a file of the house style (it is /etc/hostname)" in result.stderr
 
@@ -245,7 +245,7 @@ def test_a_hyphenation_list_that_links_to_a_file_elsewhere_is_refused_without_pr
 ) -> None:
     """Its lines would be printed back as malformed entries, and shown on the preview's page."""
     (project / "styles" / "hyphenation.txt").symlink_to("/etc/passwd")
-    result = run_cli(command, cwd=project)
+    result = run_cli_here(command, cwd=project)
     assert result.returncode == 1
     assert "error: `hyphenation.txt` is not a file of the house style (it is /etc/passwd)" in result.stderr
     assert "root:x:0" not in result.stderr
@@ -255,7 +255,7 @@ def test_a_hyphenation_list_that_links_to_a_file_elsewhere_is_refused_without_pr
 @pytest.mark.parametrize("command", ["check", "pdf"])
 def test_a_hyphenation_list_that_is_not_utf8_is_refused_at_its_line(project: Path, command: str) -> None:
     (project / "styles" / "hyphenation.txt").write_bytes("bu-reau\ncaf\u00e9-ine\n".encode("latin-1"))
-    result = run_cli(command, cwd=project)
+    result = run_cli_here(command, cwd=project)
     assert result.returncode == 1, result.stderr
     assert "styles/hyphenation.txt:2: error: the line is not UTF-8 text" in result.stderr
     assert "internal error" not in result.stderr
@@ -265,7 +265,7 @@ def test_a_hyphenation_list_that_is_not_utf8_is_refused_at_its_line(project: Pat
 
 
 def test_fonts_list_says_where_each_typeface_is(tmp_path: Path) -> None:
-    result = run_cli("fonts", "list", cwd=tmp_path)
+    result = run_cli_here("fonts", "list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for typeface in ("NotoSerifHK", "NotoSerifTC", "NotoSerifSC"):
         assert re.search(rf"^{typeface}: /.*/{typeface}-Regular\.ttf$", result.stdout, re.M), result.stdout
@@ -273,7 +273,7 @@ def test_fonts_list_says_where_each_typeface_is(tmp_path: Path) -> None:
 
 def test_fonts_install_fetches_nothing_when_they_are_installed(tmp_path: Path, local_server) -> None:
     url, requests = local_server
-    result = run_cli("fonts", "install", cwd=tmp_path)
+    result = run_cli_here("fonts", "install", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(": installed in ") == 3
     assert requests == []
@@ -345,7 +345,7 @@ def _png_declaring(width: int, height: int) -> bytes:
 def test_a_picture_declaring_billions_of_pixels_is_refused_at_its_line(project: Path) -> None:
     (project / "manuscript" / "articles" / "bomb.png").write_bytes(_png_declaring(65000, 65000))
     add_to_article(project, "![A picture](bomb.png)")
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.returncode == 1, result.stderr
     assert (f"{ARTICLE}:{last_line(project)}: error: the image `bomb.png` declares more pixels than any picture "
             "could need") in result.stderr
@@ -359,7 +359,7 @@ def test_a_picture_declaring_billions_of_pixels_is_refused_at_its_line(project: 
 ])
 def test_limits_that_are_not_numbers_are_usage_errors(project: Path, option: str, value: str, message: str) -> None:
     """Said in the option's own words, never in the name of the code that read it."""
-    result = run_cli("build" if option == "--jobs" else "check", option, value, cwd=project)
+    result = run_cli_here("build" if option == "--jobs" else "check", option, value, cwd=project)
     assert result.returncode == 2, (value, result.stderr)
     assert f"argument {option}: {message}" in result.stderr
     assert "invalid" not in result.stderr and "_" not in result.stderr.split(option)[-1]
@@ -369,7 +369,7 @@ def test_a_slug_too_long_for_a_file_name_is_refused_at_its_line(project: Path) -
     edition = project / "manuscript" / "edition.yaml"
     edition.write_text(edition.read_text(encoding="utf-8") + "slug: " + "a" * 240 + "\n", encoding="utf-8")
     line = len(edition.read_text(encoding="utf-8").splitlines())
-    result = run_cli("build", cwd=project)
+    result = run_cli_here("build", cwd=project)
     assert result.returncode == 1, result.stderr
     assert f"manuscript/edition.yaml:{line}: error: `{'a' * 60}…` cannot be used as a file name" in result.stderr
 
@@ -377,7 +377,7 @@ def test_a_slug_too_long_for_a_file_name_is_refused_at_its_line(project: Path) -
 def test_a_listed_word_that_matches_only_by_simple_case_folding_is_left_alone(project: Path) -> None:
     (project / "styles" / "hyphenation.txt").write_text("Kı-rık-ka-le\n", encoding="utf-8")
     add_to_article(project, "Officials from KIRIKKALE and Kırıkkale attended.")
-    result = run_cli("pdf", cwd=project)
+    result = run_cli_here("pdf", cwd=project)
     assert result.returncode == 0, result.stderr
 
 
@@ -386,7 +386,7 @@ def test_an_svg_with_any_processing_instruction_is_refused(project: Path) -> Non
         '<?xml version="1.0"?>\n<?php echo 1; ?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>\n',
         encoding="utf-8")
     add_to_article(project, "![A chart](chart.svg)")
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.returncode == 1
     assert "the SVG `chart.svg` has a processing instruction (<?php?>)" in result.stderr
 
@@ -435,7 +435,7 @@ def test_a_layout_that_names_what_is_not_a_layout_is_refused_at_its_own_line(pro
     (partials / "credit.html").write_text(f"{{# the desk's credit #}}\n{{% include '{named}' %}}\n{shipped}",
                                           encoding="utf-8")
     for command in ("check", "build"):  # check refuses what the build would
-        result = run_cli(command, cwd=project)
+        result = run_cli_here(command, cwd=project)
         assert result.returncode == 1, result.stderr
         assert (f"styles/partials/credit.html:2: error: the layout names `{named}`, which is not a layout of the "
                 "house style") in result.stderr
@@ -454,7 +454,7 @@ def test_a_layout_linked_to_a_file_elsewhere_is_refused_and_never_printed(projec
     secret.write_text("Zq7-private-words", encoding="utf-8")
     (partials / "credit.html").symlink_to(secret)
     for command in ("check", "build"):
-        result = run_cli(command, cwd=project)
+        result = run_cli_here(command, cwd=project)
         assert result.returncode == 1, result.stderr
         assert f"credit.html: error: `credit.html` is not a file of the house style (it is {secret})" in result.stderr
         assert "Zq7-private-words" not in result.stderr and "internal error" not in result.stderr
@@ -465,7 +465,7 @@ def test_a_layout_that_cannot_be_parsed_is_refused_by_check_at_its_line(project:
     partials = project / "styles" / "partials"
     partials.mkdir(parents=True, exist_ok=True)
     (partials / "credit.html").write_text("<p>\n{% if %}\n</p>\n", encoding="utf-8")
-    result = run_cli("check", cwd=project)
+    result = run_cli_here("check", cwd=project)
     assert result.returncode == 1
     assert "styles/partials/credit.html:2: error: layout error: " in result.stderr
 

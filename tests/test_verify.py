@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import weasyprint
-from conftest import ROOT, Built, copy_manuscript, editions_in, run_cli
+from conftest import ROOT, Built, copy_manuscript, editions_in, run_cli, run_cli_here
 
 from hkcq_press.errors import ExitStatus
 from hkcq_press.verify.pdfcheck import check_pdf
@@ -43,8 +43,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_verify_checks_the_editions_in_dist_and_says_what_ran(project: Path) -> None:
-    assert run_cli("build", cwd=project).returncode == 0
-    result = run_cli("verify", cwd=project)
+    assert run_cli_here("build", cwd=project).returncode == 0
+    result = run_cli_here("verify", cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()
@@ -67,7 +67,7 @@ def test_verify_catches_a_missing_picture_and_a_wrong_language(multi_edition: Bu
             if info.filename == article:
                 data = data.replace(b'xml:lang="en"', b'xml:lang="fr"', 1)
             copy.writestr(info, data)
-    result = run_cli("verify", str(broken), cwd=tmp_path)
+    result = run_cli_here("verify", str(broken), cwd=tmp_path)
     assert result.returncode == ExitStatus.INPUT_ERROR
     problems = result.stderr
     assert f'broken.epub: {pictures[0]}: error: [epubcheck RSC-001] File "{pictures[0]}" could not be found.' in problems
@@ -86,7 +86,7 @@ def test_verify_catches_a_font_of_the_machine(tmp_path: Path) -> None:
     """A tagged PDF/UA with a title, a language and a bookmark: only its font is wrong."""
     pdf = _pdf(tmp_path / "system.pdf", "<html lang='en'><title>Brief</title><body style='font-family: sans-serif'>"
                "<h1>Brief</h1><p>Words.</p></body></html>", pdf_variant="pdf/ua-1", pdf_tags=True)
-    result = run_cli("verify", str(pdf), cwd=tmp_path)
+    result = run_cli_here("verify", str(pdf), cwd=tmp_path)
     assert result.returncode == ExitStatus.INPUT_ERROR
     errors = [line for line in result.stderr.splitlines() if ": error: " in line]
     assert len(errors) == 1, result.stderr
@@ -98,7 +98,7 @@ def test_verify_catches_an_untagged_pdf(tmp_path: Path) -> None:
     """Set in the house serif, with a title and a bookmark, but not tagged and claiming nothing."""
     pdf = _pdf(tmp_path / "untagged.pdf", f"<html><title>Brief</title><style>@font-face {{ font-family: S; src: "
                f"url({HOUSE_SERIF.as_uri()}) }} body {{ font-family: S }}</style><h1>Brief</h1><p>Words.</p></html>")
-    result = run_cli("verify", str(pdf), cwd=tmp_path)
+    result = run_cli_here("verify", str(pdf), cwd=tmp_path)
     assert result.returncode == ExitStatus.INPUT_ERROR
     errors = {line.removeprefix("untagged.pdf: error: ") for line in result.stderr.splitlines() if ": error: " in line}
     assert errors == {
@@ -133,7 +133,7 @@ def test_a_missing_validator_is_named_with_how_to_install_it(tmp_path: Path, mul
 
 @pytest.mark.slow
 def test_an_unverified_build_claims_no_check_and_a_verified_one_names_them(project: Path) -> None:
-    plain = run_cli("build", cwd=project)
+    plain = run_cli_here("build", cwd=project)
     assert plain.returncode == 0, plain.stderr
     (epub,) = (project / "dist").glob("*.epub")
     unverified = summary_of(epub)
@@ -141,14 +141,14 @@ def test_an_unverified_build_claims_no_check_and_a_verified_one_names_them(proje
     assert "Every picture has a text description." in unverified  # the multi edition has figures
     assert "not certified by a third party" in unverified
 
-    verified = run_cli("build", "--verify", cwd=project)
+    verified = run_cli_here("build", "--verify", cwd=project)
     assert verified.returncode == 0, verified.stderr
     assert "up to date: dist/" in verified.stdout  # the PDF is the same file: verified where it is
     assert re.search(r"wrote dist/[\w-]+\.epub", verified.stdout)  # its summary now names the checks
     assert re.search(r"verified dist/[\w-]+\.pdf: the PDF checks, no errors", verified.stdout)
     assert re.search(r"This file passed epubcheck 5\.[\d.]+ and Ace by DAISY 1\.4\.6 with no problems reported\.$",
                      summary_of(epub))
-    again = run_cli("build", "--verify", cwd=project)
+    again = run_cli_here("build", "--verify", cwd=project)
     assert again.returncode == 0
     assert again.stdout.count("up to date: ") == 2
     assert again.stdout.count("verified ") == 2
@@ -161,24 +161,24 @@ def test_build_verify_writes_nothing_that_fails(project: Path) -> None:
     styles.mkdir(parents=True)
     layout = ARTICLE_LAYOUT.read_text(encoding="utf-8")
     (styles / "article.xhtml").write_text(layout.replace(' xml:lang="{{', ' xml:lang="x{{', 1), encoding="utf-8")
-    failed = run_cli("build", "--verify", cwd=project)
+    failed = run_cli_here("build", "--verify", cwd=project)
     assert failed.returncode == ExitStatus.INPUT_ERROR
     assert not (project / "dist").exists() or editions_in(project / "dist") == []
     assert re.search(r"^dist/[\w-]+\.epub: EPUB/text/[\w-]+\.xhtml:\d+: error: \[epubcheck RSC-005\]", failed.stderr, re.M)
     assert ".tmp" not in failed.stderr  # named as the edition it would have been
     assert failed.stderr.rstrip().endswith("nothing was written.")
-    assert run_cli("build", cwd=project).returncode == 0  # without --verify the same layout builds
+    assert run_cli_here("build", cwd=project).returncode == 0  # without --verify the same layout builds
 
 
 def test_verify_refuses_what_is_not_an_edition(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
-    result = run_cli("verify", "notes.txt", cwd=tmp_path)
+    result = run_cli_here("verify", "notes.txt", cwd=tmp_path)
     assert result.returncode == ExitStatus.USAGE
     assert "notes.txt is neither a PDF nor an EPUB" in result.stderr
-    missing = run_cli("verify", "gone.pdf", cwd=tmp_path)
+    missing = run_cli_here("verify", "gone.pdf", cwd=tmp_path)
     assert missing.returncode == ExitStatus.USAGE
     assert "gone.pdf: no such file to verify" in missing.stderr
-    empty = run_cli("verify", cwd=tmp_path)
+    empty = run_cli_here("verify", cwd=tmp_path)
     assert empty.returncode == ExitStatus.USAGE
     assert "no editions to verify in dist/: build them first, or name the files" in empty.stderr
 
@@ -210,7 +210,7 @@ def test_a_broken_or_hostile_epub_is_a_finding_never_a_crash(tmp_path: Path, mad
                 archive.writestr("EPUB/filler.txt", b"0" * (259 * 1024 * 1024))
             else:
                 archive.writestr("../evil.txt" if made == "zip slip" else "EPUB/package.opf", "x")
-    result = run_cli("verify", "edition.epub", cwd=tmp_path)
+    result = run_cli_here("verify", "edition.epub", cwd=tmp_path)
     assert result.returncode == ExitStatus.INPUT_ERROR, result.stderr
     assert f"edition.epub: error: {finding}" in result.stderr
     assert "internal error" not in result.stderr and "verified" not in result.stdout
@@ -287,7 +287,7 @@ def test_validators_install_refuses_a_runtime_too_old_before_fetching_anything(
 
 
 def test_validators_list_says_where_each_is_and_what_it_needs(tmp_path: Path) -> None:
-    result = run_cli("validators", "list", cwd=tmp_path)
+    result = run_cli_here("validators", "list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^epubcheck 5\.[\d.]+: /\S+/epubcheck\.jar$", result.stdout, re.M), result.stdout
     assert re.search(r"^Ace by DAISY 1\.4\.6: /\S+/ace-puppeteer\.js$", result.stdout, re.M), result.stdout
