@@ -217,6 +217,7 @@ def test_epubcheck_reports_nothing(deskweek_edition: Built) -> None:
     assert epubcheck_messages(deskweek_edition.epub) == []
 
 
+@pytest.mark.slow  # the fast tier runs Ace in `verify` (tests/test_verify.py)
 def test_ace_finds_no_accessibility_violation(deskweek_edition: Built, tmp_path: Path) -> None:
     assert ace_violations(deskweek_edition.epub) == []
 
