@@ -82,6 +82,15 @@ def test_a_source_date_epoch_that_is_no_time_is_one_message_and_nothing_written(
     assert not (tmp_path / "dist").exists()
 
 
+def test_the_preview_refuses_a_source_date_epoch_that_is_no_time_before_it_serves(tmp_path: Path) -> None:
+    result = run_cli("preview", "--manuscript", str(SAMPLE), "--port", "0", cwd=tmp_path,
+                     env={"SOURCE_DATE_EPOCH": "soon"})
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("hkcq-press: SOURCE_DATE_EPOCH is set to 'soon', which is not a time: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize(("epoch", "archived", "modified"), [
     ("-86400", (1980, 1, 1, 0, 0, 0), "1969-12-31T00:00:00Z"),
     ("253402300799", (2107, 12, 31, 23, 59, 58), "9999-12-31T23:59:59Z"),

@@ -44,7 +44,7 @@ from hkcq_press.build import FORMATS, build, draft_epub
 from hkcq_press.errors import ExitStatus, ManuscriptError, PressError, Problem
 from hkcq_press.reader.files import Limits
 from hkcq_press.model.edition import PrintOptions
-from hkcq_press.outputs import process_folder
+from hkcq_press.outputs import build_date, process_folder
 from hkcq_press.pdf.copyfit import CopyFit
 from hkcq_press.pdf.printing import Printer
 
@@ -586,6 +586,7 @@ def serve(
     `ready` hears the address once the server listens; `built` hears each build's
     outcome; `failed`, a page that could not be served (a bug); `jobs`, as `build`'s.
     """
+    build_date()  # the environment's, not the manuscript's to fix: refused before serving, as a build refuses it
     # Named for this process, as a build's scratch folder is: if the preview dies (its
     # terminal closed, a SIGKILL), the next build finds it and removes it.
     folder = process_folder("preview-")
