@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_cli_here
 from playwright.sync_api import Page, expect, sync_playwright
 from support import browser_path
 
@@ -247,6 +247,48 @@ def test_a_bug_serving_a_page_is_one_line_not_a_traceback(
         server.server_close()
     assert failures == ["ZeroDivisionError: division by zero"]
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_bug_in_a_build_is_shown_and_the_next_save_is_built(
+    served: tuple[Preview, str], project: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The preview lives all day: a bug that stops one build is said on the page and in
+    one line, the last good editions stay, and the desk's next save builds as any other."""
+    from hkcq_press.preview import server
+
+    preview, url = served
+    article = project / ARTICLE
+    good = article.read_text(encoding="utf-8")
+    article.write_text(good.replace("Your headline here", "Ferries resume"), encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(server, "build", lambda *_, **__: 1 / 0)
+        attempt = preview.rebuild()
+    assert attempt.bug == "ZeroDivisionError: division by zero"
+    assert [problem.message for problem in attempt.problems] == ["internal error: ZeroDivisionError: division by zero"]
+    page = fetch(url + "epub/4")[2].decode()
+    assert "internal error: ZeroDivisionError: division by zero" in page and "This is a bug in hkcq-press" in page
+    assert "Your headline here" in fetch(url + "print")[2].decode()
+
+    assert not preview.rebuild().failed
+    assert "Ferries resume" in fetch(url + "print")[2].decode()
+    assert "internal error" not in fetch(url + "epub/4")[2].decode()
+
+
+def test_the_terminal_hears_a_bug_in_a_build_in_one_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hkcq_press.preview import server
+
+    def serving_one_buggy_build(*_: object, built, **__: object) -> None:  # type: ignore[no-untyped-def]
+        built(server.Attempt("14:02:07", 0.4, (), "ZeroDivisionError: division by zero"))
+
+    monkeypatch.setattr(server, "serve", serving_one_buggy_build)
+    result = run_cli_here("preview", cwd=project)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "hkcq-press: internal error while building: ZeroDivisionError: division by zero",
+        "This is a bug in hkcq-press, not in your manuscript; the preview goes on.",
+    ]
 
 
 def test_a_port_in_use_is_a_usage_error(project: Path, tmp_path: Path) -> None:

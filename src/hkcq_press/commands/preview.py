@@ -48,6 +48,11 @@ def run(arguments: argparse.Namespace) -> int:
             webbrowser.open(url)
 
     def built(attempt: Attempt) -> None:
+        if attempt.bug:
+            print(f"hkcq-press: internal error while building: {attempt.bug}\n"
+                  "This is a bug in hkcq-press, not in your manuscript; the preview goes on.", file=sys.stderr,
+                  flush=True)
+            return
         report([problem for problem in attempt.problems if problem.severity == "error" or not arguments.quiet])
         if attempt.failed:
             print(f"{attempt.finished} the manuscript has errors; the preview shows them above "

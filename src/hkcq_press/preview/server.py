@@ -96,6 +96,8 @@ class Attempt:
     seconds: float
     problems: tuple[Problem, ...]
     """Errors first, then warnings; no errors means the editions shown are this build's."""
+    bug: str = ""
+    """The internal error that stopped the build, in one line (a bug in hkcq-press); "" if none."""
 
     @property
     def failed(self) -> bool:
@@ -261,6 +263,7 @@ class Preview:
         started = time.monotonic()
         self._show_book_first()
         shown = None
+        bug = ""
         try:
             result = build(
                 self.manuscript_dir, self.out_dir, FORMATS, self.styles_dir, self.limits, self.print_options,
@@ -270,12 +273,19 @@ class Preview:
             problems = sorted(error.problems, key=lambda problem: problem.severity != "error")
         except PressError as error:  # the private folder could not be written: say so on the page
             problems = [Problem(self.out_dir, None, str(error))]
+        except Exception as error:  # noqa: BLE001 (a bug: said, and the desk's next save is built as any other)
+            bug = f"{type(error).__name__}: {error}"
+            problems = [Problem(
+                self.manuscript_dir, None, f"internal error: {bug}",
+                "This is a bug in hkcq-press, not in your manuscript: please report it. The last good editions "
+                "are shown, and each save is built again.",
+            )]
         else:
             problems = result.warnings
             paths = {output.format: output.path for output in result.outputs}
             if any(output.rebuilt for output in result.outputs) or self.shown is None:
                 shown = ShownEditions(paths["pdf"], paths["epub"], result.copy_fit)
-        attempt = Attempt(time.strftime("%H:%M:%S"), time.monotonic() - started, tuple(problems))
+        attempt = Attempt(time.strftime("%H:%M:%S"), time.monotonic() - started, tuple(problems), bug)
         if shown is not None and self.shown is not None:
             shown.first_change = first_change(self.shown.pages, shown.pages)
         self._publish(shown, attempt)
@@ -293,7 +303,7 @@ class Preview:
             if not draft_epub(self.manuscript_dir, target, self.styles_dir, self.limits, self.print_options,
                               built_in=self.out_dir):
                 return
-        except (PressError, OSError):  # a manuscript error among them: the build that follows tells it
+        except Exception:  # noqa: BLE001 (a manuscript error, a full disk, a bug: the build that follows tells it)
             return
         self._publish(self.shown.with_book(target), self.attempt, "chapter")
 
