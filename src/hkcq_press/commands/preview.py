@@ -49,9 +49,7 @@ def run(arguments: argparse.Namespace) -> int:
 
     def built(attempt: Attempt) -> None:
         if attempt.bug:
-            print(f"hkcq-press: internal error while building: {attempt.bug}\n"
-                  "This is a bug in hkcq-press, not in your manuscript; the preview goes on.", file=sys.stderr,
-                  flush=True)
+            _say_bug("building", attempt.bug)
             return
         report([problem for problem in attempt.problems if problem.severity == "error" or not arguments.quiet])
         if attempt.failed:
@@ -61,8 +59,7 @@ def run(arguments: argparse.Namespace) -> int:
             print(f"{attempt.finished} built in {attempt.seconds:.1f} s", flush=True)
 
     def failed(error: str) -> None:
-        print(f"hkcq-press: internal error while serving a page: {error}\n"
-              "This is a bug in hkcq-press, not in your manuscript; the preview goes on.", file=sys.stderr, flush=True)
+        _say_bug("serving a page", error)
 
     options = PrintOptions(arguments.pdf_variant, arguments.page_size, arguments.print_marks)
     try:
@@ -72,6 +69,12 @@ def run(arguments: argparse.Namespace) -> int:
         # Ctrl-C is how a preview ends: its private folder is gone; dist/ was never touched.
         print("preview stopped", flush=True)
     return ExitStatus.OK
+
+
+def _say_bug(doing: str, error: str) -> None:
+    """A bug met while `doing` something, in one line: the preview goes on serving and building."""
+    print(f"hkcq-press: internal error while {doing}: {error}\n"
+          "This is a bug in hkcq-press, not in your manuscript; the preview goes on.", file=sys.stderr, flush=True)
 
 
 def _port(text: str) -> int:
